@@ -1,0 +1,20 @@
+/**
+ * An error caused by what the user gave us (a file, a flag, a shape). Its message is one clear sentence that the
+ * CLI prints without a stack trace and the extension shows as a notification. Anything that is not a UserError
+ * is a bug and is reported as one.
+ */
+export class UserError extends Error {
+  override readonly name = 'UserError';
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+export function isUserError(e: unknown): e is UserError {
+  return e instanceof Error && e.name === 'UserError';
+}
+
+/** The message of any thrown value, for places that must report without crashing. */
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
