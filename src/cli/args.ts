@@ -1,0 +1,136 @@
+/** Command-line flags, parsed once with node:util parseArgs; bad flags are UserErrors. */
+import { parseArgs } from 'node:util';
+import { UserError } from '../core/errors';
+
+export const USAGE = `polytope-lens: spline codes and polytope statistics of ONNX models
+
+Usage:
+  polytope-lens summary MODEL [--json]
+  polytope-lens codes MODEL (--inputs FILE|FOLDER | --probes gaussian|uniform --n N [--seed S])
+                      [--limit N] [--ops Relu,MaxPool | --layers KEY,...] [--out FILE] [--json]
+  polytope-lens demo [--out-dir DIR]
+
+Options:
+  --json               print the result as JSON (the contract in the README)
+  --inputs PATH        a .npy file ([N, ...], float32/float64/uint8) or a folder of PNG/JPEG images
+  --probes KIND        generated inputs: gaussian (mean 0, std 1) or uniform (in [--lo, --hi), default [0, 1))
+  --n N                number of generated probes (default 1000)
+  --seed S             seed of generated probes (default 0)
+  --limit N            use at most the first N inputs
+  --ops LIST           only layers of these ops (comma separated)
+  --layers LIST        only these layers (keys from 'summary')
+  --out FILE           write the packed codes (N rows of ceil(units/8) bytes, raw) and leave samples out of the JSON
+  --input-shape DIMS   per-sample input shape for models with dynamic dimensions, e.g. 3,224,224
+  --workers N          worker threads (default: CPU cores, at most 4)
+  --chunk N            samples per worker task (default: sized from the model)
+  --max-model-mb N     refuse larger models (default 512)
+  --quiet              no progress on stderr
+`;
+
+export interface CliArgs {
+  command?: string;
+  positionals: string[];
+  help: boolean;
+  json: boolean;
+  quiet: boolean;
+  inputs?: string;
+  probes?: 'gaussian' | 'uniform';
+  n: number;
+  seed: number;
+  lo: number;
+  hi: number;
+  limit?: number;
+  ops?: string[];
+  layers?: string[];
+  out?: string;
+  outDir?: string;
+  inputShape?: number[];
+  workers?: number;
+  chunk?: number;
+  maxModelMb?: number;
+}
+
+export function parseCli(argv: string[]): CliArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        json: { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        inputs: { type: 'string' },
+        probes: { type: 'string' },
+        n: { type: 'string' },
+        seed: { type: 'string' },
+        lo: { type: 'string' },
+        hi: { type: 'string' },
+        limit: { type: 'string' },
+        ops: { type: 'string' },
+        layers: { type: 'string' },
+        out: { type: 'string' },
+        'out-dir': { type: 'string' },
+        'input-shape': { type: 'string' },
+        workers: { type: 'string' },
+        chunk: { type: 'string' },
+        'max-model-mb': { type: 'string' },
+      },
+    });
+  } catch (e) {
+    throw new UserError((e as Error).message.split('\n')[0]!);
+  }
+  const v = parsed.values;
+  const [command, ...positionals] = parsed.positionals;
+  const probes = v.probes;
+  if (probes !== undefined && probes !== 'gaussian' && probes !== 'uniform') {
+    throw new UserError(`--probes must be gaussian or uniform, not '${probes}'.`);
+  }
+  return {
+    command,
+    positionals,
+    help: v.help ?? false,
+    json: v.json ?? false,
+    quiet: v.quiet ?? false,
+    inputs: v.inputs,
+    probes,
+    n: int(v.n, '--n', 1000, 1),
+    seed: int(v.seed, '--seed', 0, 0),
+    lo: float(v.lo, '--lo', 0),
+    hi: float(v.hi, '--hi', 1),
+    limit: v.limit === undefined ? undefined : int(v.limit, '--limit', 0, 1),
+    ops: list(v.ops),
+    layers: list(v.layers),
+    out: v.out,
+    outDir: v['out-dir'],
+    inputShape: v['input-shape'] === undefined ? undefined : list(v['input-shape'])!.map((d) => int(d, '--input-shape', 0, 1)),
+    workers: v.workers === undefined ? undefined : int(v.workers, '--workers', 0, 1),
+    chunk: v.chunk === undefined ? undefined : int(v.chunk, '--chunk', 0, 1),
+    maxModelMb: v['max-model-mb'] === undefined ? undefined : int(v['max-model-mb'], '--max-model-mb', 0, 1),
+  };
+}
+
+function list(s: string | undefined): string[] | undefined {
+  return s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean);
+}
+
+function int(s: string | undefined, flag: string, dflt: number, min: number): number {
+  if (s === undefined) return dflt;
+  const x = Number(s);
+  if (!Number.isSafeInteger(x) || x < min) throw new UserError(`${flag} must be an integer of at least ${min}, not '${s}'.`);
+  return x;
+}
+
+function float(s: string | undefined, flag: string, dflt: number): number {
+  if (s === undefined) return dflt;
+  const x = Number(s);
+  if (!Number.isFinite(x)) throw new UserError(`${flag} must be a number, not '${s}'.`);
+  return x;
+}
+
+/** The MODEL positional, with a clear message when it is missing. */
+export function modelArg(a: CliArgs): string {
+  const m = a.positionals[0];
+  if (!m) throw new UserError(`'${a.command}' needs a model file: polytope-lens ${a.command} MODEL.onnx.`);
+  return m;
+}

@@ -1,0 +1,41 @@
+import { UserError } from '../core/errors';
+import type { CodesResult } from '../shared/results';
+import { runCodes as runCodesJob, type InputSource } from '../worker/jobs';
+import { EnginePool } from '../worker/pool';
+import type { CliArgs } from './args';
+import { pct, Progress, table } from './format';
+import { modelRef } from './summary';
+
+export function inputSource(a: CliArgs): InputSource {
+  if (a.inputs && a.probes) throw new UserError('Give either --inputs or --probes, not both.');
+  if (a.inputs) return { kind: 'file', path: a.inputs };
+  if (a.probes) return { kind: 'probes', probes: a.probes, n: a.n, seed: a.seed, lo: a.lo, hi: a.hi };
+  throw new UserError(`'${a.command}' needs inputs: --inputs FILE.npy, --inputs FOLDER of images, or --probes gaussian --n 1000.`);
+}
+
+export async function runCodes(a: CliArgs): Promise<void> {
+  const pool = new EnginePool({ workers: a.workers });
+  const progress = new Progress('codes', !a.quiet && process.stderr.isTTY === true);
+  try {
+    const result = await runCodesJob(
+      pool,
+      { model: modelRef(a), selection: { ops: a.ops, layers: a.layers }, inputs: inputSource(a), limit: a.limit, out: a.out, chunk: a.chunk },
+      { onProgress: (d, t) => progress.update(d, t) },
+    );
+    progress.end();
+    process.stdout.write(a.json ? JSON.stringify(result) + '\n' : formatCodes(result));
+  } finally {
+    await pool.dispose();
+  }
+}
+
+export function formatCodes(r: CodesResult): string {
+  let out = `${r.model}: ${r.n} inputs (${r.inputs_note})\n`;
+  out += `${r.distinct_codes} distinct codes over ${r.layers.reduce((a, l) => a + l.units, 0)} bits (${r.code_bytes} bytes per code)\n\n`;
+  out += table(
+    ['layer', 'op', 'units', 'active', 'dead', 'always on', 'codes', 'prefix codes'],
+    r.stats.map((s, i) => [s.key, r.layers[i]!.op, r.layers[i]!.units, pct(s.active_fraction), s.dead_units, s.always_on_units, s.distinct_codes, s.distinct_prefix_codes]),
+  );
+  if (r.out) out += `\ncodes written to ${r.out.path}: ${r.out.rows} rows of ${r.out.row_bytes} bytes (${r.out.format})\n`;
+  return out;
+}

@@ -1,0 +1,107 @@
+/**
+ * Packed bit strings: MSB-first bytes (numpy packbits bitorder="big"), one row per sample. Codes live in typed
+ * arrays only; no per-bit objects.
+ */
+
+/** Number of set bits of each byte value. */
+export const POPCOUNT = (() => {
+  const t = new Uint8Array(256);
+  for (let i = 1; i < 256; i++) t[i] = (i & 1) + t[i >> 1]!;
+  return t;
+})();
+
+export function bytesFor(bits: number): number {
+  return Math.ceil(bits / 8);
+}
+
+/**
+ * ORs `bits` bits of `src` (starting at bit 0 of src[srcStart]) into `dst` at bit offset `dstBit` of row start
+ * `dstStart`. The destination must be zero there; the source's padding bits must be zero.
+ */
+export function orBits(dst: Uint8Array, dstStart: number, dstBit: number, src: Uint8Array, srcStart: number, bits: number): void {
+  const nBytes = bytesFor(bits);
+  const byte = dstStart + (dstBit >> 3);
+  const shift = dstBit & 7;
+  if (shift === 0) {
+    for (let i = 0; i < nBytes; i++) dst[byte + i]! |= src[srcStart + i]!;
+    return;
+  }
+  const back = 8 - shift;
+  const end = dstStart + bytesFor(dstBit + bits); // exclusive bound of the destination's bytes
+  for (let i = 0; i < nBytes; i++) {
+    const b = src[srcStart + i]!;
+    dst[byte + i]! |= b >> shift;
+    if (byte + i + 1 < end) dst[byte + i + 1]! |= (b << back) & 0xff;
+  }
+}
+
+export function getBit(row: Uint8Array, start: number, bit: number): number {
+  return (row[start + (bit >> 3)]! >> (7 - (bit & 7))) & 1;
+}
+
+export function setBit(row: Uint8Array, start: number, bit: number): void {
+  row[start + (bit >> 3)]! |= 0x80 >> (bit & 7);
+}
+
+/** Set bits among bits [from, from + count) of a row. */
+export function popcountRange(row: Uint8Array, start: number, from: number, count: number): number {
+  let c = 0;
+  let bit = from;
+  const end = from + count;
+  while (bit < end && bit & 7) c += getBit(row, start, bit++);
+  while (bit + 8 <= end) {
+    c += POPCOUNT[row[start + (bit >> 3)]!]!;
+    bit += 8;
+  }
+  while (bit < end) c += getBit(row, start, bit++);
+  return c;
+}
+
+/** Hamming distance of two equally long packed rows. */
+export function hamming(a: Uint8Array, aStart: number, b: Uint8Array, bStart: number, nBytes: number): number {
+  let d = 0;
+  for (let i = 0; i < nBytes; i++) d += POPCOUNT[a[aStart + i]! ^ b[bStart + i]!]!;
+  return d;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function toHex(row: Uint8Array, start = 0, nBytes = row.length - start): string {
+  let s = '';
+  for (let i = 0; i < nBytes; i++) s += HEX[row[start + i]!];
+  return s;
+}
+
+/**
+ * A 53-bit hash of a byte range (two 32-bit multiply-xorshift lanes), used to count distinct codes without
+ * keeping them. Two different codes collide with probability about 2^-53 per pair: for a million codes, about
+ * 5e-5 that any pair collides.
+ */
+export function hashBytes(a: Uint8Array, start: number, nBytes: number, seed = 0): number {
+  let h1 = 0x811c9dc5 ^ seed;
+  let h2 = 0x6b43a9b5 ^ nBytes;
+  for (let i = 0; i < nBytes; i++) {
+    const b = a[start + i]!;
+    h1 = Math.imul(h1 ^ b, 0x01000193);
+    h2 = Math.imul(h2 ^ b, 0x5bd1e995);
+    h2 ^= h2 >>> 15;
+  }
+  return mix53(h1, h2);
+}
+
+/** Combines a running hash with the next one (for prefix codes: layers 1..L). */
+export function combineHash(prefix: number, next: number): number {
+  const lo = next % 0x100000000;
+  const hi = Math.floor(next / 0x100000000);
+  return mix53(Math.imul((prefix % 0x100000000) ^ lo, 0x85ebca6b), Math.imul(Math.floor(prefix / 0x100000000) ^ hi ^ 0x9e3779b9, 0xc2b2ae35));
+}
+
+function mix53(a: number, b: number): number {
+  a ^= a >>> 16;
+  a = Math.imul(a, 0x85ebca6b);
+  a ^= a >>> 13;
+  b ^= b >>> 16;
+  b = Math.imul(b, 0xc2b2ae35);
+  b ^= b >>> 13;
+  return (b & 0x1fffff) * 0x100000000 + (a >>> 0);
+}

@@ -1,0 +1,81 @@
+/**
+ * Generated (seeded) probe inputs. Values are drawn in float64 from {@link Rng} and stored as float32, sample by
+ * sample, element by element in C order, so the same (kind, n, sampleShape, seed) always gives the same probes.
+ */
+import { UserError } from '../errors';
+import { checkSampleShape, fmtShape, product } from './npy';
+import { Rng } from './random';
+
+export type ProbeKind =
+  /** i.i.d. normal values, default mean 0 and std 1. */
+  | { type: 'gaussian'; mean?: number; std?: number }
+  /** i.i.d. uniform values in [lo, hi). */
+  | { type: 'uniform'; lo: number; hi: number }
+  /**
+   * Points near given inputs: `base` holds m >= 1 samples (m * size values); probe i is drawn around sample
+   * i mod m, uniformly in the ball of the given radius: the L2 ball by default (a uniform direction from d normals,
+   * then a radius r * u^(1/d) from one uniform), or the L-infinity ball (a cube: d uniforms in [-r, r)).
+   */
+  | { type: 'around'; base: Float32Array; radius: number; norm?: 'l2' | 'linf' };
+
+/** Returns n * prod(sampleShape) float32 values: n probes of `sampleShape`, drawn with `seed`. */
+export function makeProbes(kind: ProbeKind, n: number, sampleShape: number[], seed: number): Float32Array {
+  checkSampleShape(sampleShape);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UserError(`the number of probes must be a non-negative integer, got ${n}`);
+  if (!Number.isSafeInteger(seed)) throw new UserError(`the seed must be an integer, got ${seed}`);
+  const size = product(sampleShape);
+  const out = new Float32Array(n * size);
+  const rng = new Rng(seed);
+  switch (kind.type) {
+    case 'gaussian': {
+      const mean = kind.mean ?? 0;
+      const std = kind.std ?? 1;
+      if (!Number.isFinite(mean)) throw new UserError(`the gaussian probe mean must be a finite number, got ${mean}`);
+      if (!Number.isFinite(std) || std < 0) throw new UserError(`the gaussian probe std must be a non-negative number, got ${std}`);
+      for (let i = 0; i < out.length; i++) out[i] = rng.normal(mean, std);
+      return out;
+    }
+    case 'uniform': {
+      const { lo, hi } = kind;
+      if (!Number.isFinite(lo) || !Number.isFinite(hi) || lo > hi) {
+        throw new UserError(`the uniform probe range must be two finite numbers lo <= hi, got ${lo}..${hi}`);
+      }
+      for (let i = 0; i < out.length; i++) out[i] = rng.uniform(lo, hi);
+      return out;
+    }
+    case 'around': {
+      const { base, radius } = kind;
+      const norm = kind.norm ?? 'l2';
+      if (!Number.isFinite(radius) || radius < 0) throw new UserError(`the probe radius must be a non-negative number, got ${radius}`);
+      if (base.length === 0 || base.length % size !== 0) {
+        throw new UserError(
+          `the base inputs for 'around' probes hold ${base.length} values, which is not a whole number of samples of ${fmtShape(sampleShape)} (${size} values each)`,
+        );
+      }
+      const m = base.length / size;
+      const dir = new Float64Array(size);
+      for (let i = 0; i < n; i++) {
+        const b = (i % m) * size;
+        const o = i * size;
+        if (norm === 'linf') {
+          for (let k = 0; k < size; k++) out[o + k] = base[b + k]! + rng.uniform(-radius, radius);
+          continue;
+        }
+        let ss = 0;
+        for (let k = 0; k < size; k++) {
+          const z = rng.normal();
+          dir[k] = z;
+          ss += z * z;
+        }
+        const r = radius * Math.pow(rng.uniform(), 1 / size);
+        const f = ss > 0 ? r / Math.sqrt(ss) : 0;
+        for (let k = 0; k < size; k++) out[o + k] = base[b + k]! + dir[k]! * f;
+      }
+      return out;
+    }
+    default: {
+      const t: never = kind;
+      throw new UserError(`unknown probe type '${(t as { type: string }).type}'; use gaussian, uniform or around`);
+    }
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * A model opened for the lens: its graph, its layers with unit counts and shapes, and the summary of
+ * DESIGN.md §4. Unit counts come from one forward pass of a shape-probe copy of the model, so every op that
+ * onnxruntime can run is sized correctly, whatever shape inference the file carries.
+ */
+import { UserError } from './errors';
+import { indexGraph, type GraphIndex } from './onnx/graph';
+import { decodeModel, encodeModel, readModel, type LoadedModel } from './onnx/model';
+import { shapeProbe, type SizedLayer } from './instrument';
+import { poolBeginPads, scanLayers, selectLayers, type LayerPlan, type Unsupported } from './layers';
+import { createSession, ort, runSession } from './ort';
+import type { LayerInfo, ModelSummary } from '../shared/results';
+
+export interface LensLayer extends SizedLayer {
+  /** Shape of the pre-activation without the batch axis. */
+  shape: number[];
+  /** For MaxPool: spatial input and output sizes and begin pads. */
+  pool?: { inSpatial: number[]; outSpatial: number[]; channels: number; beginPads: number[] };
+}
+
+export interface OpenOptions {
+  maxBytes?: number;
+  threads?: number;
+  /** Per-sample input shape overriding symbolic dimensions of the model's input. */
+  inputShape?: number[];
+}
+
+export class Lens {
+  private constructor(
+    readonly model: LoadedModel,
+    readonly graph: GraphIndex,
+    readonly layers: LensLayer[],
+    readonly unsupported: Unsupported[],
+    /** Per-sample input shape (without the batch axis). */
+    readonly sampleShape: number[],
+    /** The batch dimension when the file fixes it (mnist-8: 1), else undefined. */
+    readonly fixedBatch: number | undefined,
+  ) {}
+
+  static async open(path: string, opts: OpenOptions = {}): Promise<Lens> {
+    return Lens.fromModel(readModel(path, { maxBytes: opts.maxBytes }), opts);
+  }
+
+  static async fromBytes(bytes: Uint8Array, name: string, opts: OpenOptions = {}): Promise<Lens> {
+    return Lens.fromModel(decodeModel(bytes, name), opts);
+  }
+
+  private static async fromModel(model: LoadedModel, opts: OpenOptions): Promise<Lens> {
+    const { name } = model;
+    if (model.inputs.length !== 1) {
+      throw new UserError(`${name} has ${model.inputs.length} inputs (${model.inputs.map((i) => i.name).join(', ')}); Polytope Lens analyses models with one input.`);
+    }
+    const input = model.inputs[0]!;
+    if (input.dtype !== 'float32') {
+      throw new UserError(`${name}: input '${input.name}' is ${input.dtype}; Polytope Lens needs a float32 input (units are defined on a continuous input space).`);
+    }
+    if (input.shape.length === 0) throw new UserError(`${name}: input '${input.name}' is a scalar; a batch axis is needed.`);
+    const batchDim = input.shape[0];
+    const fixedBatch = typeof batchDim === 'number' ? batchDim : undefined;
+    let sampleShape = input.shape.slice(1);
+    if (opts.inputShape) {
+      if (opts.inputShape.length !== sampleShape.length || opts.inputShape.some((d, i) => typeof sampleShape[i] === 'number' && sampleShape[i] !== d)) {
+        throw new UserError(`${name}: --input-shape ${opts.inputShape.join(',')} does not fit the model's input [${sampleShape.join(', ')}] (without the batch axis).`);
+      }
+      sampleShape = opts.inputShape;
+    }
+    const symbolic = sampleShape.filter((d) => typeof d !== 'number');
+    if (symbolic.length) {
+      throw new UserError(`${name}: input '${input.name}' has dynamic dimensions (${symbolic.join(', ')}); give the per-sample shape with --input-shape (for example 3,224,224).`);
+    }
+    const shape = sampleShape as number[];
+    const graph = indexGraph(model.proto.graph!);
+    const scan = scanLayers(graph, model.opset);
+    const layers = await sizeLayers(model, scan.layers, shape, fixedBatch ?? 1, opts.threads);
+    return new Lens(model, graph, layers, scan.unsupported, shape, fixedBatch);
+  }
+
+  get sampleSize(): number {
+    return this.sampleShape.reduce((a, b) => a * b, 1);
+  }
+
+  get totalUnits(): number {
+    return this.layers.reduce((a, l) => a + l.units, 0);
+  }
+
+  /**
+   * Splits n samples into the batches the model accepts: one batch when the batch axis is free, chunks of exactly
+   * the fixed size otherwise (the last one zero-padded; m counts its real samples).
+   */
+  *chunks(data: Float32Array, n: number): Generator<{ data: Float32Array; rows: number; m: number; start: number }> {
+    const size = this.sampleSize;
+    const chunk = this.fixedBatch ?? Math.max(n, 1);
+    for (let start = 0; start < n; start += chunk) {
+      const m = Math.min(chunk, n - start);
+      const rows = this.fixedBatch ?? m;
+      let slice = data.subarray(start * size, (start + m) * size);
+      if (rows !== m) {
+        const padded = new Float32Array(rows * size);
+        padded.set(slice);
+        slice = padded;
+      }
+      yield { data: slice, rows, m, start };
+    }
+  }
+
+  /** Layers chosen by --ops / --layers, in layer order. */
+  select(sel: { ops?: string[]; layers?: string[] }): LensLayer[] {
+    const chosen = new Set<LayerPlan>(selectLayers(this.layers.map((l) => l.plan), sel));
+    return this.layers.filter((l) => chosen.has(l.plan));
+  }
+
+  summary(layers: LensLayer[] = this.layers): ModelSummary {
+    const m = this.model;
+    return {
+      model: m.name,
+      producer: m.producer,
+      opset: m.opset,
+      inputs: m.inputs,
+      outputs: m.outputs,
+      layers: layerInfos(layers),
+      total_units: layers.reduce((a, l) => a + l.units, 0),
+      unsupported: this.unsupported,
+    };
+  }
+}
+
+export function layerInfos(layers: LensLayer[]): LayerInfo[] {
+  let offset = 0;
+  return layers.map((l) => {
+    const info: LayerInfo = {
+      key: l.plan.key,
+      op: l.plan.op,
+      preact_tensor: l.plan.preact,
+      units: l.units,
+      offset,
+      exact: l.plan.exact,
+      shape: l.shape,
+    };
+    offset += l.units;
+    return info;
+  });
+}
+
+async function sizeLayers(model: LoadedModel, plans: LayerPlan[], sampleShape: number[], batch: number, threads?: number): Promise<LensLayer[]> {
+  if (plans.length === 0) return [];
+  const tensors = plans.flatMap((p) => (p.rule.kind === 'argmax' ? [p.preact, p.output] : [p.preact]));
+  const probe = shapeProbe(model.proto, model.opset, tensors);
+  const session = await createSession(encodeModel(probe.proto), model.name, { threads });
+  try {
+    const input = model.inputs[0]!;
+    const size = batch * sampleShape.reduce((a, b) => a * b, 1);
+    const feeds = { [input.name]: new ort.Tensor('float32', new Float32Array(size), [batch, ...sampleShape]) };
+    const result = await runSession(session, feeds, [...probe.outputs.values()], model.name);
+    const dims = (t: string) => Array.from(result[probe.outputs.get(t)!]!.data as BigInt64Array, Number).slice(1);
+    return plans.map((plan) => {
+      const shape = dims(plan.preact);
+      const elements = shape.reduce((a, b) => a * b, 1);
+      if (plan.rule.kind === 'argmax') {
+        const out = dims(plan.output);
+        const window = plan.rule.pool.kernel.reduce((a, b) => a * b, 1);
+        const outElements = out.reduce((a, b) => a * b, 1);
+        const inSpatial = shape.slice(1);
+        return {
+          plan,
+          shape,
+          elements: outElements,
+          units: outElements * window,
+          pool: { inSpatial, outSpatial: out.slice(1), channels: shape[0]!, beginPads: poolBeginPads(plan.rule.pool, inSpatial) },
+        };
+      }
+      return { plan, shape, elements, units: plan.rule.kind === 'between' ? 2 * elements : elements };
+    });
+  } finally {
+    await session.release();
+  }
+}

@@ -1,0 +1,48 @@
+/** onnxruntime-node sessions with the engine's options, and its errors turned into one clear sentence. */
+import * as ort from 'onnxruntime-node';
+import { UserError } from './errors';
+
+export { ort };
+
+export interface SessionOptions {
+  /** Intra-op threads of this session; 0 lets onnxruntime decide. */
+  threads?: number;
+}
+
+export async function createSession(bytes: Uint8Array, modelName: string, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(bytes, {
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      intraOpNumThreads: opts.threads ?? 0,
+      interOpNumThreads: 1,
+      logSeverityLevel: 3,
+    });
+  } catch (e) {
+    throw new UserError(`${modelName}: onnxruntime cannot load this model: ${ortMessage(e)}`);
+  }
+}
+
+export async function runSession(
+  session: ort.InferenceSession,
+  feeds: Record<string, ort.Tensor>,
+  fetches: string[],
+  modelName: string,
+): Promise<Record<string, ort.Tensor>> {
+  try {
+    return await session.run(feeds, fetches);
+  } catch (e) {
+    throw new UserError(`${modelName}: onnxruntime failed to run the model on this input: ${ortMessage(e)}`);
+  }
+}
+
+/** The useful line of an onnxruntime error, without its C++ source location. */
+function ortMessage(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  const line = text.split('\n').find((l) => l.trim()) ?? text;
+  return line
+    .replace(/^\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*/, '')
+    .replace(/\S+\.(cc|h):\d+ \S+ /g, '')
+    .trim()
+    .replace(/\.?$/, '.');
+}

@@ -1,0 +1,110 @@
+/**
+ * Jobs over the engine pool that the CLI and the extension share: load inputs, stream chunks through the
+ * workers, merge statistics in input order, and optionally write packed codes to a file as they arrive.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { toHex } from '../core/bits';
+import { makeProbes, loadInputs } from '../core/inputs';
+import { StatsAccumulator } from '../core/stats';
+import type { CodeSample, CodesResult, ModelSummary } from '../shared/results';
+import type { LayerSelection, ModelRef } from '../shared/worker-protocol';
+import type { EnginePool, RunOptions } from './pool';
+
+export type InputSource =
+  | { kind: 'file'; path: string }
+  | { kind: 'probes'; probes: 'gaussian' | 'uniform'; n: number; seed: number; lo?: number; hi?: number };
+
+export interface CodesRequest {
+  model: ModelRef;
+  selection: LayerSelection;
+  inputs: InputSource;
+  limit?: number;
+  /** Write packed codes here (raw rows) instead of returning samples. */
+  out?: string;
+  chunk?: number;
+}
+
+export interface LoadedSamples {
+  n: number;
+  data: Float32Array;
+  note: string;
+}
+
+export function loadSamples(source: InputSource, sampleShape: number[], limit?: number): LoadedSamples {
+  let n: number;
+  let data: Float32Array;
+  let note: string;
+  if (source.kind === 'file') {
+    ({ n, data, note } = loadInputs(source.path, sampleShape));
+  } else {
+    n = source.n;
+    const kind = source.probes === 'gaussian' ? { type: 'gaussian' as const } : { type: 'uniform' as const, lo: source.lo ?? 0, hi: source.hi ?? 1 };
+    data = makeProbes(kind, n, sampleShape, source.seed);
+    note = `${n} ${source.probes} probes, seed ${source.seed}${source.probes === 'uniform' ? ` in [${source.lo ?? 0}, ${source.hi ?? 1})` : ', mean 0, std 1'}`;
+  }
+  if (limit !== undefined && limit < n) {
+    const size = sampleShape.reduce((a, b) => a * b, 1);
+    data = data.subarray(0, limit * size);
+    note += `; first ${limit} used`;
+    n = limit;
+  }
+  return { n, data, note };
+}
+
+/** Samples per worker task: a few MB of input and codes, and at least two tasks per worker when possible. */
+export function chunkSize(sampleSize: number, codeBytes: number, n: number, workers: number): number {
+  const bySize = Math.floor(8e6 / (4 * sampleSize + codeBytes));
+  const bySpread = Math.ceil(n / (2 * workers));
+  return Math.max(1, Math.min(512, bySize, bySpread));
+}
+
+export function sampleShapeOf(summary: ModelSummary): number[] {
+  return summary.inputs[0]!.shape.slice(1).map(Number);
+}
+
+export async function runCodes(pool: EnginePool, req: CodesRequest, opts: RunOptions = {}): Promise<CodesResult> {
+  const summary = await pool.summary(req.model, req.selection, opts.signal);
+  const sampleShape = req.model.inputShape ?? sampleShapeOf(summary);
+  const samples = loadSamples(req.inputs, sampleShape, req.limit);
+  const size = sampleShape.reduce((a, b) => a * b, 1);
+  const codeBytes = Math.ceil(summary.total_units / 8);
+  const L = summary.layers.length;
+  const stats = new StatsAccumulator(summary.layers, codeBytes);
+  const chunk = req.chunk ?? chunkSize(size, codeBytes, samples.n, pool.size);
+  const fd = req.out ? openSync(req.out, 'w') : undefined;
+  const rows: CodeSample[] = [];
+  try {
+    let index = 0;
+    for await (const b of pool.codes(req.model, req.selection, samples.data, samples.n, size, chunk, opts)) {
+      stats.add(b);
+      if (fd !== undefined) writeSync(fd, b.codes);
+      else {
+        for (let i = 0; i < b.n; i++) {
+          rows.push({
+            index: index + i,
+            pred: b.preds[i]!,
+            active_per_layer: Array.from(b.active.subarray(i * L, (i + 1) * L)),
+            code_hex: toHex(b.codes, i * codeBytes, codeBytes),
+          });
+        }
+      }
+      index += b.n;
+    }
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  const layerStats = stats.result();
+  return {
+    model: summary.model,
+    layers: summary.layers,
+    n: samples.n,
+    code_bytes: codeBytes,
+    distinct_codes: stats.distinctCodes,
+    distinct_per_layer: Object.fromEntries(layerStats.map((s) => [s.key, s.distinct_codes])),
+    stats: layerStats,
+    inputs_note: samples.note,
+    ...(req.out
+      ? { out: { path: req.out, format: 'raw packed rows, MSB first, no header', rows: samples.n, row_bytes: codeBytes } }
+      : { samples: rows }),
+  };
+}

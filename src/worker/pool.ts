@@ -1,0 +1,213 @@
+/**
+ * The engine pool: worker_threads running src/worker/main.ts, driven through comlink. Started lazily, one task
+ * per worker at a time, results delivered in input order. Cancel terminates the workers of the cancelled job
+ * (onnxruntime cannot be interrupted mid-run; a fresh worker is cheaper than waiting); a worker that dies fails
+ * only its own task, and the next task starts a new one.
+ */
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/umd/node-adapter';
+import { UserError } from '../core/errors';
+import type { ModelSummary } from '../shared/results';
+import type { CodeBatch, EngineApi, LayerSelection, ModelRef, WorkerConfig } from '../shared/worker-protocol';
+
+export class CancelledError extends Error {
+  override readonly name = 'CancelledError';
+  constructor() {
+    super('The analysis was cancelled.');
+  }
+}
+
+export interface PoolOptions {
+  /** Number of workers (default: CPU cores, at most 4). */
+  workers?: number;
+  /** onnxruntime intra-op threads per worker (default 1: parallelism comes from the workers). */
+  threadsPerWorker?: number;
+  /** The built worker script (default: out/worker/main.js next to the calling bundle). */
+  workerScript?: string;
+}
+
+interface Slot {
+  worker: Worker;
+  api: Comlink.Remote<EngineApi>;
+  /** Rejects when the worker exits; every call races against it. */
+  exited: Promise<never>;
+  busy: boolean;
+}
+
+type Task<T> = (api: Comlink.Remote<EngineApi>) => Promise<T>;
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  /** Called after each chunk with the samples done so far. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export class EnginePool {
+  readonly size: number;
+  private readonly threads: number;
+  private readonly script: string;
+  private readonly slots: Slot[] = [];
+  private readonly waiting: (() => void)[] = [];
+  private disposed = false;
+
+  constructor(opts: PoolOptions = {}) {
+    this.size = Math.max(1, opts.workers ?? Math.min(4, cpus().length));
+    this.threads = Math.max(1, opts.threadsPerWorker ?? 1);
+    this.script = opts.workerScript ?? defaultWorkerScript();
+  }
+
+  /** Live worker count (for tests and status). */
+  get live(): number {
+    return this.slots.length;
+  }
+
+  summary(model: ModelRef, selection: LayerSelection = {}, signal?: AbortSignal): Promise<ModelSummary> {
+    return this.submit((api) => api.summary(model, selection), signal);
+  }
+
+  /**
+   * Codes of n samples, computed in chunks spread over the workers and yielded in order. Chunks are sized so a
+   * round trip (about 0.1 ms) is small against the work and the transferred data stays a few MB.
+   */
+  async *codes(model: ModelRef, selection: LayerSelection, data: Float32Array, n: number, sampleSize: number, chunk: number, opts: RunOptions = {}): AsyncGenerator<CodeBatch> {
+    yield* this.chunked(data, n, sampleSize, chunk, opts, (api, part, m) => api.codes(model, selection, part, m));
+  }
+
+  async *forward(model: ModelRef, data: Float32Array, n: number, sampleSize: number, chunk: number, opts: RunOptions = {}): AsyncGenerator<Float32Array> {
+    yield* this.chunked(data, n, sampleSize, chunk, opts, (api, part, m) => api.forward(model, part, m));
+  }
+
+  private async *chunked<T>(
+    data: Float32Array,
+    n: number,
+    sampleSize: number,
+    chunk: number,
+    opts: RunOptions,
+    call: (api: Comlink.Remote<EngineApi>, part: Float32Array, m: number) => Promise<T>,
+  ): AsyncGenerator<T> {
+    const starts: number[] = [];
+    for (let s = 0; s < n; s += chunk) starts.push(s);
+    // Keep at most 2 chunks per worker in flight, so memory stays bounded on long inputs.
+    const window = this.size * 2;
+    const pending: Promise<T>[] = [];
+    let next = 0;
+    let done = 0;
+    const launch = () => {
+      const s = starts[next++]!;
+      const m = Math.min(chunk, n - s);
+      // A copy, because the chunk's buffer is transferred to the worker.
+      const part = data.slice(s * sampleSize, (s + m) * sampleSize);
+      pending.push(this.submit((api) => call(api, Comlink.transfer(part, [part.buffer]), m), opts.signal));
+    };
+    try {
+      while (next < starts.length && pending.length < window) launch();
+      while (pending.length) {
+        const result = await pending.shift()!;
+        if (next < starts.length) launch();
+        done += Math.min(chunk, n - done);
+        opts.onProgress?.(done, n);
+        yield result;
+      }
+    } finally {
+      // On early exit (error, cancel, consumer stops) let the rest settle without unhandled rejections.
+      for (const p of pending) p.catch(() => undefined);
+    }
+  }
+
+  /** Runs one task on a free worker, starting one if needed. */
+  async submit<T>(task: Task<T>, signal?: AbortSignal): Promise<T> {
+    if (this.disposed) throw new Error('The engine pool was disposed.');
+    if (signal?.aborted) throw new CancelledError();
+    const slot = await this.acquire(signal);
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        reject(new CancelledError());
+        void this.kill(slot);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([task(slot.api), slot.exited, aborted]);
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+      slot.busy = false;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private async acquire(signal?: AbortSignal): Promise<Slot> {
+    for (;;) {
+      const free = this.slots.find((s) => !s.busy);
+      if (free) return ((free.busy = true), free);
+      if (this.slots.length < this.size) {
+        const slot = this.spawn();
+        slot.busy = true;
+        return slot;
+      }
+      await new Promise<void>((resolve, reject) => {
+        this.waiting.push(resolve);
+        signal?.addEventListener('abort', () => reject(new CancelledError()), { once: true });
+      });
+    }
+  }
+
+  private spawn(): Slot {
+    const config: WorkerConfig = { threads: this.threads };
+    const worker = new Worker(this.script, { workerData: config });
+    const api = Comlink.wrap<EngineApi>(nodeEndpoint(worker));
+    const exited = new Promise<never>((_, reject) => {
+      const fail = (why: string) => {
+        this.remove(slot);
+        reject(new WorkerDiedError(why));
+      };
+      worker.once('error', (e) => fail(`it failed: ${e.message}`));
+      worker.once('exit', (code) => fail(`it exited with code ${code}`));
+    });
+    exited.catch(() => undefined);
+    const slot: Slot = { worker, api, exited, busy: false };
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private remove(slot: Slot): void {
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+    // A waiting task can now start a replacement worker.
+    this.waiting.shift()?.();
+  }
+
+  private async kill(slot: Slot): Promise<void> {
+    this.remove(slot);
+    await slot.worker.terminate();
+  }
+
+  /** Terminates every worker (for tests: simulates a crash of the busy ones). */
+  async terminateAll(): Promise<void> {
+    await Promise.all([...this.slots].map((s) => this.kill(s)));
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.terminateAll();
+  }
+}
+
+export class WorkerDiedError extends UserError {
+  constructor(why: string) {
+    super(`The analysis worker stopped unexpectedly (${why}); the request failed, and the next one starts a new worker.`);
+  }
+}
+
+function defaultWorkerScript(): string {
+  // Bundles live in out/<part>/ (out/test/unit/ for tests); the worker bundle is out/worker/main.js.
+  for (const rel of ['../worker/main.js', '../../worker/main.js']) {
+    const p = join(__dirname, rel);
+    if (existsSync(p)) return p;
+  }
+  throw new Error(`The engine's worker bundle (out/worker/main.js) was not found from ${__dirname}; run the build.`);
+}

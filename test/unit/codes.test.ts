@@ -1,0 +1,59 @@
+/**
+ * Bit-exactness of the engine against PyTorch: for every fixture exported by the real PyTorch exporter, the codes
+ * computed through onnxruntime-node equal the codes PyTorch forward hooks computed (test/fixtures/make_fixtures.py),
+ * bit for bit, and so do the layer table and the predictions.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Lens } from '../../src/core/lens';
+import { CodeExtractor } from '../../src/core/extract';
+import { toHex } from '../../src/core/bits';
+import { readNpy, toModelInput } from '../../src/core/inputs';
+import { fixture, sharedModel } from '../support/paths';
+
+interface Expected {
+  layers: { key: string; op: string; units: number; offset: number; exact: boolean }[];
+  total_units: number;
+  codes_hex: string[];
+  preds: number[];
+}
+
+function differingBits(a: string, b: string): number {
+  let d = 0;
+  for (let i = 0; i < a.length; i += 2) {
+    let x = parseInt(a.slice(i, i + 2), 16) ^ parseInt(b.slice(i, i + 2), 16);
+    while (x) (d += x & 1), (x >>= 1);
+  }
+  return d;
+}
+
+async function checkAgainstTorch(modelPath: string, name: string): Promise<void> {
+  const expected = JSON.parse(readFileSync(fixture(`${name}.expected.json`), 'utf8')) as Expected;
+  const lens = await Lens.open(modelPath);
+  const summary = lens.summary();
+  assert.deepEqual(
+    summary.layers.map(({ key, op, units, offset, exact }) => ({ key, op, units, offset, exact })),
+    expected.layers.map(({ key, op, units, offset, exact }) => ({ key, op, units, offset, exact })),
+  );
+  assert.equal(summary.total_units, expected.total_units);
+  const { n, data } = toModelInput(readNpy(fixture(`${name}.inputs.npy`)), lens.sampleShape, name);
+  const ex = await CodeExtractor.create(lens, lens.layers);
+  const batch = await ex.run(data, n);
+  await ex.dispose();
+  let differing = 0;
+  for (let i = 0; i < n; i++) {
+    const hex = toHex(batch.codes, i * ex.codeBytes, ex.codeBytes);
+    assert.equal(hex.length, expected.codes_hex[i]!.length, `sample ${i}: code length`);
+    differing += differingBits(hex, expected.codes_hex[i]!);
+  }
+  assert.equal(differing, 0, `${name}: ${differing} bits differ from PyTorch over ${n} samples`);
+  assert.deepEqual(Array.from(batch.preds), expected.preds);
+}
+
+for (const name of ['mlp', 'cnn', 'resmlp', 'mixed', 'gelu_tf', 'mlp2d', 'onelayer2d', 'biasfree']) {
+  test(`${name}: codes equal PyTorch forward hooks bit for bit`, () => checkAgainstTorch(fixture(`${name}.onnx`), name));
+}
+
+test('mnist-8 (CNTK export, fixed batch 1): codes equal a PyTorch re-implementation bit for bit', () =>
+  checkAgainstTorch(sharedModel('mnist-8.onnx'), 'mnist8'));
