@@ -4,7 +4,7 @@
  * and the tests.
  */
 import { UserError } from './errors';
-import { bytesFor, combineHash, hashBytes, orBits, POPCOUNT, setBit } from './bits';
+import { bytesFor, combineHash, hashBytes, orBits, setBit } from './bits';
 import { codeModel, type LayerOutput } from './instrument';
 import type { Lens, LensLayer } from './lens';
 import { encodeModel } from './onnx/model';
@@ -81,10 +81,8 @@ export class CodeExtractor {
         const s = start + i;
         const src = i * stride;
         orBits(out.codes, s * cb, this.offsets[l]!, packed, src, layer.units);
-        let active = 0;
-        for (let b = 0; b < rowBytes; b++) active += POPCOUNT[packed[src + b]!]!;
-        out.active[s * L + l] = active;
         const h = hashBytes(packed, src, rowBytes, l);
+        out.active[s * L + l] = hashBytes.popcount;
         out.layerHash[s * L + l] = h;
         out.prefixHash[s * L + l] = l === 0 ? h : combineHash(out.prefixHash[s * L + l - 1]!, h);
       }

@@ -268,7 +268,7 @@ export function selectLayers(all: LayerPlan[], sel: { ops?: string[]; layers?: s
   if (sel.ops?.length) {
     const wanted = new Set(sel.ops.map((o) => o.toLowerCase()));
     const present = new Set(all.map((l) => l.op.toLowerCase()));
-    const missing = [...wanted].filter((o) => !present.has(o));
+    const missing = sel.ops.filter((o) => !present.has(o.toLowerCase()));
     if (missing.length) {
       throw new UserError(`The model has no layers of op ${missing.join(', ')}; it has ${[...new Set(all.map((l) => l.op))].join(', ') || 'none'}.`);
     }

@@ -42,7 +42,8 @@ function ortMessage(e: unknown): string {
   const line = text.split('\n').find((l) => l.trim()) ?? text;
   return line
     .replace(/^\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*/, '')
-    .replace(/\S+\.(cc|h):\d+ \S+ /g, '')
+    // the C++ source location and the function, e.g. 'file.h:46 void onnxruntime::f(const std::string&, int) '
+    .replace(/\S+\.(cc|h):\d+ (?:(?:[\w:<>*&]+ )*\w*::[\w:~]+\([^()]*\)(?: const)? |\S+ )/g, '')
     .trim()
     .replace(/\.?$/, '.');
 }

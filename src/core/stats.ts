@@ -2,7 +2,7 @@
  * Layer statistics over a stream of code batches, in constant memory per unit: dead and always-on units come
  * from a running OR and AND of all codes, distinct codes from 53-bit hashes (see bits.hashBytes).
  */
-import { popcountRange } from './bits';
+import { HashSet53, popcountRange } from './bits';
 import type { CodeBatch } from './extract';
 import type { LayerInfo, LayerStats } from '../shared/results';
 
@@ -11,8 +11,8 @@ export class StatsAccumulator {
   private readonly anyOn: Uint8Array;
   private readonly allOn: Uint8Array;
   private readonly activeSum: Float64Array;
-  private readonly layerCodes: Set<number>[];
-  private readonly prefixCodes: Set<number>[];
+  private readonly layerCodes: HashSet53[];
+  private readonly prefixCodes: HashSet53[];
 
   constructor(
     private readonly layers: LayerInfo[],
@@ -21,8 +21,8 @@ export class StatsAccumulator {
     this.anyOn = new Uint8Array(codeBytes);
     this.allOn = new Uint8Array(codeBytes).fill(0xff);
     this.activeSum = new Float64Array(layers.length);
-    this.layerCodes = layers.map(() => new Set());
-    this.prefixCodes = layers.map(() => new Set());
+    this.layerCodes = layers.map(() => new HashSet53());
+    this.prefixCodes = layers.map(() => new HashSet53());
   }
 
   add(b: CodeBatch): void {

@@ -85,11 +85,17 @@ export function readModel(path: string, opts: { maxBytes?: number } = {}): Loade
 /** Decodes and validates a model. `path` locates external data files; pass '' for in-memory models. */
 export function decodeModel(bytes: Uint8Array, name: string, path = ''): LoadedModel {
   if (bytes.length === 0) throw new UserError(`${name} is empty (0 bytes), not an ONNX model.`);
-  sniff(bytes, name);
+  try {
+    sniff(bytes, name);
+  } catch (e) {
+    throw otherOnnxMessage(bytes, name) ?? e;
+  }
   let proto: ModelProto;
   try {
     proto = onnx.ModelProto.decode(bytes);
   } catch (e) {
+    const other = otherOnnxMessage(bytes, name);
+    if (other) throw other;
     const truncated = /index out of range|premature|invalid wire type/i.test(String(e));
     throw new UserError(
       truncated
@@ -147,6 +153,41 @@ function sniff(bytes: Uint8Array, name: string): void {
   if (!known.includes(field) || (field === 1 ? wire !== 0 : wire !== 2)) {
     throw new UserError(`${name} is not an ONNX model: its first bytes are not those of an ONNX ModelProto.`);
   }
+}
+
+const ELEMENT_BYTES: Record<number, number> = {
+  [DataType.FLOAT]: 4,
+  [DataType.DOUBLE]: 8,
+  [DataType.FLOAT16]: 2,
+  [DataType.UINT8]: 1,
+  [DataType.INT8]: 1,
+  [DataType.INT32]: 4,
+  [DataType.INT64]: 8,
+  [DataType.BOOL]: 1,
+};
+
+/** A clear error when the bytes are an ONNX TensorProto or GraphProto saved on its own instead of a model. */
+function otherOnnxMessage(bytes: Uint8Array, name: string): UserError | undefined {
+  try {
+    const t = onnx.TensorProto.decode(bytes);
+    const count = t.dims.reduce((a: number, d) => a * num(d), 1);
+    const size = ELEMENT_BYTES[t.dataType ?? 0];
+    const stored = [t.floatData, t.doubleData, t.int32Data, t.int64Data].map((d) => d?.length ?? 0);
+    if (t.dims.length > 0 && size && ((t.rawData?.length ?? 0) === count * size || stored.includes(count))) {
+      return new UserError(`${name} is a single ONNX tensor (a serialized TensorProto${t.name ? ` '${t.name}'` : ''}), not a model.`);
+    }
+  } catch {
+    // not a tensor either
+  }
+  try {
+    const g = onnx.GraphProto.decode(bytes);
+    if (g.node.length > 0 && g.node.every((n) => n.opType)) {
+      return new UserError(`${name} is an ONNX GraphProto saved without its ModelProto (no IR version or opset), not a model; wrap it with onnx.helper.make_model.`);
+    }
+  } catch {
+    // not a graph either
+  }
+  return undefined;
 }
 
 function valueInfo(v: onnx.IValueInfoProto): TensorInfo {

@@ -1,0 +1,192 @@
+/**
+ * Code extraction vs plain forward throughput, measured side by side in one run (issue 3's benchmark).
+ *
+ *   node out/bench/codes.js                 all models, each in its own child process (own peak RSS)
+ *   node out/bench/codes.js --model NAME    one model, prints one JSON line (used by the parent)
+ *
+ * For each model: plain onnxruntime forward (a single in-process session with onnxruntime's default threads, and
+ * the same engine pool the CLI uses running the unmodified model), code extraction through the pool exactly as
+ * `polytope-lens codes --out FILE` does it, bytes of packed code per sample, and peak RSS. The ratio is taken
+ * against the faster of the two plain measurements. PyTorch forward-hook numbers come from bench/torch_hooks.py
+ * (run separately with Debian's python3-torch; results in bench/torch-results.json).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { makeProbes } from '../src/core/inputs';
+import { PlainForward } from '../src/core/forward';
+import { Lens } from '../src/core/lens';
+import { runCodes } from '../src/worker/jobs';
+import { EnginePool } from '../src/worker/pool';
+
+const ROOT = resolve(__dirname, '../..');
+const SHARED = resolve(ROOT, '../shared/models');
+
+interface Model {
+  name: string;
+  path: string;
+  /** Probe distribution matching the model's input scale. */
+  probes: { type: 'gaussian' } | { type: 'uniform'; lo: number; hi: number };
+  /** Seconds each measurement should last, roughly. */
+  seconds: number;
+}
+
+const MODELS: Model[] = [
+  ...['mlp', 'cnn', 'resmlp', 'mixed', 'gelu_tf'].map((name) => ({
+    name,
+    path: join(ROOT, 'test/fixtures', `${name}.onnx`),
+    probes: { type: 'gaussian' as const },
+    seconds: 2,
+  })),
+  { name: 'mnist-8', path: join(SHARED, 'mnist-8.onnx'), probes: { type: 'uniform', lo: 0, hi: 255 }, seconds: 3 },
+  { name: 'ultraface', path: join(SHARED, 'ultraface-RFB-320.onnx'), probes: { type: 'uniform', lo: 0, hi: 1 }, seconds: 5 },
+];
+
+export interface ModelResult {
+  model: string;
+  units: number;
+  layers: number;
+  bytes_per_sample: number;
+  n: number;
+  plain_single_session_per_s: number;
+  plain_pool_per_s: number;
+  codes_per_s: number;
+  ratio_vs_plain: number;
+  peak_rss_mb: number;
+  workers: number;
+}
+
+/** Samples per second of `f(n)`, after a warm-up, with n grown until one call takes at least `seconds`/3. */
+async function throughput(f: (n: number) => Promise<void>, seconds: number, n0: number): Promise<{ perS: number; n: number }> {
+  let n = n0;
+  await f(Math.min(n, 64));
+  for (;;) {
+    const t = performance.now();
+    await f(n);
+    const s = (performance.now() - t) / 1000;
+    if (s >= seconds / 3 || n >= 1 << 22) {
+      // Best of three at this size: the machine may have other load.
+      let best = s;
+      for (let i = 0; i < 2; i++) {
+        const t2 = performance.now();
+        await f(n);
+        best = Math.min(best, (performance.now() - t2) / 1000);
+      }
+      return { perS: n / best, n };
+    }
+    n = Math.ceil(n * Math.min(8, Math.max(2, seconds / 3 / Math.max(s, 1e-3))));
+  }
+}
+
+async function measure(m: Model): Promise<ModelResult> {
+  const lens = await Lens.open(m.path);
+  const size = lens.sampleSize;
+  const maxN = Math.max(64, Math.floor(2e8 / (size * 4)));
+  const data = makeProbes(m.probes, maxN, lens.sampleShape, 0);
+  const dir = mkdtempSync(join(tmpdir(), 'pl-bench-'));
+  const npy = join(dir, 'inputs.npy');
+  const pool = new EnginePool();
+  try {
+    const single = await PlainForward.create(lens);
+    const plainSingle = await throughput(async (n) => void (await single.run(data.subarray(0, Math.min(n, maxN) * size), Math.min(n, maxN))), m.seconds, 64);
+    await single.dispose();
+    const ref = { path: m.path };
+    const plainPool = await throughput(
+      async (n) => {
+        n = Math.min(n, maxN);
+        for await (const _ of pool.forward(ref, data, n, size, chunkFor(lens, n, pool.size))) void _;
+      },
+      m.seconds,
+      64,
+    );
+    // Codes exactly as `codes --out`: inputs from a .npy file, codes streamed to a file.
+    let lastN = 0;
+    const codes = await throughput(
+      async (n) => {
+        n = Math.min(n, maxN);
+        if (n !== lastN) writeNpyF32(npy, data.subarray(0, n * size), [n, ...lens.sampleShape]);
+        lastN = n;
+        await runCodes(pool, { model: ref, selection: {}, inputs: { kind: 'file', path: npy }, out: join(dir, 'codes.bin') });
+      },
+      m.seconds,
+      64,
+    );
+    const bytes = Math.ceil(lens.totalUnits / 8);
+    if (statSync(join(dir, 'codes.bin')).size !== lastN * bytes) throw new Error('codes.bin has the wrong size');
+    const best = Math.max(plainSingle.perS, plainPool.perS);
+    return {
+      model: m.name,
+      units: lens.totalUnits,
+      layers: lens.layers.length,
+      bytes_per_sample: bytes,
+      n: codes.n,
+      plain_single_session_per_s: round(plainSingle.perS),
+      plain_pool_per_s: round(plainPool.perS),
+      codes_per_s: round(codes.perS),
+      ratio_vs_plain: Math.round((codes.perS / best) * 100) / 100,
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+      workers: pool.size,
+    };
+  } finally {
+    await pool.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function chunkFor(lens: Lens, n: number, workers: number): number {
+  const bySize = Math.floor(8e6 / (4 * lens.sampleSize));
+  return Math.max(1, Math.min(512, bySize, Math.ceil(n / (2 * workers))));
+}
+
+function round(x: number): number {
+  return x >= 100 ? Math.round(x) : Math.round(x * 100) / 100;
+}
+
+function writeNpyF32(path: string, data: Float32Array, shape: number[]): void {
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const pad = 64 - ((10 + dict.length + 1) % 64);
+  const header = dict + ' '.repeat(pad % 64) + '\n';
+  const head = Buffer.alloc(10);
+  head.write('\x93NUMPY', 0, 'latin1');
+  head[6] = 1;
+  head.writeUInt16LE(header.length, 8);
+  writeFileSync(path, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
+}
+
+async function main(): Promise<void> {
+  const i = process.argv.indexOf('--model');
+  if (i >= 0) {
+    const m = MODELS.find((x) => x.name === process.argv[i + 1]);
+    if (!m) throw new Error(`unknown model ${process.argv[i + 1]}`);
+    process.stdout.write(JSON.stringify(await measure(m)) + '\n');
+    return;
+  }
+  const torchFile = join(ROOT, 'bench/torch-results.json');
+  const torch = existsSync(torchFile) ? (JSON.parse(readFileSync(torchFile, 'utf8')) as Record<string, { samples_per_s_hooks: number }>) : {};
+  const torchKey: Record<string, string> = { 'mnist-8': 'mnist-8', ultraface: 'ultraface' };
+  const results: (ModelResult & { torch_hooks_per_s?: number; ratio_vs_torch_hooks?: number })[] = [];
+  for (const m of MODELS) {
+    if (!existsSync(m.path)) {
+      process.stderr.write(`skipping ${m.name}: ${m.path} not found\n`);
+      continue;
+    }
+    const out = execFileSync(process.execPath, [__filename, '--model', m.name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const r = JSON.parse(out.trim().split('\n').pop()!) as ModelResult;
+    const t = torch[torchKey[m.name] ?? m.name]?.samples_per_s_hooks;
+    results.push({ ...r, ...(t ? { torch_hooks_per_s: t, ratio_vs_torch_hooks: Math.round((r.codes_per_s / t) * 100) / 100 } : {}) });
+    const x = results.at(-1)!;
+    process.stdout.write(
+      `${x.model.padEnd(10)} units ${String(x.units).padStart(8)}  plain ${String(x.plain_single_session_per_s).padStart(9)}/s (pool ${String(x.plain_pool_per_s).padStart(9)}/s)  codes ${String(x.codes_per_s).padStart(9)}/s  ratio ${x.ratio_vs_plain.toFixed(2)}  torch hooks ${x.torch_hooks_per_s ?? '-'}/s (x${x.ratio_vs_torch_hooks ?? '-'})  ${x.bytes_per_sample} B/sample  peak RSS ${x.peak_rss_mb} MB\n`,
+    );
+  }
+  const file = join(ROOT, 'bench/results.json');
+  const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  writeFileSync(file, JSON.stringify({ ...previous, codes: { measured: new Date().toISOString(), node: process.version, cpus: require('node:os').cpus().length, results } }, null, 2) + '\n');
+  process.stdout.write(`written to ${file}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(String(e instanceof Error ? e.stack : e) + '\n');
+  process.exit(1);
+});

@@ -1,0 +1,314 @@
+/**
+ * Exact bit flips of the code along a segment x(t) = a + t (b - a), t in [0, 1], computed black-box from forward
+ * passes (PAPER.md "Exact crossings on a 1D segment").
+ *
+ *   exactCrossings(lens, layers, a, b, { precision?, threads?, refine? }) -> ExactPathResult
+ *
+ * Layers are walked in order. Before layer l, the breakpoints found so far cut [0, 1] into intervals on which
+ * every earlier unit keeps its state, so the network up to layer l is one affine map there and each of layer l's
+ * pre-activations is affine in t. Evaluating them at the interval ends therefore locates every zero crossing by
+ * linear interpolation (an affine function crosses at most once). Clip-like layers cross both thresholds;
+ * MaxPool windows change their argmax where the upper envelope of the window's affine values changes hands (two
+ * bits flip). All of the model's layers are tracked (a layer left out of the selection still bends the map);
+ * flips are reported for the selected layers.
+ *
+ * Each located crossing is checked at the next pass (the model is evaluated at the crossing anyway): the residual
+ * |z(t*)| relative to the values at the interval ends is ~1e-7 (float32) or ~1e-15 (float64) when the map really is
+ * affine there. Smooth layers (sign codes of GELU/SiLU/Tanh) and uncounted nonlinearities upstream make the map
+ * non-affine: those crossings are refined by regula falsi and the result is flagged approximate.
+ */
+import type { Lens, LensLayer } from '../lens';
+import { nodeKey } from '../onnx/graph';
+import type { NodeProto } from '../onnx/model';
+import type { ExactPathResult, PathCrossing } from '../../shared/results';
+import { PreactRunner, type Precision } from './preacts';
+
+export interface ExactOptions {
+  precision?: Precision;
+  threads?: number;
+  /** Regula falsi rounds for crossings of non-affine layers (default 4). */
+  refine?: number;
+  /** Points per forward batch (default from the model size). */
+  batch?: number;
+}
+
+/** A located crossing, with what is needed to check it at the next evaluation. */
+interface Found {
+  t: number;
+  layer: number;
+  /** Bits flipped (one, or two for a MaxPool argmax change). */
+  units: number[];
+  /** Affine check: value index i (minus theta), or for MaxPool the difference of value indices i and j. */
+  i: number;
+  j: number;
+  theta: number;
+  scale: number;
+  /** Bracket for refinement, with the signed values at its ends. */
+  lo: number;
+  hi: number;
+  glo: number;
+  ghi: number;
+}
+
+export async function exactCrossings(lens: Lens, selected: LensLayer[], a: Float64Array, b: Float64Array, opts: ExactOptions = {}): Promise<ExactPathResult> {
+  const start = performance.now();
+  const all = lens.layers;
+  const runner = await PreactRunner.create(lens, all, { precision: opts.precision ?? 'float64', threads: opts.threads });
+  const size = lens.sampleSize;
+  const batch = opts.batch ?? lens.fixedBatch ?? Math.max(1, Math.min(512, Math.floor(4e6 / (size + runner.sizes.reduce((s, x) => s + x, 0)))));
+  const nonAffine = nonAffineFrom(lens);
+  const windows = all.map((l) => (l.plan.rule.kind === 'argmax' ? windowTable(l) : undefined));
+  let forwardPoints = 0;
+  let maxResidual = 0;
+
+  const point = (t: number, out: Float64Array, o: number) => {
+    for (let i = 0; i < size; i++) out[o + i] = a[i]! + t * (b[i]! - a[i]!);
+  };
+  /** Layer l's pre-activations at the given t values, streamed in batches. */
+  async function* evaluate(ts: number[], l: number): AsyncGenerator<{ t: number; z: Float64Array }> {
+    for (let s = 0; s < ts.length; s += batch) {
+      const m = Math.min(batch, ts.length - s);
+      const xs = new Float64Array(m * size);
+      for (let j = 0; j < m; j++) point(ts[s + j]!, xs, j * size);
+      const r = await runner.run(xs, m);
+      forwardPoints += m;
+      const n = runner.sizes[l]!;
+      for (let j = 0; j < m; j++) yield { t: ts[s + j]!, z: r.preacts[l]!.subarray(j * n, (j + 1) * n) };
+    }
+  }
+  const gOf = (f: Found, z: Float64Array) => (f.j >= 0 ? z[f.j]! - z[f.i]! : z[f.i]! - f.theta);
+
+  let T = [0, 1];
+  const found: Found[] = [];
+  try {
+    for (let l = 0; l < all.length; l++) {
+      const layer = all[l]!;
+      const rule = layer.plan.rule;
+      const bounds = runner.bounds[l];
+      const win = windows[l];
+      const fresh: Found[] = [];
+      let prevT = 0;
+      let prev: Float64Array | undefined;
+      for await (const { t, z } of evaluate(T, l)) {
+        if (prev) {
+          if (rule.kind === 'positive') {
+            for (let u = 0; u < z.length; u++) {
+              const p = prev[u]!;
+              const q = z[u]!;
+              if (p > 0 !== q > 0) fresh.push(cross(prevT, t, p, q, l, [u], u, -1, 0));
+            }
+          } else if (rule.kind === 'between') {
+            for (let u = 0; u < z.length; u++) {
+              for (let k = 0; k < 2; k++) {
+                const th = k === 0 ? bounds!.lo[u]! : bounds!.hi[u]!;
+                const p = prev[u]! - th;
+                const q = z[u]! - th;
+                if (p > 0 !== q > 0) fresh.push(cross(prevT, t, p, q, l, [2 * u + k], u, -1, th));
+              }
+            }
+          } else {
+            envelope(win!, prev, z, prevT, t, l, fresh);
+          }
+        }
+        // Check crossings of the previous layer that sit at this point.
+        prevT = t;
+        prev = z.slice();
+      }
+      // Non-affine layers: refine each crossing by regula falsi on its bracket.
+      if (nonAffine[l] && fresh.length) await refine(fresh, l, opts.refine ?? 4);
+      found.push(...fresh);
+      // Confirm: evaluate the crossings themselves (the next pass would too; doing it here keeps it per layer).
+      if (fresh.length) {
+        const ts = fresh.map((f) => f.t);
+        let k = 0;
+        for await (const { z } of evaluate(ts, l)) {
+          const f = fresh[k++]!;
+          const r = Math.abs(gOf(f, z)) / Math.max(f.scale, 1e-300);
+          if (!nonAffine[l] && r > maxResidual) maxResidual = r;
+          else if (nonAffine[l] && r > maxResidual) maxResidual = r;
+        }
+      }
+      T = mergeSorted(T, fresh.map((f) => f.t));
+    }
+  } finally {
+    await runner.dispose();
+  }
+
+  async function refine(list: Found[], l: number, rounds: number): Promise<void> {
+    for (let r = 0; r < rounds; r++) {
+      let k = 0;
+      for await (const { z } of evaluate(list.map((f) => f.t), l)) {
+        const f = list[k++]!;
+        const g = gOf(f, z);
+        if (g === 0) continue;
+        if (g > 0 === f.ghi > 0) (f.hi = f.t), (f.ghi = g);
+        else (f.lo = f.t), (f.glo = g);
+        if (f.glo !== f.ghi) f.t = f.lo + ((f.hi - f.lo) * f.glo) / (f.glo - f.ghi);
+      }
+    }
+  }
+
+  const keyOf = new Map(all.map((l, i) => [i, l.plan.key]));
+  const chosen = new Set(selected.map((l) => l.plan.key));
+  const crossings: PathCrossing[] = [];
+  for (const f of found) {
+    const key = keyOf.get(f.layer)!;
+    if (!chosen.has(key)) continue;
+    for (const u of f.units) crossings.push({ t: f.t, layer: key, unit: u });
+  }
+  crossings.sort((p, q) => p.t - q.t || (p.layer < q.layer ? -1 : p.layer > q.layer ? 1 : p.unit - q.unit));
+  const flips: Record<string, number> = Object.fromEntries(selected.map((l) => [l.plan.key, 0]));
+  for (const c of crossings) flips[c.layer]!++;
+  const approxLayers = all.filter((_, i) => nonAffine[i] && chosen.has(all[i]!.plan.key)).map((l) => l.plan.key);
+  const result: ExactPathResult = {
+    total_flips: crossings.length,
+    flips_per_layer: flips,
+    linear_pieces: T.length - 1,
+    crossings,
+    precision: runner.precision,
+    approximate: approxLayers.length > 0,
+    approximate_layers: approxLayers,
+    max_residual: maxResidual,
+    forward_points: forwardPoints,
+    seconds: (performance.now() - start) / 1000,
+  };
+  const notes: string[] = [];
+  if (runner.note) notes.push(runner.note);
+  if (approxLayers.length) notes.push(`approximate from layer ${approxLayers[0]} on: a smooth or uncounted nonlinearity makes pre-activations non-affine (a unit crossing twice between two breakpoints is missed)`);
+  if (notes.length) result.note = notes.join('; ');
+  return result;
+}
+
+function cross(lo: number, hi: number, p: number, q: number, layer: number, units: number[], i: number, j: number, theta: number): Found {
+  const t = lo + ((hi - lo) * p) / (p - q);
+  return { t: Math.min(hi, Math.max(lo, t)), layer, units, i, j, theta, scale: Math.max(Math.abs(p), Math.abs(q)), lo, hi, glo: p, ghi: q };
+}
+
+/** MaxPool: per window, the argmax changes along the upper envelope of affine values between t0 and t1. */
+function envelope(win: { table: Int32Array; window: number }, z0: Float64Array, z1: Float64Array, t0: number, t1: number, layer: number, out: Found[]): void {
+  const W = win.window;
+  const E = win.table.length / W;
+  const dt = t1 - t0;
+  for (let e = 0; e < E; e++) {
+    const base = e * W;
+    // Argmax at t0 (first maximum) and at t1; if equal and no line overtakes, nothing to do.
+    let cur = -1;
+    let best = -Infinity;
+    for (let w = 0; w < W; w++) {
+      const idx = win.table[base + w]!;
+      if (idx >= 0 && z0[idx]! > best) (best = z0[idx]!), (cur = w);
+    }
+    if (cur < 0) continue;
+    let end = -1;
+    best = -Infinity;
+    for (let w = 0; w < W; w++) {
+      const idx = win.table[base + w]!;
+      if (idx >= 0 && z1[idx]! > best) (best = z1[idx]!), (end = w);
+    }
+    if (end === cur) continue; // with affine values the envelope cannot leave and return to the same line
+    let s = 0; // local position in [0, 1]
+    for (let guard = 0; guard < W && cur !== end; guard++) {
+      const ic = win.table[base + cur]!;
+      const c0 = z0[ic]!;
+      const cs = z1[ic]! - c0;
+      let next = -1;
+      let sNext = Infinity;
+      let slopeNext = -Infinity;
+      for (let w = 0; w < W; w++) {
+        if (w === cur) continue;
+        const iw = win.table[base + w]!;
+        if (iw < 0) continue;
+        const w0 = z0[iw]!;
+        const ws = z1[iw]! - w0;
+        if (ws <= cs) continue;
+        const sw = Math.max(s, (c0 - w0) / (ws - cs));
+        if (sw < sNext || (sw === sNext && ws > slopeNext)) (sNext = sw), (next = w), (slopeNext = ws);
+      }
+      if (next < 0 || sNext > 1) break;
+      const i = win.table[base + cur]!;
+      const j = win.table[base + next]!;
+      const p = z0[j]! - z0[i]!; // g = v_next - v_cur: negative before, positive after
+      const q = z1[j]! - z1[i]!;
+      const t = t0 + sNext * dt;
+      out.push({ t, layer, units: [base + cur, base + next], i, j, theta: 0, scale: Math.max(Math.abs(p), Math.abs(q), 1e-300), lo: t0, hi: t1, glo: p, ghi: q });
+      cur = next;
+      s = sNext;
+    }
+  }
+}
+
+/** For a MaxPool layer: per output element (C order) and window element (row-major), the flat index into the
+ * pre-activation of one sample, or -1 for padding. */
+export function windowTable(layer: LensLayer): { table: Int32Array; window: number } {
+  const pool = layer.pool!;
+  const spec = layer.plan.rule.kind === 'argmax' ? layer.plan.rule.pool : undefined;
+  if (!spec) throw new Error('windowTable on a layer that is not a MaxPool');
+  const d = pool.inSpatial.length;
+  const plane = pool.inSpatial.reduce((x, y) => x * y, 1);
+  const outPlane = pool.outSpatial.reduce((x, y) => x * y, 1);
+  const window = spec.kernel.reduce((x, y) => x * y, 1);
+  const table = new Int32Array(pool.channels * outPlane * window);
+  const opos = new Array<number>(d);
+  const wpos = new Array<number>(d);
+  for (let c = 0; c < pool.channels; c++) {
+    for (let o = 0; o < outPlane; o++) {
+      let r = o;
+      for (let k = d - 1; k >= 0; k--) (opos[k] = r % pool.outSpatial[k]!), (r = Math.floor(r / pool.outSpatial[k]!));
+      for (let w = 0; w < window; w++) {
+        let q = w;
+        for (let k = d - 1; k >= 0; k--) (wpos[k] = q % spec.kernel[k]!), (q = Math.floor(q / spec.kernel[k]!));
+        let flat = 0;
+        let inside = true;
+        for (let k = 0; k < d; k++) {
+          const p = opos[k]! * spec.strides[k]! - pool.beginPads[k]! + wpos[k]! * spec.dilations[k]!;
+          if (p < 0 || p >= pool.inSpatial[k]!) inside = false;
+          flat = flat * pool.inSpatial[k]! + p;
+        }
+        table[(c * outPlane + o) * window + w] = inside ? c * plane + flat : -1;
+      }
+    }
+  }
+  return { table, window };
+}
+
+/**
+ * Per layer: true when its pre-activation is not piecewise affine in the input with pieces given by earlier
+ * layers, i.e. when an earlier layer is smooth (a sign code) or an uncounted nonlinearity lies upstream. A smooth
+ * layer's own sign crossings are affine-located only when nothing non-affine precedes it, but its code is
+ * approximate anyway, so it is flagged too.
+ */
+export function nonAffineFrom(lens: Lens): boolean[] {
+  const g = lens.graph;
+  const bad = new Set(lens.unsupported.map((u) => u.node));
+  const memo = new Map<string, boolean>();
+  const upstreamBad = (tensor: string): boolean => {
+    const stack = [tensor];
+    const seen = new Set<string>();
+    while (stack.length) {
+      const t = stack.pop()!;
+      if (seen.has(t)) continue;
+      seen.add(t);
+      if (memo.get(t)) return true;
+      const n: NodeProto | undefined = g.producer.get(t);
+      if (!n) continue;
+      if (bad.has(nodeKey(n, g.fileIndex))) return true;
+      for (const i of n.input ?? []) if (i && !g.constantDerived.has(i)) stack.push(i);
+    }
+    return false;
+  };
+  let smoothSeen = false;
+  return lens.layers.map((l) => {
+    const r = smoothSeen || !l.plan.exact || upstreamBad(l.plan.preact);
+    memo.set(l.plan.preact, upstreamBad(l.plan.preact));
+    if (!l.plan.exact) smoothSeen = true;
+    return r;
+  });
+}
+
+function mergeSorted(T: number[], add: number[]): number[] {
+  if (!add.length) return T;
+  const all = T.concat(add).sort((x, y) => x - y);
+  const out: number[] = [];
+  for (const t of all) if (out.length === 0 || t !== out[out.length - 1]) out.push(t);
+  return out;
+}
