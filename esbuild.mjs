@@ -1,7 +1,7 @@
 // Builds every bundle of the project. Node bundles keep onnxruntime-node external: its native
 // binary is loaded from node_modules (and shipped in the VSIX), never inlined.
 import * as esbuild from 'esbuild';
-import { readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync, copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const watch = process.argv.includes('--watch');
@@ -27,7 +27,23 @@ const node = {
 };
 
 const builds = [
-  { ...node, entryPoints: { 'cli/main': 'src/cli/main.ts', 'worker/main': 'src/worker/main.ts' }, outdir: 'out' },
+  { ...node, entryPoints: { 'cli/main': 'src/cli/main.ts', 'worker/main': 'src/worker/main.ts', 'server/main': 'src/server/main.ts' }, outdir: 'out' },
+  // The VS Code extension host bundle (vscode and onnxruntime-node stay external).
+  { ...node, entryPoints: { 'extension/main': 'src/extension/main.ts' }, outdir: 'out' },
+  // Webview pages: browser bundles, one per page, loaded by the webviews through asWebviewUri.
+  {
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome120',
+    sourcemap: production ? false : 'inline',
+    minify: production,
+    logLevel: 'warning',
+    entryPoints: Object.fromEntries(entries('src/webview', 'View.ts').map((f) => [f.replace(/^src\/webview\//, '').replace(/\.ts$/, ''), f])),
+    outdir: 'out/webview',
+  },
+  // The end-to-end suite, run by VS Code inside the extension host (test/e2e/run.mjs).
+  { ...node, entryPoints: { 'test/e2e/index': 'test/e2e/suite/index.ts' }, outdir: 'out' },
   {
     ...node,
     entryPoints: Object.fromEntries(
@@ -41,3 +57,7 @@ for (const b of builds) {
   if (watch) await (await esbuild.context(b)).watch();
   else await esbuild.build(b);
 }
+
+// The language server's parser: tree-sitter's runtime and the Python grammar, next to out/server/main.js.
+mkdirSync('out/server', { recursive: true });
+for (const f of ['web-tree-sitter/web-tree-sitter.wasm', 'tree-sitter-python/tree-sitter-python.wasm']) copyFileSync(join('node_modules', f), join('out/server', f.split('/')[1]));

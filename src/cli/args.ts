@@ -1,6 +1,9 @@
 /** Command-line flags, parsed once with node:util parseArgs; bad flags are UserErrors. */
 import { parseArgs } from 'node:util';
 import { UserError } from '../core/errors';
+import { EXTRA_FLAGS } from './path';
+import { SCALE_FLAGS } from './scale';
+import { SLICE_FLAGS } from './slice';
 
 export const USAGE = `polytope-lens: spline codes and polytope statistics of ONNX models
 
@@ -29,6 +32,8 @@ Options:
 
 export interface CliArgs {
   command?: string;
+  /** Every flag as parsed (for the analysis commands' own flags: path.ts, slice.ts, scale.ts). */
+  flags: Record<string, string | boolean | undefined>;
   positionals: string[];
   help: boolean;
   json: boolean;
@@ -50,7 +55,22 @@ export interface CliArgs {
   maxModelMb?: number;
 }
 
+/** `--window -3,3`: a value that starts with '-' and a digit is a value, not a flag (parseArgs would refuse it). */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (a.startsWith('--') && !a.includes('=') && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 export function parseCli(argv: string[]): CliArgs {
+  argv = joinNegativeValues(argv);
   let parsed;
   try {
     parsed = parseArgs({
@@ -75,10 +95,15 @@ export function parseCli(argv: string[]): CliArgs {
         workers: { type: 'string' },
         chunk: { type: 'string' },
         'max-model-mb': { type: 'string' },
+        // Flags of the analysis commands, which read their own values (path.ts, slice.ts, scale.ts).
+        ...EXTRA_FLAGS,
+        ...SLICE_FLAGS,
+        ...SCALE_FLAGS,
       },
     });
   } catch (e) {
-    throw new UserError((e as Error).message.split('\n')[0]!);
+    // Node's hint about '--' after an unknown option does not apply to this CLI.
+    throw new UserError(`${(e as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '')}; see polytope-lens --help`);
   }
   const v = parsed.values;
   const [command, ...positionals] = parsed.positionals;
@@ -88,6 +113,7 @@ export function parseCli(argv: string[]): CliArgs {
   }
   return {
     command,
+    flags: v,
     positionals,
     help: v.help ?? false,
     json: v.json ?? false,

@@ -8,11 +8,21 @@ import { parseCli, USAGE, type CliArgs } from './args';
 import { runCodes } from './codes';
 import { runDemo } from './demo';
 import { runSummary } from './summary';
+import { runPath } from './path';
+import { runLocal } from './local';
+import { runDensityStudy } from './density-study';
+import { runSlice } from './slice';
+import { runScale } from './scale';
 
 const COMMANDS: Record<string, (a: CliArgs) => Promise<void>> = {
   summary: runSummary,
   codes: runCodes,
   demo: runDemo,
+  path: runPath,
+  local: runLocal,
+  'density-study': runDensityStudy,
+  slice: runSlice,
+  scale: runScale,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -30,14 +40,19 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** Exits once stdout has drained: a large JSON result piped to another program must not be cut off. */
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterFlush(code),
   (e: unknown) => {
     if (isUserError(e)) {
       process.stderr.write(`polytope-lens: ${messageOf(e).replace(/\.?$/, '.')}\n`);
     } else {
       process.stderr.write(`polytope-lens: internal error (please report it): ${e instanceof Error ? e.stack : String(e)}\n`);
     }
-    process.exit(1);
+    exitAfterFlush(1);
   },
 );

@@ -4,7 +4,8 @@
  * and the tests.
  */
 import { UserError } from './errors';
-import { bytesFor, combineHash, hashBytes, orBits, setBit } from './bits';
+import { bytesFor, combineHash, hashBytes, orBits } from './bits';
+import { maxPoolBits, windowTable, type WindowTable } from './maxpool';
 import { codeModel, type LayerOutput } from './instrument';
 import type { Lens, LensLayer } from './lens';
 import { encodeModel } from './onnx/model';
@@ -18,6 +19,8 @@ export class CodeExtractor {
   readonly codeBytes: number;
   readonly offsets: number[];
   readonly totalUnits: number;
+  /** Per MaxPool layer, its window table (built once). */
+  private readonly windows: (WindowTable | undefined)[];
 
   private constructor(
     readonly lens: Lens,
@@ -29,6 +32,7 @@ export class CodeExtractor {
     this.offsets = layers.map((l) => ((o += l.units), o - l.units));
     this.totalUnits = o;
     this.codeBytes = bytesFor(o);
+    this.windows = layers.map((l) => (l.plan.rule.kind === 'argmax' && l.pool?.inSpatial.length !== 2 ? windowTable(l) : undefined));
   }
 
   static async create(lens: Lens, layers: LensLayer[], threads?: number): Promise<CodeExtractor> {
@@ -76,7 +80,7 @@ export class CodeExtractor {
       const rowBytes = bytesFor(layer.units);
       // Packed rows from the graph are padded to whole 64-bit groups; MaxPool rows are built here, unpadded.
       const stride = o.kind === 'packed' ? o.rowBytes : rowBytes;
-      const packed = o.kind === 'packed' ? (result[o.name]!.data as Uint8Array) : maxPoolBits(result[o.name]!.data as BigInt64Array, rows, layer);
+      const packed = o.kind === 'packed' ? (result[o.name]!.data as Uint8Array) : maxPoolBits(result[o.name]!.data as Float32Array, rows, layer, this.windows[l]);
       for (let i = 0; i < m; i++) {
         const s = start + i;
         const src = i * stride;
@@ -98,44 +102,4 @@ function argmax(a: Float32Array, start: number, len: number): number {
   let best = 0;
   for (let i = 1; i < len; i++) if (a[start + i]! > a[start + best]!) best = i;
   return best;
-}
-
-/**
- * MaxPool bits from its Indices output: per output element (C order), one bit per window element (row-major),
- * set at the element the pool chose. onnxruntime takes the first maximum on ties. Indices are flat indices into
- * the input tensor; only their position within one channel's plane matters here.
- */
-export function maxPoolBits(indices: BigInt64Array, rows: number, layer: LensLayer): Uint8Array {
-  const pool = layer.pool!;
-  const spec = layer.plan.rule.kind === 'argmax' ? layer.plan.rule.pool : undefined;
-  if (!spec) throw new Error('maxPoolBits on a layer that is not a MaxPool');
-  const d = pool.inSpatial.length;
-  const plane = pool.inSpatial.reduce((a, b) => a * b, 1);
-  const outPlane = pool.outSpatial.reduce((a, b) => a * b, 1);
-  const window = spec.kernel.reduce((a, b) => a * b, 1);
-  const rowBytes = bytesFor(layer.units);
-  const perSample = pool.channels * outPlane;
-  const bits = new Uint8Array(rows * rowBytes);
-  const pos = new Array<number>(d);
-  const opos = new Array<number>(d);
-  for (let r = 0; r < rows; r++) {
-    for (let e = 0; e < perSample; e++) {
-      let s = Number(indices[r * perSample + e]!) % plane;
-      // Spatial position of the chosen input element (storage_order 1 means column-major indices).
-      if (spec.storageOrder === 1) {
-        for (let k = 0; k < d; k++) (pos[k] = s % pool.inSpatial[k]!), (s = Math.floor(s / pool.inSpatial[k]!));
-      } else {
-        for (let k = d - 1; k >= 0; k--) (pos[k] = s % pool.inSpatial[k]!), (s = Math.floor(s / pool.inSpatial[k]!));
-      }
-      let o = e % outPlane;
-      for (let k = d - 1; k >= 0; k--) (opos[k] = o % pool.outSpatial[k]!), (o = Math.floor(o / pool.outSpatial[k]!));
-      let w = 0;
-      for (let k = 0; k < d; k++) {
-        const offset = pos[k]! + pool.beginPads[k]! - opos[k]! * spec.strides[k]!;
-        w = w * spec.kernel[k]! + offset / spec.dilations[k]!;
-      }
-      setBit(bits, r * rowBytes, e * window + w);
-    }
-  }
-  return bits;
 }

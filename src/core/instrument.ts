@@ -113,7 +113,7 @@ export interface SizedLayer {
 
 export type LayerOutput =
   | { kind: 'packed'; name: string; rowBytes: number }
-  | { kind: 'indices'; name: string };
+  | { kind: 'window'; name: string };
 
 /**
  * The code model. Per layer: packed bits as uint8 [N, ceil(units/8)], MSB first, or MaxPool's Indices as int64.
@@ -122,23 +122,37 @@ export type LayerOutput =
  */
 export function codeModel(proto: ModelProto, opset: number, layers: SizedLayer[]): { proto: ModelProto; outputs: LayerOutput[] } {
   const ed = new GraphEditor(opset);
-  let weights: string | undefined;
-  const packWeights = () => (weights ??= ed.floats(blockPowers(), [64, 8]));
+  const weights = new Map<string, string>();
+  /** A packing matrix [k, k/8 rounded up]: column j holds 128, 64, ..., 1 in rows 8j .. 8j+7 (MSB first). */
+  const powers = (k: number) => {
+    const key = String(k);
+    let w = weights.get(key);
+    if (!w) weights.set(key, (w = ed.floats(powersMatrix(k), [k, Math.ceil(k / 8)])));
+    return w;
+  };
+  /**
+   * Packs float 0/1 bits [N, ...] (units per sample) into uint8 [N, rowBytes], MSB first, as one GEMM by a
+   * matrix of powers of two (exact: every sum is an integer below 256). Layers that are a multiple of 64 bits go
+   * in groups of 64 ([N, U/64, 64] x [64, 8]: K = 64 keeps onnxruntime's GEMM efficient where K = 8 is very
+   * slow); other small layers in one [U, ceil(U/8)] product, which needs no Pad; only large odd layers are padded.
+   */
+  const pack = (bits: string, units: number): { packed: string; rowBytes: number } => {
+    if (units % 64 !== 0 && units <= 1024) {
+      const bytes = ed.node('MatMul', [ed.reshape(bits, [0, units]), powers(units)]);
+      return { packed: ed.cast(bytes, DataType.UINT8), rowBytes: Math.ceil(units / 8) };
+    }
+    const groups = Math.ceil(units / 64);
+    if (units % 64 !== 0) bits = ed.padLast(ed.reshape(bits, [0, units]), groups * 64 - units);
+    const bytes = ed.node('MatMul', [ed.reshape(bits, [0, groups, 64]), powers(64)]);
+    return { packed: ed.cast(ed.reshape(bytes, [0, groups * 8]), DataType.UINT8), rowBytes: groups * 8 };
+  };
   let zero: string | undefined;
-  const originalNodes = proto.graph?.node ?? [];
-  const replaced = new Map<NodeProto, NodeProto>();
   const outputs: LayerOutput[] = layers.map(({ plan, elements, units }) => {
     const rule = plan.rule;
     if (rule.kind === 'argmax') {
-      const existing = plan.node.output?.[1];
-      if (existing) {
-        ed.output(existing, DataType.INT64);
-        return { kind: 'indices', name: existing };
-      }
-      const name = ed.fresh('indices');
-      replaced.set(plan.node, onnx.NodeProto.create({ ...plan.node, output: [plan.node.output![0]!, name] }));
-      ed.output(name, DataType.INT64);
-      return { kind: 'indices', name };
+      // The pool's input leaves the graph as floats; its argmax bits are computed from it (src/core/maxpool.ts).
+      ed.output(plan.preact, DataType.FLOAT);
+      return { kind: 'window', name: plan.preact };
     }
     let bits: string;
     if (rule.kind === 'positive') {
@@ -148,25 +162,17 @@ export function codeModel(proto: ModelProto, opset: number, layers: SizedLayer[]
       const above = (b: Bound) => ed.reshape(ed.cast(ed.node('Greater', [rule.source, ed.bound(b)]), DataType.FLOAT), [0, elements, 1]);
       bits = ed.node('Concat', [above(rule.lo), above(rule.hi)], [intAttr('axis', 2)]);
     }
-    // Groups of 64 bits times a block-diagonal [64, 8] matrix of powers of two give 8 bytes per group: one GEMM
-    // with K = 64 is far faster in onnxruntime than K = 8 (or a broadcast Mul and ReduceSum).
-    const groups = Math.ceil(units / 64);
-    if (units % 64 !== 0) bits = ed.padLast(ed.reshape(bits, [0, units]), groups * 64 - units);
-    const bytes = ed.node('MatMul', [ed.reshape(bits, [0, groups, 64]), packWeights()]);
-    const packed = ed.cast(ed.reshape(bytes, [0, groups * 8]), DataType.UINT8);
+    const { packed, rowBytes } = pack(bits, units);
     ed.output(packed, DataType.UINT8);
-    const rowBytes = groups * 8;
     return { kind: 'packed', name: packed, rowBytes };
   });
-  const withIndices = replaced.size
-    ? onnx.ModelProto.create({ ...proto, graph: onnx.GraphProto.create({ ...proto.graph, node: originalNodes.map((n) => replaced.get(n) ?? n) }) })
-    : proto;
-  return { proto: ed.build(withIndices), outputs };
+  return { proto: ed.build(proto), outputs };
 }
 
-/** [64, 8] matrix: column j holds 128, 64, ..., 1 in rows 8j .. 8j+7 (MSB first), zeros elsewhere. */
-function blockPowers(): number[] {
-  const w = new Array<number>(64 * 8).fill(0);
-  for (let j = 0; j < 8; j++) for (let b = 0; b < 8; b++) w[(8 * j + b) * 8 + j] = 128 >> b;
+/** Row-major [k, ceil(k/8)]: entry (i, i >> 3) is 128 >> (i & 7), zeros elsewhere. */
+function powersMatrix(k: number): number[] {
+  const cols = Math.ceil(k / 8);
+  const w = new Array<number>(k * cols).fill(0);
+  for (let i = 0; i < k; i++) w[i * cols + (i >> 3)] = 128 >> (i & 7);
   return w;
 }

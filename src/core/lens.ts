@@ -7,6 +7,7 @@ import { UserError } from './errors';
 import { indexGraph, type GraphIndex } from './onnx/graph';
 import { decodeModel, encodeModel, readModel, type LoadedModel } from './onnx/model';
 import { shapeProbe, type SizedLayer } from './instrument';
+import { freeBatch } from './batch';
 import { poolBeginPads, scanLayers, selectLayers, type LayerPlan, type Unsupported } from './layers';
 import { createSession, ort, runSession } from './ort';
 import type { LayerInfo, ModelSummary } from '../shared/results';
@@ -33,8 +34,10 @@ export class Lens {
     readonly unsupported: Unsupported[],
     /** Per-sample input shape (without the batch axis). */
     readonly sampleShape: number[],
-    /** The batch dimension when the file fixes it (mnist-8: 1), else undefined. */
+    /** The batch dimension when the model must run with it (a fixed batch that could not be freed), else undefined. */
     readonly fixedBatch: number | undefined,
+    /** How the batch axis is handled, for the summary. */
+    readonly batchNote: string,
   ) {}
 
   static async open(path: string, opts: OpenOptions = {}): Promise<Lens> {
@@ -56,7 +59,7 @@ export class Lens {
     }
     if (input.shape.length === 0) throw new UserError(`${name}: input '${input.name}' is a scalar; a batch axis is needed.`);
     const batchDim = input.shape[0];
-    const fixedBatch = typeof batchDim === 'number' ? batchDim : undefined;
+    let fixedBatch = typeof batchDim === 'number' ? batchDim : undefined;
     let sampleShape = input.shape.slice(1);
     if (opts.inputShape) {
       if (opts.inputShape.length !== sampleShape.length || opts.inputShape.some((d, i) => typeof sampleShape[i] === 'number' && sampleShape[i] !== d)) {
@@ -69,10 +72,20 @@ export class Lens {
       throw new UserError(`${name}: input '${input.name}' has dynamic dimensions (${symbolic.join(', ')}); give the per-sample shape with --input-shape (for example 3,224,224).`);
     }
     const shape = sampleShape as number[];
-    const graph = indexGraph(model.proto.graph!);
+    let graph = indexGraph(model.proto.graph!);
+    let batchNote = fixedBatch === undefined ? 'free' : `fixed at ${fixedBatch} in the file`;
+    if (fixedBatch !== undefined) {
+      const freed = await tryFreeBatch(model, graph, shape, fixedBatch, opts.threads);
+      if ('model' in freed) {
+        model = freed.model;
+        graph = indexGraph(model.proto.graph!);
+        fixedBatch = undefined;
+      }
+      batchNote += `; ${freed.note}`;
+    }
     const scan = scanLayers(graph, model.opset);
     const layers = await sizeLayers(model, scan.layers, shape, fixedBatch ?? 1, opts.threads);
-    return new Lens(model, graph, layers, scan.unsupported, shape, fixedBatch);
+    return new Lens(model, graph, layers, scan.unsupported, shape, fixedBatch, batchNote);
   }
 
   get sampleSize(): number {
@@ -120,6 +133,7 @@ export class Lens {
       layers: layerInfos(layers),
       total_units: layers.reduce((a, l) => a + l.units, 0),
       unsupported: this.unsupported,
+      batch: this.batchNote,
     };
   }
 }
@@ -173,4 +187,43 @@ async function sizeLayers(model: LoadedModel, plans: LayerPlan[], sampleShape: n
   } finally {
     await session.release();
   }
+}
+
+/**
+ * Frees a fixed batch dimension when freeBatch finds it safe, then checks it: two samples run one at a time
+ * through the original model and together through the copy must give the same outputs.
+ */
+async function tryFreeBatch(model: LoadedModel, graph: GraphIndex, sampleShape: number[], batch: number, threads?: number): Promise<{ model: LoadedModel; note: string } | { note: string }> {
+  const input = model.inputs[0]!;
+  const freed = freeBatch(model.proto, graph, input.name, batch);
+  if ('reason' in freed) return { note: `runs ${batch} at a time (${freed.reason})` };
+  const size = sampleShape.reduce((a, b) => a * b, 1);
+  const k = batch + 1;
+  const data = new Float32Array(k * size * batch);
+  for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 12.9898) * 0.5 + 0.5; // deterministic, non-trivial
+  const outName = model.outputs[0]!.name;
+  try {
+    const original = await createSession(encodeModel(model.proto), model.name, { threads });
+    const copy = await createSession(encodeModel(freed.proto), model.name, { threads });
+    const together = (await runSession(copy, { [input.name]: new ort.Tensor('float32', data.subarray(0, k * size), [k, ...sampleShape]) }, [outName], model.name))[outName]!.data as Float32Array;
+    const per = together.length / k;
+    let worst = 0;
+    for (let start = 0; start < k; start += batch) {
+      const part = new Float32Array(batch * size);
+      part.set(data.subarray(start * size, Math.min(k, start + batch) * size));
+      const y = (await runSession(original, { [input.name]: new ort.Tensor('float32', part, [batch, ...sampleShape]) }, [outName], model.name))[outName]!.data as Float32Array;
+      for (let i = 0; i < Math.min(batch, k - start) * per; i++) {
+        const a = y[i]!;
+        const b = together[start * per + i]!;
+        worst = Math.max(worst, Math.abs(a - b) / Math.max(1e-6, Math.abs(a)));
+      }
+    }
+    await original.release();
+    await copy.release();
+    if (!(worst <= 1e-4)) return { note: `runs ${batch} at a time (a batched copy differed by ${worst.toExponential(1)})` };
+  } catch {
+    return { note: `runs ${batch} at a time (a batched copy did not run)` };
+  }
+  // inputs/outputs keep describing the file as it is; the note says the batch was freed.
+  return { model: { ...model, proto: freed.proto }, note: 'freed for batched runs (checked: same outputs as one sample at a time)' };
 }

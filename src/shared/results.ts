@@ -41,6 +41,8 @@ export interface ModelSummary {
   layers: LayerInfo[];
   total_units: number;
   unsupported: UnsupportedOp[];
+  /** How the batch axis is handled: free, or fixed in the file and freed (checked) or kept. */
+  batch?: string;
 }
 
 export interface LayerStats {
@@ -80,4 +82,206 @@ export interface CodesResult {
   samples?: CodeSample[];
   /** Where --out wrote the packed codes. */
   out?: { path: string; format: string; rows: number; row_bytes: number };
+}
+
+// ---- Paths, exact 1D crossings, local complexity, density study (src/core/analyses) ----
+
+export interface PathCrossing {
+  /** Position on the segment, x(t) = a + t (b - a). */
+  t: number;
+  /** Layer key. */
+  layer: string;
+  /** Bit index within the layer (as in the layer's code: Clip 2u / 2u+1, MaxPool output element * window + j). */
+  unit: number;
+}
+
+export interface ExactPathResult {
+  /** Bit flips along the whole segment (selected layers); always >= the sampled Hamming total. */
+  total_flips: number;
+  flips_per_layer: Record<string, number>;
+  /** Affine pieces of the network on the segment (distinct crossing positions + 1), over all layers. */
+  linear_pieces: number;
+  /** Sorted by t. */
+  crossings: PathCrossing[];
+  /** Precision of the forward passes actually used. */
+  precision: 'float64' | 'float32';
+  /** True when a smooth (sign-code) layer or an uncounted nonlinearity makes the crossings approximate. */
+  approximate: boolean;
+  approximate_layers: string[];
+  /** Largest |pre-activation| at a located crossing relative to the values at the interval ends (0 = exactly affine). */
+  max_residual: number;
+  /** Points at which the model was evaluated. */
+  forward_points: number;
+  seconds: number;
+  note?: string;
+}
+
+export interface PathResult {
+  model: string;
+  layers: LayerInfo[];
+  steps: number;
+  /** Hamming distance of the codes of x_k and x_{k+1}, k = 0..N-1. */
+  per_step: number[];
+  total: number;
+  per_layer_total: Record<string, number>;
+  per_layer_per_step: Record<string, number[]>;
+  /** Per layer and step: Hamming distance / L2 distance of the layer's pre-activations (null when 0/0 is not). */
+  density: Record<string, (number | null)[]>;
+  /** Per step: total Hamming distance / L2 step length in input space. */
+  density_input: (number | null)[];
+  distinct_codes_on_path: number;
+  /** Argmax of the first output at each of the N+1 points. */
+  preds: number[];
+  /** Steps k where the prediction at x_k differs from x_{k+1}. */
+  class_changes_at_step: number[];
+  exact?: ExactPathResult;
+  /** When the path was interpolated in a layer's activation space (--layer). */
+  interpolated_in?: string;
+}
+
+export interface LocalPoint {
+  index: number;
+  pred: number;
+  /** Units (bits) whose state differs across the 2P vertices, per layer. */
+  per_layer: number[];
+  total: number;
+}
+
+export interface LocalResult {
+  model: string;
+  layers: LayerInfo[];
+  n: number;
+  directions: number;
+  radius: number;
+  seed: number;
+  per_point: LocalPoint[];
+  mean_per_layer: Record<string, number>;
+  mean_total: number;
+  /** Layers whose count is exact (the first layer: its pre-activation is affine in the input). */
+  exact_layers: string[];
+  precision: 'float64' | 'float32';
+  note: string;
+}
+
+export interface DensityGroupStats {
+  pairs: number;
+  /** Mean density (Hamming per input-space length) within ±window steps of the aligned step. */
+  near_mean: number;
+  elsewhere_mean: number;
+  /** near_mean / elsewhere_mean. */
+  ratio: number;
+  /** Paired effect size: mean(near - elsewhere) / sd(near - elsewhere). */
+  effect_size: number;
+  /** Sign-flip permutation test of mean(near - elsewhere) > 0, seeded. */
+  p_value: number;
+  /** Mean density at offsets -window..+window around the aligned step. */
+  aligned_profile: number[];
+}
+
+export interface DensityStudyResult {
+  model: string;
+  steps: number;
+  window: number;
+  permutations: number;
+  seed: number;
+  /** 'predicted' (argmax of the model) or 'labels' (--labels file). */
+  class_source: 'predicted' | 'labels';
+  /** Pairs of different class, aligned at their (first) class-change step. */
+  different_class: DensityGroupStats;
+  /** Control: pairs of the same class, aligned at the middle step. */
+  same_class: DensityGroupStats;
+  /** Different-class pairs whose path showed no class change (left out). */
+  skipped_pairs: number;
+  note: string;
+}
+
+// ---- 2D slices (region maps, exact regions) and activation scaling ----
+
+/** Codes on the R x R grid of a 2D slice (DESIGN.md §3). */
+export interface SliceGrid {
+  resolution: number;
+  window: [number, number];
+  /** Distinct codes among the grid points (of the selected layers). */
+  distinct_codes: number;
+  /** R*R region ids, row i = y: order of first appearance in a row-major scan. */
+  region_ids_row_major: number[];
+  /** R*R predicted classes (argmax of the first output), row-major: the decision boundary. */
+  pred_row_major: number[];
+}
+
+export interface ExactPolygon {
+  /** Counter-clockwise vertices in plane coordinates (u, v). */
+  vertices: [number, number][];
+  /** The region's full code (all layers), DESIGN.md §3 hex. */
+  code_hex: string;
+  /** Predicted class at the mean of the vertices. */
+  pred: number;
+  area: number;
+}
+
+/** Exact linear regions of the window (Regioncam's algorithm through the model). */
+export interface ExactRegions {
+  regions: number;
+  window: [number, number];
+  window_area: number;
+  /** Sum of the regions' areas (equals window_area up to rounding). */
+  total_area: number;
+  min_region_area: number;
+  mean_region_area: number;
+  /** Vertices of the planar subdivision. */
+  vertices: number;
+  mean_vertices_per_region: number;
+  max_vertices_per_region: number;
+  /** Regions of the prefix code after each layer, by layer key. */
+  regions_after_layer: Record<string, number>;
+  /** Area of each region, in the order of `polygons`. */
+  areas: number[];
+  polygons?: ExactPolygon[];
+  /** Segments [u0, v0, u1, v1] where the top class changes. */
+  decision_boundary: [number, number, number, number][];
+  /** Arithmetic of the pre-activations: float64 unless onnxruntime could not run the model in double. */
+  precision: 'float64' | 'float32';
+  precision_note?: string;
+  /** Values within this share of the layer's largest |value| count as zero (on the cut line). */
+  zero_tolerance: number;
+  /** Cuts skipped because a face's values were not affine (rounding; expected 0 in float64). */
+  degenerate_cuts: number;
+  forward_passes: number;
+  forward_ms: number;
+  ms: number;
+}
+
+export interface SliceResult {
+  model: string;
+  window: [number, number];
+  /** Sample indices of a, b, c when the slice is a plane through three inputs. */
+  plane: { indices: number[]; note: string };
+  /** Keys of the layers whose codes the grid uses. */
+  layers: string[];
+  grid: SliceGrid;
+  exact?: ExactRegions;
+}
+
+export interface ScaleAlphaResult {
+  alpha: number;
+  /** Share of samples whose prediction differs from alpha = 1. */
+  changed_predictions: number;
+  /** Mean bits flipped per sample vs alpha = 1, per later layer (by key). */
+  flipped_bits_per_layer: Record<string, number>;
+  /** Mean bits flipped per sample over all later layers. */
+  flipped_bits_total: number;
+  /** Share of samples whose code of the later layers changed at all. */
+  changed_codes: number;
+}
+
+export interface ScaleResult {
+  model: string;
+  /** The scaled layer: its op's output is multiplied by alpha before its consumers. */
+  layer: string;
+  scaled_tensor: string;
+  /** Layers after it (whose bits can change), with their bit counts. */
+  later_layers: { key: string; units: number }[];
+  n: number;
+  inputs_note: string;
+  alphas: ScaleAlphaResult[];
 }

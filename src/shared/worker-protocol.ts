@@ -2,7 +2,7 @@
  * The host <-> worker channel: what a worker of the engine pool exposes through comlink. Inputs and results are
  * typed arrays, transferred (not copied) across the thread boundary.
  */
-import type { ModelSummary } from './results';
+import type { LocalResult, ModelSummary, PathResult, ScaleResult, SliceResult } from './results';
 
 /** How to open a model; part of the key under which a worker caches it. */
 export interface ModelRef {
@@ -34,6 +34,58 @@ export interface EngineApi {
   codes(model: ModelRef, selection: LayerSelection, data: Float32Array, n: number): Promise<CodeBatch>;
   /** A plain forward pass of the unmodified model (the benchmark's baseline); returns the first output. */
   forward(model: ModelRef, data: Float32Array, n: number): Promise<Float32Array>;
+  /** Boundary density along the path between two inputs, with optional exact crossings (src/core/analyses/path). */
+  path(model: ModelRef, selection: LayerSelection, req: PathRequest): Promise<PathResult>;
+  /** Local complexity around inputs (src/core/analyses/local). */
+  local(model: ModelRef, selection: LayerSelection, req: LocalRequest): Promise<LocalResult>;
+  /** Region map of a 2D slice, optionally with the exact regions (src/core/analyses/slice). */
+  slice(model: ModelRef, selection: LayerSelection, req: SliceRequest): Promise<SliceResult>;
+  /** Scale one layer's activation by each alpha and compare later bits and predictions (src/core/analyses/scale). */
+  scale(model: ModelRef, req: ScaleRequest): Promise<Omit<ScaleResult, 'inputs_note'>>;
+}
+
+/** Inputs of `path`: a .npy file / image folder and two row indices, or the two endpoints themselves. */
+export interface PathRequest {
+  inputs?: string;
+  from: number;
+  to: number;
+  /** Endpoints given directly (per-sample size each); then `inputs`, `from`, `to` are only echoed. */
+  a?: Float32Array;
+  b?: Float32Array;
+  steps: number;
+  exact?: boolean;
+  precision?: 'float64' | 'float32';
+}
+
+export interface LocalRequest {
+  inputs?: string;
+  /** Points given directly (n x per-sample size) instead of a file. */
+  data?: Float32Array;
+  /** Use the first n inputs (default: all, at most 100). */
+  n?: number;
+  directions: number;
+  radius: number;
+  seed: number;
+}
+
+/** A 2D slice: window, grid resolution, and for models with more than 2 input values the plane's three inputs. */
+export interface SliceRequest {
+  window: [number, number];
+  resolution: number;
+  exact?: boolean;
+  /** Include the exact regions' polygons (default true). */
+  polygons?: boolean;
+  precision?: 'float64' | 'float32';
+  /** x(u, v) = a + u (b - a) + v (c - a); each per-sample size; indices are echoed. */
+  plane?: { a: Float32Array; b: Float32Array; c: Float32Array; indices?: number[] };
+}
+
+export interface ScaleRequest {
+  layer: string;
+  alphas: number[];
+  /** n x per-sample size inputs. */
+  data: Float32Array;
+  n: number;
 }
 
 /** workerData of every pool worker. */

@@ -4,11 +4,11 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { toHex } from '../core/bits';
-import { makeProbes, loadInputs } from '../core/inputs';
+import { loadInputs, makeProbes, ProbeStream, type ProbeKind } from '../core/inputs';
 import { StatsAccumulator } from '../core/stats';
 import type { CodeSample, CodesResult, ModelSummary } from '../shared/results';
 import type { LayerSelection, ModelRef } from '../shared/worker-protocol';
-import type { EnginePool, RunOptions } from './pool';
+import type { EnginePool, RunOptions, Samples } from './pool';
 
 export type InputSource =
   | { kind: 'file'; path: string }
@@ -21,6 +21,8 @@ export interface CodesRequest {
   limit?: number;
   /** Write packed codes here (raw rows) instead of returning samples. */
   out?: string;
+  /** Return per-sample rows (default true); the extension's views need only the statistics. */
+  samples?: boolean;
   chunk?: number;
 }
 
@@ -28,6 +30,25 @@ export interface LoadedSamples {
   n: number;
   data: Float32Array;
   note: string;
+}
+
+/** Inputs of a codes job: files are read whole; probes are drawn chunk by chunk as the pool asks for them. */
+export function sampleSource(source: InputSource, sampleShape: number[], limit?: number): { n: number; note: string; samples: Samples } {
+  if (source.kind === 'file') {
+    const s = loadSamples(source, sampleShape, limit);
+    return { n: s.n, note: s.note, samples: s.data };
+  }
+  const n = limit !== undefined ? Math.min(limit, source.n) : source.n;
+  const stream = new ProbeStream(probeKind(source), sampleShape, source.seed);
+  return { n, note: probeNote(source) + (n < source.n ? `; first ${n} used` : ''), samples: { take: (_start, m) => stream.next(m) } };
+}
+
+function probeKind(source: Extract<InputSource, { kind: 'probes' }>): ProbeKind {
+  return source.probes === 'gaussian' ? { type: 'gaussian' } : { type: 'uniform', lo: source.lo ?? 0, hi: source.hi ?? 1 };
+}
+
+function probeNote(source: Extract<InputSource, { kind: 'probes' }>): string {
+  return `${source.n} ${source.probes} probes, seed ${source.seed}${source.probes === 'uniform' ? ` in [${source.lo ?? 0}, ${source.hi ?? 1})` : ', mean 0, std 1'}`;
 }
 
 export function loadSamples(source: InputSource, sampleShape: number[], limit?: number): LoadedSamples {
@@ -38,9 +59,8 @@ export function loadSamples(source: InputSource, sampleShape: number[], limit?: 
     ({ n, data, note } = loadInputs(source.path, sampleShape));
   } else {
     n = source.n;
-    const kind = source.probes === 'gaussian' ? { type: 'gaussian' as const } : { type: 'uniform' as const, lo: source.lo ?? 0, hi: source.hi ?? 1 };
-    data = makeProbes(kind, n, sampleShape, source.seed);
-    note = `${n} ${source.probes} probes, seed ${source.seed}${source.probes === 'uniform' ? ` in [${source.lo ?? 0}, ${source.hi ?? 1})` : ', mean 0, std 1'}`;
+    data = makeProbes(probeKind(source), n, sampleShape, source.seed);
+    note = probeNote(source);
   }
   if (limit !== undefined && limit < n) {
     const size = sampleShape.reduce((a, b) => a * b, 1);
@@ -65,7 +85,7 @@ export function sampleShapeOf(summary: ModelSummary): number[] {
 export async function runCodes(pool: EnginePool, req: CodesRequest, opts: RunOptions = {}): Promise<CodesResult> {
   const summary = await pool.summary(req.model, req.selection, opts.signal);
   const sampleShape = req.model.inputShape ?? sampleShapeOf(summary);
-  const samples = loadSamples(req.inputs, sampleShape, req.limit);
+  const samples = sampleSource(req.inputs, sampleShape, req.limit);
   const size = sampleShape.reduce((a, b) => a * b, 1);
   const codeBytes = Math.ceil(summary.total_units / 8);
   const L = summary.layers.length;
@@ -75,10 +95,10 @@ export async function runCodes(pool: EnginePool, req: CodesRequest, opts: RunOpt
   const rows: CodeSample[] = [];
   try {
     let index = 0;
-    for await (const b of pool.codes(req.model, req.selection, samples.data, samples.n, size, chunk, opts)) {
+    for await (const b of pool.codes(req.model, req.selection, samples.samples, samples.n, size, chunk, opts)) {
       stats.add(b);
       if (fd !== undefined) writeSync(fd, b.codes);
-      else {
+      else if (req.samples !== false) {
         for (let i = 0; i < b.n; i++) {
           rows.push({
             index: index + i,
@@ -103,8 +123,7 @@ export async function runCodes(pool: EnginePool, req: CodesRequest, opts: RunOpt
     distinct_per_layer: Object.fromEntries(layerStats.map((s) => [s.key, s.distinct_codes])),
     stats: layerStats,
     inputs_note: samples.note,
-    ...(req.out
-      ? { out: { path: req.out, format: 'raw packed rows, MSB first, no header', rows: samples.n, row_bytes: codeBytes } }
-      : { samples: rows }),
+    ...(req.out ? { out: { path: req.out, format: 'raw packed rows, MSB first, no header', rows: samples.n, row_bytes: codeBytes } } : {}),
+    ...(!req.out && req.samples !== false ? { samples: rows } : {}),
   };
 }

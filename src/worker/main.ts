@@ -9,7 +9,12 @@ import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import { CodeExtractor } from '../core/extract';
 import { PlainForward } from '../core/forward';
 import { Lens } from '../core/lens';
+import { computePath, pathEndpoints } from '../core/analyses/path';
+import { computeLocal } from '../core/analyses/local';
+import { loadInputs } from '../core/inputs';
 import type { CodeBatch, EngineApi, LayerSelection, ModelRef, WorkerConfig } from '../shared/worker-protocol';
+import { slice } from '../core/analyses/slice';
+import { scaleActivations } from '../core/analyses/scale';
 
 const config = workerData as WorkerConfig;
 
@@ -68,6 +73,38 @@ const api: EngineApi = {
     const f = await forwards.get(modelKey(m), async () => PlainForward.create(await lens(m), config.threads));
     const y = await f.run(data, n);
     return Comlink.transfer(y, [y.buffer as ArrayBuffer]);
+  },
+  async path(m, selection, req) {
+    const l = await lens(m);
+    let ends;
+    if (req.a && req.b) ends = { a: Float64Array.from(req.a), b: Float64Array.from(req.b) };
+    else {
+      const { n, data } = loadInputs(req.inputs ?? '', l.sampleShape);
+      ends = pathEndpoints(data, n, l.sampleSize, req.from, req.to);
+    }
+    return computePath(l, l.select(selection), ends.a, ends.b, { steps: req.steps, exact: req.exact, precision: req.precision, threads: config.threads });
+  },
+  async local(m, selection, req) {
+    const l = await lens(m);
+    let { n, data } = req.data ? { n: req.data.length / l.sampleSize, data: req.data } : loadInputs(req.inputs ?? '', l.sampleShape);
+    if (req.n !== undefined && req.n < n) n = req.n;
+    return computeLocal(l, l.select(selection), data.subarray(0, n * l.sampleSize), n, { directions: req.directions, radius: req.radius, seed: req.seed, threads: config.threads });
+  },
+  async slice(m, selection, req) {
+    const l = await lens(m);
+    const plane = req.plane ? { a: req.plane.a, b: req.plane.b, c: req.plane.c } : undefined;
+    return slice(l, l.select(selection), {
+      window: req.window,
+      resolution: req.resolution,
+      plane,
+      planeIndices: req.plane?.indices,
+      exact: req.exact ? { polygons: req.polygons, precision: req.precision } : false,
+      threads: config.threads,
+    });
+  },
+  async scale(m, req) {
+    const l = await lens(m);
+    return scaleActivations(l, req.data, req.n, { layer: req.layer, alphas: req.alphas, threads: config.threads });
   },
 };
 

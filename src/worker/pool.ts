@@ -1,8 +1,7 @@
 /**
  * The engine pool: worker_threads running src/worker/main.ts, driven through comlink. Started lazily, one task
- * per worker at a time, results delivered in input order. Cancel terminates the workers of the cancelled job
- * (onnxruntime cannot be interrupted mid-run; a fresh worker is cheaper than waiting); a worker that dies fails
- * only its own task, and the next task starts a new one.
+ * per worker at a time, results delivered in input order. Cancel stops a job between chunks; a worker that dies
+ * fails only its own task, and the next task starts a new one.
  */
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -40,6 +39,12 @@ interface Slot {
 
 type Task<T> = (api: Comlink.Remote<EngineApi>) => Promise<T>;
 
+/**
+ * The inputs of a job: all in memory, or drawn chunk by chunk (generated probes), so that a million probes never
+ * sit in memory at once. take() is called with increasing starts.
+ */
+export type Samples = Float32Array | { take(start: number, m: number): Float32Array };
+
 export interface RunOptions {
   signal?: AbortSignal;
   /** Called after each chunk with the samples done so far. */
@@ -52,6 +57,8 @@ export class EnginePool {
   private readonly script: string;
   private readonly slots: Slot[] = [];
   private readonly waiting: (() => void)[] = [];
+  private readonly idleWaiters: (() => void)[] = [];
+  private started = 0;
   private disposed = false;
 
   constructor(opts: PoolOptions = {}) {
@@ -65,6 +72,11 @@ export class EnginePool {
     return this.slots.length;
   }
 
+  /** Workers running a task now. */
+  get busy(): number {
+    return this.slots.filter((s) => s.busy).length;
+  }
+
   summary(model: ModelRef, selection: LayerSelection = {}, signal?: AbortSignal): Promise<ModelSummary> {
     return this.submit((api) => api.summary(model, selection), signal);
   }
@@ -73,16 +85,16 @@ export class EnginePool {
    * Codes of n samples, computed in chunks spread over the workers and yielded in order. Chunks are sized so a
    * round trip (about 0.1 ms) is small against the work and the transferred data stays a few MB.
    */
-  async *codes(model: ModelRef, selection: LayerSelection, data: Float32Array, n: number, sampleSize: number, chunk: number, opts: RunOptions = {}): AsyncGenerator<CodeBatch> {
+  async *codes(model: ModelRef, selection: LayerSelection, data: Samples, n: number, sampleSize: number, chunk: number, opts: RunOptions = {}): AsyncGenerator<CodeBatch> {
     yield* this.chunked(data, n, sampleSize, chunk, opts, (api, part, m) => api.codes(model, selection, part, m));
   }
 
-  async *forward(model: ModelRef, data: Float32Array, n: number, sampleSize: number, chunk: number, opts: RunOptions = {}): AsyncGenerator<Float32Array> {
+  async *forward(model: ModelRef, data: Samples, n: number, sampleSize: number, chunk: number, opts: RunOptions = {}): AsyncGenerator<Float32Array> {
     yield* this.chunked(data, n, sampleSize, chunk, opts, (api, part, m) => api.forward(model, part, m));
   }
 
   private async *chunked<T>(
-    data: Float32Array,
+    data: Samples,
     n: number,
     sampleSize: number,
     chunk: number,
@@ -99,9 +111,12 @@ export class EnginePool {
     const launch = () => {
       const s = starts[next++]!;
       const m = Math.min(chunk, n - s);
-      // A copy, because the chunk's buffer is transferred to the worker.
-      const part = data.slice(s * sampleSize, (s + m) * sampleSize);
-      pending.push(this.submit((api) => call(api, Comlink.transfer(part, [part.buffer]), m), opts.signal));
+      // A copy (or a freshly drawn chunk), because the chunk's buffer is transferred to the worker.
+      const part = data instanceof Float32Array ? data.slice(s * sampleSize, (s + m) * sampleSize) : data.take(s, m);
+      const p = this.submit((api) => call(api, Comlink.transfer(part, [part.buffer]), m), opts.signal);
+      // Awaited in order below; until then a rejection (cancel) must not count as unhandled.
+      p.catch(() => undefined);
+      pending.push(p);
     };
     try {
       while (next < starts.length && pending.length < window) launch();
@@ -113,35 +128,62 @@ export class EnginePool {
         yield result;
       }
     } finally {
-      // On early exit (error, cancel, consumer stops) let the rest settle without unhandled rejections.
-      for (const p of pending) p.catch(() => undefined);
+      // On early exit (error, cancel, consumer stops) the pending tasks still run; their results are dropped.
     }
   }
 
-  /** Runs one task on a free worker, starting one if needed. */
+  /**
+   * Runs one task on a free worker, starting one if needed. Cancel rejects the caller at once; the worker finishes
+   * its current task (jobs are chunked so that takes well under a second) and its result is dropped. Workers are
+   * never terminated mid-run: terminating a thread inside an onnxruntime call can abort the whole process.
+   */
   async submit<T>(task: Task<T>, signal?: AbortSignal): Promise<T> {
     if (this.disposed) throw new Error('The engine pool was disposed.');
     if (signal?.aborted) throw new CancelledError();
     const slot = await this.acquire(signal);
+    if (signal?.aborted) {
+      this.release(slot);
+      throw new CancelledError();
+    }
+    this.started++;
+    const work = task(slot.api);
+    const settled = Promise.race([work, slot.exited]);
+    settled.then(
+      () => this.release(slot),
+      () => this.release(slot),
+    );
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => {
-        reject(new CancelledError());
-        void this.kill(slot);
-      };
+      onAbort = () => reject(new CancelledError());
       signal?.addEventListener('abort', onAbort, { once: true });
     });
     try {
-      return await Promise.race([task(slot.api), slot.exited, aborted]);
+      return await Promise.race([settled, aborted]);
     } finally {
       if (onAbort) signal?.removeEventListener('abort', onAbort);
-      slot.busy = false;
-      this.waiting.shift()?.();
     }
+  }
+
+  /** Tasks started so far (for tests: no task starts after a cancel). */
+  get tasksStarted(): number {
+    return this.started;
+  }
+
+  /** Resolves when no worker is running a task. */
+  async idle(): Promise<void> {
+    while (this.busy > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private release(slot: Slot): void {
+    slot.busy = false;
+    this.waiting.shift()?.();
+    if (this.busy === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   private async acquire(signal?: AbortSignal): Promise<Slot> {
     for (;;) {
+      // A waiter woken by a cancelled job's cleanup must not start a worker for a cancelled job.
+      if (signal?.aborted) throw new CancelledError();
       const free = this.slots.find((s) => !s.busy);
       if (free) return ((free.busy = true), free);
       if (this.slots.length < this.size) {
@@ -177,6 +219,7 @@ export class EnginePool {
   private remove(slot: Slot): void {
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
+    slot.busy = false;
     // A waiting task can now start a replacement worker.
     this.waiting.shift()?.();
   }
@@ -186,13 +229,15 @@ export class EnginePool {
     await slot.worker.terminate();
   }
 
-  /** Terminates every worker (for tests: simulates a crash of the busy ones). */
+  /** Terminates every worker now (for tests: simulates workers that die). */
   async terminateAll(): Promise<void> {
     await Promise.all([...this.slots].map((s) => this.kill(s)));
   }
 
-  async dispose(): Promise<void> {
+  /** Lets running tasks finish (up to `graceMs`), then terminates the workers. */
+  async dispose(graceMs = 3000): Promise<void> {
     this.disposed = true;
+    await Promise.race([this.idle(), new Promise((r) => setTimeout(r, graceMs).unref())]);
     await this.terminateAll();
   }
 }

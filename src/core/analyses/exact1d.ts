@@ -17,6 +17,7 @@
  * affine there. Smooth layers (sign codes of GELU/SiLU/Tanh) and uncounted nonlinearities upstream make the map
  * non-affine: those crossings are refined by regula falsi and the result is flagged approximate.
  */
+import { windowTable } from '../maxpool';
 import type { Lens, LensLayer } from '../lens';
 import { nodeKey } from '../onnx/graph';
 import type { NodeProto } from '../onnx/model';
@@ -110,7 +111,6 @@ export async function exactCrossings(lens: Lens, selected: LensLayer[], a: Float
             envelope(win!, prev, z, prevT, t, l, fresh);
           }
         }
-        // Check crossings of the previous layer that sit at this point.
         prevT = t;
         prev = z.slice();
       }
@@ -124,8 +124,7 @@ export async function exactCrossings(lens: Lens, selected: LensLayer[], a: Float
         for await (const { z } of evaluate(ts, l)) {
           const f = fresh[k++]!;
           const r = Math.abs(gOf(f, z)) / Math.max(f.scale, 1e-300);
-          if (!nonAffine[l] && r > maxResidual) maxResidual = r;
-          else if (nonAffine[l] && r > maxResidual) maxResidual = r;
+          if (r > maxResidual) maxResidual = r;
         }
       }
       T = mergeSorted(T, fresh.map((f) => f.t));
@@ -235,40 +234,6 @@ function envelope(win: { table: Int32Array; window: number }, z0: Float64Array, 
       s = sNext;
     }
   }
-}
-
-/** For a MaxPool layer: per output element (C order) and window element (row-major), the flat index into the
- * pre-activation of one sample, or -1 for padding. */
-export function windowTable(layer: LensLayer): { table: Int32Array; window: number } {
-  const pool = layer.pool!;
-  const spec = layer.plan.rule.kind === 'argmax' ? layer.plan.rule.pool : undefined;
-  if (!spec) throw new Error('windowTable on a layer that is not a MaxPool');
-  const d = pool.inSpatial.length;
-  const plane = pool.inSpatial.reduce((x, y) => x * y, 1);
-  const outPlane = pool.outSpatial.reduce((x, y) => x * y, 1);
-  const window = spec.kernel.reduce((x, y) => x * y, 1);
-  const table = new Int32Array(pool.channels * outPlane * window);
-  const opos = new Array<number>(d);
-  const wpos = new Array<number>(d);
-  for (let c = 0; c < pool.channels; c++) {
-    for (let o = 0; o < outPlane; o++) {
-      let r = o;
-      for (let k = d - 1; k >= 0; k--) (opos[k] = r % pool.outSpatial[k]!), (r = Math.floor(r / pool.outSpatial[k]!));
-      for (let w = 0; w < window; w++) {
-        let q = w;
-        for (let k = d - 1; k >= 0; k--) (wpos[k] = q % spec.kernel[k]!), (q = Math.floor(q / spec.kernel[k]!));
-        let flat = 0;
-        let inside = true;
-        for (let k = 0; k < d; k++) {
-          const p = opos[k]! * spec.strides[k]! - pool.beginPads[k]! + wpos[k]! * spec.dilations[k]!;
-          if (p < 0 || p >= pool.inSpatial[k]!) inside = false;
-          flat = flat * pool.inSpatial[k]! + p;
-        }
-        table[(c * outPlane + o) * window + w] = inside ? c * plane + flat : -1;
-      }
-    }
-  }
-  return { table, window };
 }
 
 /**

@@ -12,7 +12,7 @@
  *
  * Units: Relu / LeakyRelu / PRelu / Abs cut at pre-activation 0; Clip / HardSigmoid / HardSwish at their two
  * thresholds; MaxPool by the running argmax of each window (element j against the window's current maximum,
- * first index on ties), after which faces with the same code are merged (the set of inputs with one full code is
+ * first index on ties), after which (once per layer) faces with the same code are merged (the set of inputs with one full code is
  * convex, so the merged face is the convex hull of its pieces). Models with smooth or uncounted non-linear ops
  * are refused: their pre-activations are not affine inside a face.
  *
@@ -40,8 +40,8 @@ export interface Exact2dOptions {
   runner?: PreactRunner;
 }
 
-/** Relative tolerance under which a value counts as zero (a vertex on the cut line). */
-const REL_TOL = 1e-12;
+/** Relative tolerance under which a value counts as zero (a vertex on the cut line), by precision. */
+const REL_TOL = { float64: 1e-12, float32: 1e-6 } as const;
 
 class Subdivision {
   nv = 0;
@@ -50,10 +50,13 @@ class Subdivision {
   vals: Float64Array;
   width = 0;
   faces: Int32Array[] = [];
+  /** Cuts refused because the values around a face were not affine. */
+  degenerate = 0;
   codes: Uint8Array[] = [];
   /** Per face, per MaxPool window: index of the window's running maximum (only while a MaxPool is cut). */
   best: Int32Array[] = [];
-  private edgeMap = new Map<number, number>();
+  /** New vertices of the current cut by edge, per function (j). */
+  private edgeMaps = new Map<number, Map<number, number>>();
   private signs = new Int8Array(64);
   private posBuf: number[] = [];
   private negBuf: number[] = [];
@@ -87,7 +90,7 @@ class Subdivision {
   }
 
   newCut(): void {
-    this.edgeMap.clear();
+    this.edgeMaps.clear();
   }
 
   /**
@@ -116,6 +119,24 @@ class Subdivision {
       else if (sg < 0) neg = true;
     }
     if (!(pos && neg)) return pos ? 1 : -1;
+    // An affine function changes sign at most twice around a convex polygon; more means the values are not
+    // affine here (rounding of nearly equal values in float32): the face is not cut, and the event is counted.
+    let changes = 0;
+    let prev = 0;
+    for (let k = 0; k < n; k++) if (signs[k] !== 0) prev = signs[k]!;
+    for (let k = 0; k < n; k++) {
+      const sg = signs[k]!;
+      if (sg !== 0) {
+        if (sg !== prev) changes++;
+        prev = sg;
+      }
+    }
+    if (changes > 2) {
+      this.degenerate++;
+      let sum = 0;
+      for (let k = 0; k < n; k++) sum += this.value(f[k]!, i, j, thr);
+      return sum > 0 ? 1 : -1;
+    }
     const P = this.posBuf;
     const N = this.negBuf;
     P.length = 0;
@@ -137,8 +158,11 @@ class Subdivision {
   }
 
   private edgeVertex(a: number, b: number, i: number, j: number, thr: number): number {
+    // The cut function can differ per face (MaxPool: against each face's running maximum j): key by j too.
     const key = a < b ? a * 67108864 + b : b * 67108864 + a;
-    const hit = this.edgeMap.get(key);
+    let map = this.edgeMaps.get(j);
+    if (!map) this.edgeMaps.set(j, (map = new Map()));
+    const hit = map.get(key);
     if (hit !== undefined) return hit;
     const sa = this.value(a, i, j, thr);
     const sb = this.value(b, i, j, thr);
@@ -150,7 +174,7 @@ class Subdivision {
     for (let k = 0; k < W; k++) V[m * W + k] = V[a * W + k]! + t * (V[b * W + k]! - V[a * W + k]!);
     // On the cut line exactly.
     V[m * W + i] = j >= 0 ? V[m * W + j]! : thr;
-    this.edgeMap.set(key, m);
+    map.set(key, m);
     return m;
   }
 
@@ -241,7 +265,7 @@ export async function exactRegions2d(lens: Lens, opts: Exact2dOptions = {}): Pro
       const rule = layer.plan.rule;
       const bounds = runner.bounds[l];
       const scale = scaleOf(sub.vals, sub.nv * width, bounds ? Math.max(...maxAbs(bounds.lo, bounds.hi)) : 0);
-      const tol = REL_TOL * scale;
+      const tol = REL_TOL[runner.precision] * scale;
       const guard = () => {
         if (sub.faces.length > maxFaces) throw new UserError(`More than ${maxFaces} regions in this window; choose a smaller window.`);
       };
@@ -288,7 +312,7 @@ export async function exactRegions2d(lens: Lens, opts: Exact2dOptions = {}): Pro
       mean.fill(0);
       for (const v of face) for (let k = 0; k < K; k++) mean[k]! += logits[v * K + k]!;
       const pred = argmax(mean);
-      boundarySegments(face, sub.xy, logits, K, REL_TOL * logitScale, boundary);
+      boundarySegments(face, sub.xy, logits, K, REL_TOL[runner.precision] * logitScale, boundary);
       if (wantPolygons) {
         polygons.push({
           vertices: Array.from(face, (v) => [sub.xy[2 * v]!, sub.xy[2 * v + 1]!] as [number, number]),
@@ -314,6 +338,8 @@ export async function exactRegions2d(lens: Lens, opts: Exact2dOptions = {}): Pro
       ...(wantPolygons ? { polygons } : {}),
       decision_boundary: boundary,
       precision: runner.precision,
+      zero_tolerance: REL_TOL[runner.precision],
+      degenerate_cuts: sub.degenerate,
       ...(runner.note ? { precision_note: runner.note } : {}),
       forward_passes: passes,
       forward_ms: round(forwardMs),
@@ -396,15 +422,16 @@ function cutMaxPool(sub: Subdivision, layer: LensLayer, off: number, tol: number
     }
     for (let f = 0; f < sub.faces.length; f++) setBit(sub.codes[f]!, 0, off + e * window + sub.best[f]![0]!);
     sub.best = [];
-    mergeEqualCodes(sub);
   }
+  mergeEqualCodes(sub);
 }
 
 /** Merges faces with equal codes into their convex hull (the set of one full code is convex). */
 function mergeEqualCodes(sub: Subdivision): void {
   const groups = new Map<string, number[]>();
   sub.faces.forEach((_, f) => {
-    const key = toHex(sub.codes[f]!);
+    const code = sub.codes[f]!;
+    const key = String.fromCharCode(...code);
     const g = groups.get(key);
     if (g) g.push(f);
     else groups.set(key, [f]);

@@ -11,7 +11,8 @@ import { Rng } from '../inputs/random';
 import type { Lens, LensLayer } from '../lens';
 import { layerInfos } from '../lens';
 import type { LocalPoint, LocalResult } from '../../shared/results';
-import { nonAffineFrom, windowTable } from './exact1d';
+import { nonAffineFrom } from './exact1d';
+import { windowTable } from '../maxpool';
 import { PreactRunner, type Precision } from './preacts';
 
 export interface LocalOptions {
@@ -49,7 +50,7 @@ export function orthonormalDirections(rng: Rng, P: number, D: number): Float64Ar
 
 export async function computeLocal(lens: Lens, layers: LensLayer[], data: Float32Array, n: number, opts: LocalOptions): Promise<LocalResult> {
   const D = lens.sampleSize;
-  const P = opts.directions;
+  const P = Math.min(opts.directions, D);
   const r = opts.radius;
   if (!Number.isInteger(P) || P < 1) throw new UserError(`--directions must be an integer of at least 1, not '${P}'`);
   if (!(r > 0) || !Number.isFinite(r)) throw new UserError(`--radius must be a positive number, not '${r}'`);
@@ -138,6 +139,7 @@ export async function computeLocal(lens: Lens, layers: LensLayer[], data: Float3
     exact_layers: exactLayers,
     precision: runner.precision,
     note:
+      (P < opts.directions ? `${opts.directions} directions asked, ${P} used (the input dimension); ` : '') +
       `bits whose state differs across the ${2 * P} vertices x ± ${r}·v (${P} seeded orthonormal directions per point); ` +
       (exactLayers.length ? `exact for ${exactLayers[0]} (affine in the input), an estimate for later layers` : 'an estimate (no layer is affine in the input)') +
       (runner.note ? `; ${runner.note}` : ''),

@@ -20,44 +20,76 @@ export type ProbeKind =
 
 /** Returns n * prod(sampleShape) float32 values: n probes of `sampleShape`, drawn with `seed`. */
 export function makeProbes(kind: ProbeKind, n: number, sampleShape: number[], seed: number): Float32Array {
-  checkSampleShape(sampleShape);
   if (!Number.isSafeInteger(n) || n < 0) throw new UserError(`the number of probes must be a non-negative integer, got ${n}`);
-  if (!Number.isSafeInteger(seed)) throw new UserError(`the seed must be an integer, got ${seed}`);
-  const size = product(sampleShape);
-  const out = new Float32Array(n * size);
-  const rng = new Rng(seed);
-  switch (kind.type) {
-    case 'gaussian': {
+  return new ProbeStream(kind, sampleShape, seed).next(n);
+}
+
+/**
+ * The same probes as makeProbes, drawn a chunk at a time: next(a) then next(b) gives exactly makeProbes(a + b),
+ * so a million probes never need to be in memory at once.
+ */
+export class ProbeStream {
+  private readonly rng: Rng;
+  private readonly size: number;
+  private index = 0;
+  private readonly dir: Float64Array;
+
+  constructor(
+    private readonly kind: ProbeKind,
+    sampleShape: number[],
+    seed: number,
+  ) {
+    checkSampleShape(sampleShape);
+    if (!Number.isSafeInteger(seed)) throw new UserError(`the seed must be an integer, got ${seed}`);
+    this.size = product(sampleShape);
+    this.rng = new Rng(seed);
+    this.dir = new Float64Array(kind.type === 'around' ? this.size : 0);
+    switch (kind.type) {
+      case 'gaussian': {
+        const mean = kind.mean ?? 0;
+        const std = kind.std ?? 1;
+        if (!Number.isFinite(mean)) throw new UserError(`the gaussian probe mean must be a finite number, got ${mean}`);
+        if (!Number.isFinite(std) || std < 0) throw new UserError(`the gaussian probe std must be a non-negative number, got ${std}`);
+        break;
+      }
+      case 'uniform':
+        if (!Number.isFinite(kind.lo) || !Number.isFinite(kind.hi) || kind.lo > kind.hi) {
+          throw new UserError(`the uniform probe range must be two finite numbers lo <= hi, got ${kind.lo}..${kind.hi}`);
+        }
+        break;
+      case 'around':
+        if (!Number.isFinite(kind.radius) || kind.radius < 0) throw new UserError(`the probe radius must be a non-negative number, got ${kind.radius}`);
+        if (kind.base.length === 0 || kind.base.length % this.size !== 0) {
+          throw new UserError(
+            `the base inputs for 'around' probes hold ${kind.base.length} values, which is not a whole number of samples of ${fmtShape(sampleShape)} (${this.size} values each)`,
+          );
+        }
+        break;
+      default: {
+        const t: never = kind;
+        throw new UserError(`unknown probe type '${(t as { type: string }).type}'; use gaussian, uniform or around`);
+      }
+    }
+  }
+
+  /** The next n probes. */
+  next(n: number): Float32Array {
+    const { kind, rng, size } = this;
+    const out = new Float32Array(n * size);
+    if (kind.type === 'gaussian') {
       const mean = kind.mean ?? 0;
       const std = kind.std ?? 1;
-      if (!Number.isFinite(mean)) throw new UserError(`the gaussian probe mean must be a finite number, got ${mean}`);
-      if (!Number.isFinite(std) || std < 0) throw new UserError(`the gaussian probe std must be a non-negative number, got ${std}`);
       for (let i = 0; i < out.length; i++) out[i] = rng.normal(mean, std);
-      return out;
-    }
-    case 'uniform': {
-      const { lo, hi } = kind;
-      if (!Number.isFinite(lo) || !Number.isFinite(hi) || lo > hi) {
-        throw new UserError(`the uniform probe range must be two finite numbers lo <= hi, got ${lo}..${hi}`);
-      }
-      for (let i = 0; i < out.length; i++) out[i] = rng.uniform(lo, hi);
-      return out;
-    }
-    case 'around': {
+    } else if (kind.type === 'uniform') {
+      for (let i = 0; i < out.length; i++) out[i] = rng.uniform(kind.lo, kind.hi);
+    } else {
       const { base, radius } = kind;
-      const norm = kind.norm ?? 'l2';
-      if (!Number.isFinite(radius) || radius < 0) throw new UserError(`the probe radius must be a non-negative number, got ${radius}`);
-      if (base.length === 0 || base.length % size !== 0) {
-        throw new UserError(
-          `the base inputs for 'around' probes hold ${base.length} values, which is not a whole number of samples of ${fmtShape(sampleShape)} (${size} values each)`,
-        );
-      }
       const m = base.length / size;
-      const dir = new Float64Array(size);
+      const dir = this.dir;
       for (let i = 0; i < n; i++) {
-        const b = (i % m) * size;
+        const b = ((this.index + i) % m) * size;
         const o = i * size;
-        if (norm === 'linf') {
+        if (kind.norm === 'linf') {
           for (let k = 0; k < size; k++) out[o + k] = base[b + k]! + rng.uniform(-radius, radius);
           continue;
         }
@@ -71,11 +103,8 @@ export function makeProbes(kind: ProbeKind, n: number, sampleShape: number[], se
         const f = ss > 0 ? r / Math.sqrt(ss) : 0;
         for (let k = 0; k < size; k++) out[o + k] = base[b + k]! + dir[k]! * f;
       }
-      return out;
     }
-    default: {
-      const t: never = kind;
-      throw new UserError(`unknown probe type '${(t as { type: string }).type}'; use gaussian, uniform or around`);
-    }
+    this.index += n;
+    return out;
   }
 }

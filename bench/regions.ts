@@ -1,0 +1,80 @@
+/**
+ * Benchmark: the exact 2D partition of mlp2d.onnx (2 -> 32 -> 32 -> 2 ReLU) on [-100, 100]^2, a window with about
+ * 2,000 regions (1,962: the count saturates near the 529-region first-layer arrangement refined by layer 2).
+ * Times the whole call (float64 session included) and the partition alone with the session reused, median of 7
+ * runs after a warm-up. Prints a table and writes bench/regions-results.json.
+ *
+ *   node esbuild.mjs && node out/bench/regions.js
+ */
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { cpus } from 'node:os';
+import { Lens } from '../src/core/lens';
+import { exactRegions2d } from '../src/core/analyses/exact2d';
+import { PreactRunner } from '../src/core/analyses/preacts';
+import { sliceGrid } from '../src/core/analyses/slice';
+
+const ROOT = resolve(__dirname, '../..');
+const MODEL = join(ROOT, 'test/fixtures/mlp2d.onnx');
+const WINDOW: [number, number] = [-100, 100];
+const RUNS = 7;
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function main(): Promise<void> {
+  const lens = await Lens.open(MODEL);
+  const whole: number[] = [];
+  const partition: number[] = [];
+  const forward: number[] = [];
+  let regions = 0;
+  let last;
+  const runner = await PreactRunner.create(lens, lens.layers, { precision: 'float64' });
+  await exactRegions2d(lens, { window: WINDOW, runner }); // warm-up
+  for (let r = 0; r < RUNS; r++) {
+    let t = performance.now();
+    last = await exactRegions2d(lens, { window: WINDOW });
+    whole.push(performance.now() - t);
+    t = performance.now();
+    const e = await exactRegions2d(lens, { window: WINDOW, runner });
+    partition.push(performance.now() - t);
+    forward.push(e.forward_ms);
+    regions = e.regions;
+  }
+  await runner.dispose();
+  const grid: Record<string, number> = {};
+  for (const R of [100, 400, 1000]) grid[R] = (await sliceGrid(lens, lens.layers, { window: WINDOW, resolution: R })).distinct_codes;
+  const result = {
+    model: 'test/fixtures/mlp2d.onnx',
+    window: WINDOW,
+    regions,
+    regions_after_layer: last!.regions_after_layer,
+    vertices: last!.vertices,
+    decision_boundary_segments: last!.decision_boundary.length,
+    total_area: last!.total_area,
+    precision: last!.precision,
+    runs: RUNS,
+    median_ms_whole_call: Number(median(whole).toFixed(1)),
+    median_ms_partition_session_reused: Number(median(partition).toFixed(1)),
+    median_ms_forward_passes: Number(median(forward).toFixed(1)),
+    target_ms: 500,
+    grid_distinct_codes: grid,
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
+    date: new Date().toISOString(),
+  };
+  process.stdout.write(
+    `exact 2D partition of mlp2d on [${WINDOW.join(', ')}]^2: ${regions} regions (${result.precision}), ${result.vertices} vertices\n` +
+      `  whole call (session included): ${result.median_ms_whole_call} ms median of ${RUNS}\n` +
+      `  partition, session reused:     ${result.median_ms_partition_session_reused} ms (forward passes ${result.median_ms_forward_passes} ms)\n` +
+      `  target: < ${result.target_ms} ms\n` +
+      `  grid distinct codes: ${Object.entries(grid).map(([r, n]) => `R=${r}: ${n}`).join(', ')}\n`,
+  );
+  writeFileSync(join(ROOT, 'bench/regions-results.json'), JSON.stringify(result, null, 2) + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(String(e instanceof Error ? e.stack : e) + '\n');
+  process.exit(1);
+});

@@ -1,0 +1,136 @@
+/**
+ * One model page: a webview (custom editor or summary panel) showing one model's summary and its last probe
+ * results. It owns the host side of the "model view" channel: queues messages until the page says "ready",
+ * validates every message from it, and runs only the closed list of actions the protocol allows.
+ */
+import * as vscode from 'vscode';
+import { messageOf } from '../core/errors';
+import type { ModelSummary } from '../shared/results';
+import {
+  parseModelViewMessage,
+  type CodesView,
+  type ModelViewToHost,
+  type ModelViewToWebview,
+} from '../shared/webview-protocol';
+import type { Services } from './services';
+import { webviewHtml, webviewOptions } from './webviewHtml';
+
+export type Rendered = Extract<ModelViewToHost, { type: 'rendered' }>;
+
+export interface PageInfo {
+  model: string;
+  kind: 'editor' | 'panel';
+  rendered?: Omit<Rendered, 'type'>;
+}
+
+export class ModelPage implements vscode.Disposable {
+  private ready = false;
+  private readonly queue: ModelViewToWebview[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+  private summary: ModelSummary | undefined;
+  private codes: CodesView | undefined;
+  rendered: Omit<Rendered, 'type'> | undefined;
+
+  constructor(
+    private readonly services: Services,
+    private readonly webview: vscode.Webview,
+    readonly uri: vscode.Uri,
+    readonly kind: 'editor' | 'panel',
+  ) {}
+
+  get fileName(): string {
+    return this.uri.path.split('/').pop() ?? this.uri.path;
+  }
+
+  start(): void {
+    const { context, log } = this.services;
+    this.webview.options = webviewOptions(context.extensionUri);
+    this.disposables.push(
+      this.webview.onDidReceiveMessage((raw) => {
+        const msg = parseModelViewMessage(raw);
+        if (!msg) {
+          log.warn(`model view ${this.fileName}: ignored a malformed message`);
+          return;
+        }
+        void this.onMessage(msg);
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.load()),
+    );
+    this.webview.html = webviewHtml(this.webview, context.extensionUri, 'modelView', `Polytope Lens: ${this.fileName}`);
+    this.services.views.add(this);
+    void this.load();
+  }
+
+  private async onMessage(msg: ModelViewToHost): Promise<void> {
+    switch (msg.type) {
+      case 'ready':
+        this.ready = true;
+        for (const m of this.queue.splice(0)) void this.webview.postMessage(m);
+        return;
+      case 'run':
+        // The view names an action only; the model is the one this page was opened for.
+        await vscode.commands.executeCommand(`polytopeLens.${msg.action}`, this.uri);
+        return;
+      case 'rendered':
+        this.rendered = { view: msg.view, layers: msg.layers, statsRows: msg.statsRows };
+        this.services.log.debug(`model view ${this.fileName}: rendered ${msg.view} (${msg.layers} layers, ${msg.statsRows} stats rows)`);
+        this.services.views.fireRendered(this);
+        return;
+    }
+  }
+
+  post(msg: ModelViewToWebview): void {
+    if (msg.type === 'codes') this.codes = msg.codes;
+    if (this.ready) void this.webview.postMessage(msg);
+    else this.queue.push(msg);
+  }
+
+  /** Reads the model's summary in the engine pool (or says why not) and sends it to the page. */
+  async load(): Promise<void> {
+    if (!vscode.workspace.isTrusted) {
+      this.post({ type: 'restricted', model: this.uri.toString(), fileName: this.fileName });
+      return;
+    }
+    try {
+      this.summary = await this.services.withPool((pool) => pool.summary(this.services.modelRef(this.uri)));
+      this.post({ type: 'summary', model: this.uri.toString(), fileName: this.fileName, summary: this.summary });
+      if (this.codes) this.post({ type: 'codes', codes: this.codes });
+    } catch (e) {
+      this.services.log.error(`summary of ${this.uri.fsPath}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      this.post({ type: 'error', model: this.uri.toString(), fileName: this.fileName, message: messageOf(e) });
+    }
+  }
+
+  info(): PageInfo {
+    return { model: this.uri.toString(), kind: this.kind, rendered: this.rendered };
+  }
+
+  dispose(): void {
+    this.services.views.remove(this);
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+/** The open pages, so results of a command reach every view of its model. */
+export class ModelViews {
+  private readonly pages = new Set<ModelPage>();
+  private readonly renderedEmitter = new vscode.EventEmitter<ModelPage>();
+  readonly onDidRender = this.renderedEmitter.event;
+
+  add(p: ModelPage): void {
+    this.pages.add(p);
+  }
+  remove(p: ModelPage): void {
+    this.pages.delete(p);
+  }
+  fireRendered(p: ModelPage): void {
+    this.renderedEmitter.fire(p);
+  }
+  forModel(uri: vscode.Uri): ModelPage[] {
+    const key = uri.toString();
+    return [...this.pages].filter((p) => p.uri.toString() === key);
+  }
+  all(): ModelPage[] {
+    return [...this.pages];
+  }
+}

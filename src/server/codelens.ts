@@ -1,0 +1,43 @@
+/** CodeLens above each mapped layer: "N units · M regions hit · open" (regions hit only when an analysis is known). */
+import { OPEN_LAYER_COMMAND, type OpenLayerArgs } from '../shared/lsp-protocol';
+import { layerRows, mappedOf, openArgs, targets, type DocView } from './targets';
+
+export interface Lens {
+  line: number;
+  col: number;
+  title: string;
+  command: string;
+  args: OpenLayerArgs;
+}
+
+export function lensTitle(view: DocView, mapped: NonNullable<ReturnType<typeof mappedOf>>, isRoot: boolean): string {
+  const parts: string[] = [];
+  const { rows, fed } = layerRows(view, mapped);
+  const units = isRoot ? (view.structure?.summary.total_units ?? 0) : rows.reduce((a, r) => a + r.layer.units, 0);
+  if (rows.length || isRoot) parts.push(`${fed ? 'feeds ' : ''}${units} units`);
+  else parts.push([...new Set(mapped.nodes.map((n) => n.op))].join(', '));
+  // Regions hit: distinct codes of the layer; known for one layer, or for the whole model.
+  const regions = isRoot ? view.analysis?.codes?.distinct_codes : rows.length === 1 ? rows[0]!.distinct : undefined;
+  if (regions !== undefined) parts.push(`${regions} regions hit`);
+  parts.push('open');
+  return parts.join(' · ');
+}
+
+export function codeLenses(view: DocView): Lens[] {
+  if (!view.mapping || !view.structure) return [];
+  const out: Lens[] = [];
+  // One lens per line: the outermost definition on it (a one-line Sequential, not each child).
+  const lines = new Set<number>();
+  for (const t of targets(view.py)) {
+    if (t.kind === 'export' || lines.has(t.span.startRow)) continue;
+    const isRoot = t.kind === 'class' && view.mapping.root === t.cls;
+    if (t.kind === 'class' && !isRoot) continue;
+    const mapped = mappedOf(view, t);
+    if (!mapped || mapped.nodes.length === 0) continue;
+    const args = openArgs(view, t, mapped);
+    if (!args) continue;
+    lines.add(t.span.startRow);
+    out.push({ line: t.span.startRow, col: t.span.startCol, title: lensTitle(view, mapped, isRoot), command: OPEN_LAYER_COMMAND, args });
+  }
+  return out;
+}

@@ -1,0 +1,211 @@
+/**
+ * The model view page: summary (producer, opset, inputs/outputs, piecewise-linear layers, unsupported ops) and,
+ * after probing, per-layer code statistics. Talks to the host only through the "model view" protocol.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import type { LayerInfo, LayerStats, TensorInfo } from '../shared/results';
+import type { CodesView, ModelViewState, ModelViewToHost, ModelViewToWebview } from '../shared/webview-protocol';
+import { h, s, vscodeApi } from './vscodeApi';
+
+const api = vscodeApi<ModelViewToHost, ModelViewState>();
+const app = document.getElementById('app')!;
+
+interface View extends ModelViewState {
+  error?: string;
+  restricted?: boolean;
+  busy?: { label: string; done?: number; total?: number };
+}
+
+let view: View = { ...(api.getState() ?? {}) };
+
+function save(): void {
+  const { model, fileName, summary, codes } = view;
+  api.setState({ model, fileName, summary, codes });
+}
+
+const fmtShape = (d: (number | string)[]) => `[${d.join(', ')}]`;
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+function tensors(title: string, list: TensorInfo[]): HTMLElement {
+  return h(
+    'section',
+    { class: 'tensors' },
+    h('h3', {}, title),
+    h('ul', {}, ...list.map((t) => h('li', {}, h('code', {}, t.name), ` ${t.dtype} ${fmtShape(t.shape)}`))),
+  );
+}
+
+function layersTable(layers: LayerInfo[]): HTMLElement {
+  return h(
+    'table',
+    { id: 'layers', class: 'grid' },
+    h('caption', {}, 'Piecewise-linear layers'),
+    h('thead', {}, h('tr', {}, ...['layer', 'op', 'pre-activation', 'shape', 'units', 'offset', 'exact'].map((c) => h('th', { scope: 'col' }, c)))),
+    h(
+      'tbody',
+      {},
+      ...layers.map((l) =>
+        h(
+          'tr',
+          { 'data-key': l.key },
+          h('th', { scope: 'row' }, h('code', {}, l.key)),
+          h('td', {}, l.op),
+          h('td', {}, h('code', {}, l.preact_tensor)),
+          h('td', {}, fmtShape(l.shape)),
+          h('td', { class: 'num' }, String(l.units)),
+          h('td', { class: 'num' }, String(l.offset)),
+          h('td', {}, l.exact ? 'yes' : 'sign code'),
+        ),
+      ),
+    ),
+  );
+}
+
+/** A bar: dead share (left), active fraction marker, always-on share (right). */
+function activityBar(st: LayerStats, units: number): SVGSVGElement {
+  const W = 160;
+  const H = 14;
+  const dead = units ? st.dead_units / units : 0;
+  const on = units ? st.always_on_units / units : 0;
+  return s(
+    'svg',
+    { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `active ${pct(st.active_fraction)}, dead ${pct(dead)}, always on ${pct(on)}` },
+    s('rect', { class: 'bar-bg', x: 0, y: 2, width: W, height: H - 4 }),
+    s('rect', { class: 'bar-dead', x: 0, y: 2, width: W * dead, height: H - 4 }),
+    s('rect', { class: 'bar-on', x: W * (1 - on), y: 2, width: W * on, height: H - 4 }),
+    s('rect', { class: 'bar-active', x: Math.max(0, W * st.active_fraction - 1), y: 0, width: 2, height: H }),
+    s('title', {}, `active ${pct(st.active_fraction)} · dead ${st.dead_units} · always on ${st.always_on_units}`),
+  );
+}
+
+function statsTable(codes: CodesView): HTMLElement {
+  const units = new Map(codes.layers.map((l) => [l.key, l.units]));
+  return h(
+    'section',
+    { id: 'codes' },
+    h('h2', {}, 'Codes'),
+    h('p', {}, `${codes.n} inputs (${codes.inputs_note}): `, h('strong', {}, `${codes.distinct_codes}`), ` distinct codes over ${codes.layers.reduce((a, l) => a + l.units, 0)} bits.`),
+    h(
+      'table',
+      { id: 'stats', class: 'grid' },
+      h('caption', {}, 'Per-layer code statistics'),
+      h(
+        'thead',
+        {},
+        h('tr', {}, ...['layer', 'active', 'dead / always on', 'dead', 'always on', 'distinct codes', 'prefix codes'].map((c) => h('th', { scope: 'col' }, c))),
+      ),
+      h(
+        'tbody',
+        {},
+        ...codes.stats.map((st) =>
+          h(
+            'tr',
+            { 'data-key': st.key },
+            h('th', { scope: 'row' }, h('code', {}, st.key)),
+            h('td', { class: 'num' }, pct(st.active_fraction)),
+            h('td', {}, activityBar(st, units.get(st.key) ?? 0)),
+            h('td', { class: 'num' }, String(st.dead_units)),
+            h('td', { class: 'num' }, String(st.always_on_units)),
+            h('td', { class: 'num' }, String(st.distinct_codes)),
+            h('td', { class: 'num' }, String(st.distinct_prefix_codes)),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function render(): void {
+  const parts: (Node | undefined)[] = [];
+  let rendered: Extract<ModelViewToHost, { type: 'rendered' }>['view'] = 'empty';
+  const sm = view.summary;
+  if (view.restricted) {
+    rendered = 'restricted';
+    parts.push(h('h1', {}, view.fileName ?? 'Model'), h('p', { class: 'notice' }, 'Restricted Mode: trust this workspace to let Polytope Lens open and run the model.'));
+  } else if (view.error) {
+    rendered = 'error';
+    parts.push(h('h1', {}, view.fileName ?? 'Model'), h('p', { class: 'error', role: 'alert' }, view.error));
+  } else if (sm) {
+    rendered = view.codes ? 'codes' : 'summary';
+    const probe = h('vscode-button', { id: 'probe', disabled: !!view.busy }, 'Probe codes');
+    probe.addEventListener('click', () => api.post({ type: 'run', action: 'probeCodes' }));
+    parts.push(
+      h(
+        'header',
+        {},
+        h('h1', {}, view.fileName ?? sm.model),
+        h('p', { class: 'meta' }, `opset ${sm.opset}`, sm.producer ? ` · ${sm.producer}` : '', ` · `, h('vscode-badge', {}, `${sm.total_units} units`)),
+        h('div', { class: 'actions' }, probe),
+      ),
+      view.busy
+        ? h(
+            'div',
+            { class: 'busy' },
+            h('span', {}, view.busy.label + (view.busy.total ? ` ${view.busy.done ?? 0} / ${view.busy.total}` : '')),
+            h('vscode-progress-bar', view.busy.total ? { value: view.busy.done ?? 0, max: view.busy.total } : { indeterminate: true }),
+          )
+        : undefined,
+      h('div', { class: 'io' }, tensors('Inputs', sm.inputs), tensors('Outputs', sm.outputs)),
+      layersTable(sm.layers),
+      sm.layers.length === 0 ? h('p', { class: 'notice' }, 'No piecewise-linear units: the lens has nothing to code in this model.') : undefined,
+      sm.unsupported.length
+        ? h(
+            'section',
+            { id: 'unsupported' },
+            h('h2', {}, 'What the lens cannot see through'),
+            h(
+              'table',
+              { class: 'grid' },
+              h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'node'), h('th', { scope: 'col' }, 'op'), h('th', { scope: 'col' }, 'why'))),
+              h('tbody', {}, ...sm.unsupported.map((u) => h('tr', {}, h('td', {}, h('code', {}, u.node)), h('td', {}, u.op), h('td', {}, u.reason)))),
+            ),
+          )
+        : undefined,
+      view.codes ? statsTable(view.codes) : h('p', { class: 'hint' }, 'Probe codes to see per-layer activity, dead and always-on units and distinct codes.'),
+    );
+  } else {
+    parts.push(h('p', { class: 'hint' }, 'Reading the model…'));
+  }
+  app.replaceChildren(...parts.filter((p): p is Node => p !== undefined));
+  api.post({
+    type: 'rendered',
+    view: rendered,
+    layers: app.querySelectorAll('#layers tbody tr').length,
+    statsRows: app.querySelectorAll('#stats tbody tr').length,
+  });
+}
+
+window.addEventListener('message', (e: MessageEvent<ModelViewToWebview>) => {
+  const m = e.data;
+  switch (m.type) {
+    case 'summary':
+      if (view.model !== m.model) view.codes = undefined;
+      view = { ...view, model: m.model, fileName: m.fileName, summary: m.summary, error: undefined, restricted: false };
+      break;
+    case 'error':
+      view = { model: m.model, fileName: m.fileName, error: m.message };
+      break;
+    case 'restricted':
+      view = { model: m.model, fileName: m.fileName, restricted: true };
+      break;
+    case 'busy':
+      view.busy = m.busy ? { label: m.label ?? 'Working…' } : undefined;
+      break;
+    case 'progress':
+      if (view.busy) view.busy = { ...view.busy, done: m.done, total: m.total };
+      break;
+    case 'codes':
+      view.codes = m.codes;
+      break;
+    default:
+      return;
+  }
+  save();
+  render();
+});
+
+// "ready" first: the host queues its messages until then; a restored state renders at once.
+api.post({ type: 'ready' });
+render();

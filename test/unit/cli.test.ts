@@ -1,0 +1,120 @@
+/**
+ * The CLI's JSON contract (README / DESIGN.md §4) through the built CLI: the shape of `summary --json` and
+ * `codes --json`, the facts that tie its fields together, and `codes --out FILE` against a run without --out.
+ * Error messages are covered by the corpus table in corpus.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { CodesResult, ModelSummary } from '../../src/shared/results';
+import { ROOT } from '../support/paths';
+
+const CLI = join(ROOT, 'out/cli/main.js');
+const MLP = 'test/fixtures/mlp.onnx';
+const MLP_X = 'test/fixtures/mlp.inputs.npy';
+const MNIST = '../shared/models/mnist-8.onnx';
+const MNIST_X = 'test/fixtures/mnist8.inputs.npy';
+
+const tmp = mkdtempSync(join(tmpdir(), 'pl-cli-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function json<T>(...args: string[]): T {
+  const r = cli(...args);
+  assert.equal(r.status, 0, `polytope-lens ${args.join(' ')}: ${r.stderr}`);
+  assert.equal(r.stderr, '');
+  return JSON.parse(r.stdout) as T;
+}
+
+function bitsSet(hex: string, from: number, count: number): number {
+  let n = 0;
+  for (let b = from; b < from + count; b++) n += (parseInt(hex[b >> 2]!, 16) >> (3 - (b & 3))) & 1;
+  return n;
+}
+
+function checkLayers(layers: ModelSummary['layers']): number {
+  let offset = 0;
+  for (const l of layers) {
+    assert.equal(typeof l.key, 'string');
+    assert.equal(typeof l.op, 'string');
+    assert.equal(typeof l.preact_tensor, 'string');
+    assert.equal(typeof l.exact, 'boolean');
+    assert.ok(Number.isInteger(l.units) && l.units > 0);
+    assert.equal(l.offset, offset, `${l.key}: offset`);
+    offset += l.units;
+  }
+  return offset;
+}
+
+test('summary --json: the contract fields', () => {
+  const s = json<ModelSummary>('summary', MLP, '--json');
+  for (const k of ['model', 'opset', 'inputs', 'outputs', 'layers', 'total_units', 'unsupported']) assert.ok(k in s, k);
+  assert.deepEqual([s.model, s.opset], ['mlp.onnx', 14]);
+  assert.deepEqual(s.inputs, [{ name: 'input', shape: ['batch', 10], dtype: 'float32' }]);
+  assert.deepEqual(s.outputs, [{ name: 'logits', shape: ['batch', 4], dtype: 'float32' }]);
+  assert.equal(checkLayers(s.layers), s.total_units);
+  assert.equal(s.total_units, 64);
+  assert.deepEqual(s.unsupported, []);
+});
+
+test('codes --json: the contract fields and the facts that tie them together', () => {
+  const r = json<CodesResult>('codes', MLP, '--inputs', MLP_X, '--json');
+  for (const k of ['layers', 'n', 'distinct_codes', 'distinct_per_layer', 'samples']) assert.ok(k in r, k);
+  const total = checkLayers(r.layers);
+  const bytes = Math.ceil(total / 8);
+  assert.equal(r.n, 64);
+  assert.deepEqual(Object.keys(r.distinct_per_layer), r.layers.map((l) => l.key));
+  const samples = r.samples!;
+  assert.equal(samples.length, r.n);
+  samples.forEach((s, i) => {
+    assert.deepEqual(Object.keys(s).sort(), ['active_per_layer', 'code_hex', 'index', 'pred']);
+    assert.equal(s.index, i);
+    assert.ok(Number.isInteger(s.pred) && s.pred >= 0 && s.pred < 4, `pred ${s.pred}`);
+    assert.match(s.code_hex, new RegExp(`^[0-9a-f]{${2 * bytes}}$`));
+    // active_per_layer counts the 1 bits of each layer's slice of the code
+    assert.deepEqual(s.active_per_layer, r.layers.map((l) => bitsSet(s.code_hex, l.offset, l.units)));
+  });
+  assert.equal(r.distinct_codes, new Set(samples.map((s) => s.code_hex)).size);
+  for (const l of r.layers) {
+    const slices = new Set(samples.map((s) => Array.from({ length: l.units }, (_, b) => bitsSet(s.code_hex, l.offset + b, 1)).join('')));
+    assert.equal(r.distinct_per_layer[l.key], slices.size, `${l.key}: distinct codes`);
+  }
+});
+
+test('codes --out FILE writes n * ceil(units/8) bytes equal to the samples of a run without --out (mnist-8, MaxPool bits included)', () => {
+  const args = ['codes', MNIST, '--inputs', MNIST_X, '--limit', '6', '--json'];
+  const plain = json<CodesResult>(...args);
+  const file = join(tmp, 'codes.bin');
+  const written = json<CodesResult>(...args, '--out', file);
+  assert.equal(written.samples, undefined, 'samples are left out with --out');
+  assert.ok(!('samples' in written));
+  const total = plain.layers.reduce((a, l) => a + l.units, 0);
+  assert.equal(total, 17984);
+  const rowBytes = Math.ceil(total / 8);
+  const bytes = readFileSync(file);
+  assert.equal(bytes.length, 6 * rowBytes);
+  assert.equal(bytes.toString('hex'), plain.samples!.map((s) => s.code_hex).join(''));
+  assert.deepEqual([written.n, written.distinct_codes, written.distinct_per_layer], [plain.n, plain.distinct_codes, plain.distinct_per_layer]);
+});
+
+test('--help prints the usage on stdout and exits 0', () => {
+  const r = cli('--help');
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /^polytope-lens: .*\n\nUsage:\n/);
+  assert.equal(r.stderr, '');
+});
+
+test('summary without --json prints the layer table', () => {
+  const r = cli('summary', MNIST);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^mnist-8\.onnx {2}\(opset 8, CNTK 2\.5\.1\)/);
+  for (const k of ['ReLU32', 'Pooling66', 'ReLU114', 'Pooling160']) assert.ok(r.stdout.includes(k), k);
+  assert.match(r.stdout, /total units \(bits\): 17984/);
+});

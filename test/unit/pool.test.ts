@@ -1,0 +1,128 @@
+/**
+ * The engine pool with real workers: results equal the in-process engine, cancel stops the workers of the job,
+ * a worker that dies fails only its request, and the next request starts a fresh worker.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CodeExtractor } from '../../src/core/extract';
+import { makeProbes } from '../../src/core/inputs';
+import { Lens } from '../../src/core/lens';
+import { CancelledError, EnginePool } from '../../src/worker/pool';
+import { runCodes } from '../../src/worker/jobs';
+import { fixture, sharedModel } from '../support/paths';
+
+test('codes through the pool, in 7 chunks over 2 workers, equal the in-process engine', async () => {
+  const path = fixture('cnn.onnx');
+  const lens = await Lens.open(path);
+  const n = 100;
+  const data = makeProbes({ type: 'uniform', lo: 0, hi: 1 }, n, lens.sampleShape, 7);
+  const ex = await CodeExtractor.create(lens, lens.layers);
+  const direct = await ex.run(data, n);
+  await ex.dispose();
+  const pool = new EnginePool({ workers: 2 });
+  try {
+    const parts: Uint8Array[] = [];
+    for await (const b of pool.codes({ path }, {}, data, n, lens.sampleSize, 15)) parts.push(b.codes);
+    assert.equal(parts.length, 7);
+    assert.deepEqual(Buffer.concat(parts), Buffer.from(direct.codes));
+    assert.equal(pool.live, 2);
+  } finally {
+    await pool.dispose();
+  }
+});
+
+test('cancel rejects the job at once, starts no further chunk, and the workers go idle', async () => {
+  const path = sharedModel('mnist-8.onnx');
+  const pool = new EnginePool({ workers: 2 });
+  try {
+    const ac = new AbortController();
+    let progressed = 0;
+    let startedAtCancel = 0;
+    const job = runCodes(
+      pool,
+      { model: { path }, selection: {}, inputs: { kind: 'probes', probes: 'uniform', n: 20_000, seed: 1, lo: 0, hi: 255 }, chunk: 64 },
+      {
+        signal: ac.signal,
+        onProgress: () => {
+          if (++progressed !== 2) return;
+          startedAtCancel = pool.tasksStarted;
+          ac.abort();
+        },
+      },
+    );
+    await assert.rejects(job, CancelledError);
+    await pool.idle();
+    assert.equal(pool.tasksStarted, startedAtCancel, 'no chunk started after the cancel');
+    assert.ok(progressed < 20_000 / 64, 'the job stopped early');
+    assert.equal((await pool.summary({ path })).total_units, 17984, 'the pool works after a cancel');
+  } finally {
+    await pool.dispose();
+  }
+});
+
+test('cancel during a long onnxruntime run rejects the caller while the run is still going', async () => {
+  const path = sharedModel('mnist-8.onnx');
+  const pool = new EnginePool({ workers: 1 });
+  try {
+    await pool.summary({ path });
+    const n = 5_000; // one task of about a second or more
+    const data = makeProbes({ type: 'uniform', lo: 0, hi: 255 }, n, [1, 28, 28], 2);
+    const ac = new AbortController();
+    const task = pool.submit((api) => api.codes({ path }, {}, data, n), ac.signal);
+    setTimeout(() => ac.abort(), 50);
+    await assert.rejects(task, CancelledError);
+    assert.equal(pool.busy, 1, 'the caller was released before the worker finished');
+    await pool.idle();
+    assert.equal(pool.live, 1, 'the worker was not terminated (that can abort the process inside onnxruntime)');
+    assert.equal((await pool.summary({ path })).layers.length, 4);
+  } finally {
+    await pool.dispose();
+  }
+});
+
+test('a worker that dies fails only its request with a clear error; the next request works', async () => {
+  const path = fixture('mlp.onnx');
+  const pool = new EnginePool({ workers: 1 });
+  try {
+    const first = pool.submit(async (api) => {
+      await api.summary({ path }, {});
+      // Stands in for a native abort: the worker disappears while the request is outstanding.
+      setImmediate(() => void pool.terminateAll());
+      return new Promise<never>(() => undefined);
+    });
+    await assert.rejects(first, /The analysis worker stopped unexpectedly \(it exited with code 1\)/);
+    const s = await pool.summary({ path });
+    assert.equal(s.layers.length, 2);
+  } finally {
+    await pool.dispose();
+  }
+});
+
+test('a user error in a worker arrives as a UserError with its message', async () => {
+  const pool = new EnginePool({ workers: 1 });
+  try {
+    await assert.rejects(pool.summary({ path: fixture('no-such-model.onnx') }), (e: Error) => e.name === 'UserError' && /no such file/.test(e.message));
+  } finally {
+    await pool.dispose();
+  }
+});
+
+test('probes drawn chunk by chunk give the same codes as probes drawn at once', async () => {
+  const path = fixture('mlp.onnx');
+  const lens = await Lens.open(path);
+  const n = 50;
+  const ex = await CodeExtractor.create(lens, lens.layers);
+  const direct = await ex.run(makeProbes({ type: 'gaussian' }, n, lens.sampleShape, 11), n);
+  await ex.dispose();
+  const pool = new EnginePool({ workers: 2 });
+  try {
+    const r = await runCodes(pool, { model: { path }, selection: {}, inputs: { kind: 'probes', probes: 'gaussian', n, seed: 11 }, chunk: 7 });
+    const hex = r.samples!.map((s) => s.code_hex).join('');
+    assert.equal(hex, Buffer.from(direct.codes).toString('hex'));
+    const statsOnly = await runCodes(pool, { model: { path }, selection: {}, inputs: { kind: 'probes', probes: 'gaussian', n, seed: 11 }, samples: false });
+    assert.equal(statsOnly.samples, undefined);
+    assert.deepEqual(statsOnly.stats, r.stats);
+  } finally {
+    await pool.dispose();
+  }
+});
