@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// `npm test`: every suite, one after another, with one closing line that adds them up.
+//   1. unit (node:test over out/test/unit: engine, analyses, CLI, language server over stdio)
+//   2. webview pages in headless Chromium (test/webview/run.mjs)
+//   3. the extension in a real VS Code (test/e2e/run.mjs), then the same suite with a broken view, which must fail
+// Set-up (Chromium, node 24, code-server) is done by test/e2e/setup.sh, idempotently.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'test-output');
+mkdirSync(out, { recursive: true });
+const only = process.argv.slice(2); // e.g. `npm test -- unit`
+const want = (s) => only.length === 0 || only.includes(s);
+
+let passed = 0;
+let failed = 0;
+const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit' }).status === 0;
+
+if (!run(process.execPath, ['esbuild.mjs']) || !run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.', '--noEmit'])) {
+  console.log('build or type check failed\n0 passed, 1 failed');
+  process.exit(1);
+}
+
+if (want('unit')) {
+  const tap = join(out, 'unit.tap');
+  run(process.execPath, ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, 'out/test/unit/']);
+  const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+  const count = (k) => Number((text.match(new RegExp(`^# ${k} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
+  const p = count('pass');
+  const f = count('fail') + count('cancelled');
+  passed += p;
+  failed += f + (p === 0 ? 1 : 0);
+  console.log(`unit: ${p} passed, ${f} failed`);
+}
+
+if (want('webview') || want('e2e')) {
+  if (!run('bash', ['test/e2e/setup.sh'])) {
+    console.log('set-up of the browser and VS Code failed');
+    failed++;
+  }
+}
+
+if (want('webview')) {
+  const r = spawnSync(process.execPath, ['test/webview/run.mjs'], { cwd: root, encoding: 'utf8' });
+  process.stdout.write(r.stdout ?? '');
+  process.stderr.write(r.stderr ?? '');
+  const m = /(\d+) passing, (\d+) failing/.exec(r.stdout ?? '');
+  const p = m ? Number(m[1]) : 0;
+  const f = m ? Number(m[2]) : 1;
+  passed += p;
+  failed += f + (r.status !== 0 && f === 0 ? 1 : 0);
+  console.log(`webview: ${p} passed, ${f} failed`);
+}
+
+if (want('e2e')) {
+  const ok = run(process.execPath, ['test/e2e/run.mjs']);
+  const file = join(out, 'e2e/result.json');
+  const res = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { passes: 0, failures: 1 };
+  passed += res.passes;
+  failed += res.failures + (!ok && res.failures === 0 ? 1 : 0);
+  console.log(`e2e: ${res.passes} passed, ${res.failures} failed`);
+  // The test of the test: with the model view broken on purpose, the suite must fail.
+  const caught = run(process.execPath, ['test/e2e/run.mjs', '--broken-view']);
+  if (caught) passed++;
+  else failed++;
+  console.log(`e2e with a broken view: ${caught ? 'failures detected, as they must be' : 'NOT DETECTED'}`);
+}
+
+console.log(`\ntotal: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
