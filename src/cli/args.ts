@@ -9,14 +9,22 @@ export const USAGE = `polytope-lens: spline codes and polytope statistics of ONN
 
 Usage:
   polytope-lens summary MODEL [--json]
-  polytope-lens codes MODEL (--inputs FILE|FOLDER | --probes gaussian|uniform --n N [--seed S])
+  polytope-lens codes MODEL (--inputs FILE|FOLDER | --probes gaussian|uniform --n N [--seed S]
+                             | --probes around --inputs X.npy --radius R --n N)
                       [--limit N] [--ops Relu,MaxPool | --layers KEY,...] [--out FILE] [--json]
+  polytope-lens path MODEL --inputs X.npy --from I --to J [--steps N] [--exact] [--json]
+  polytope-lens slice MODEL (--window LO,HI | --inputs X.npy --plane A,B,C) [--resolution R] [--exact] [--json]
+  polytope-lens local MODEL --inputs X.npy [--directions P] [--radius R] [--json]
+  polytope-lens density-study MODEL --inputs X.npy [--labels y.npy] [--pairs N] [--json]
+  polytope-lens scale MODEL --inputs X.npy --layer KEY --alphas 0.5,1,2 [--json]
   polytope-lens demo [--out-dir DIR]
+  polytope-lens lsp --stdio            the language server, for editors other than VS Code
 
 Options:
   --json               print the result as JSON (the contract in the README)
   --inputs PATH        a .npy file ([N, ...], float32/float64/uint8) or a folder of PNG/JPEG images
-  --probes KIND        generated inputs: gaussian (mean 0, std 1) or uniform (in [--lo, --hi), default [0, 1))
+  --probes KIND        generated inputs: gaussian (mean 0, std 1), uniform (in [--lo, --hi), default [0, 1)),
+                       or around (uniform in the L2 ball of --radius around the samples of --inputs, cycled)
   --n N                number of generated probes (default 1000)
   --seed S             seed of generated probes (default 0)
   --limit N            use at most the first N inputs
@@ -39,7 +47,7 @@ export interface CliArgs {
   json: boolean;
   quiet: boolean;
   inputs?: string;
-  probes?: 'gaussian' | 'uniform';
+  probes?: 'gaussian' | 'uniform' | 'around';
   n: number;
   seed: number;
   lo: number;
@@ -80,6 +88,8 @@ export function parseCli(argv: string[]): CliArgs {
         help: { type: 'boolean', short: 'h' },
         json: { type: 'boolean' },
         quiet: { type: 'boolean' },
+        // lsp: the language server speaks LSP over stdin/stdout.
+        stdio: { type: 'boolean' },
         inputs: { type: 'string' },
         probes: { type: 'string' },
         n: { type: 'string' },
@@ -108,8 +118,8 @@ export function parseCli(argv: string[]): CliArgs {
   const v = parsed.values;
   const [command, ...positionals] = parsed.positionals;
   const probes = v.probes;
-  if (probes !== undefined && probes !== 'gaussian' && probes !== 'uniform') {
-    throw new UserError(`--probes must be gaussian or uniform, not '${probes}'.`);
+  if (probes !== undefined && probes !== 'gaussian' && probes !== 'uniform' && probes !== 'around') {
+    throw new UserError(`--probes must be gaussian, uniform or around, not '${probes}'.`);
   }
   return {
     command,

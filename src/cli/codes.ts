@@ -7,6 +7,12 @@ import { pct, Progress, table } from './format';
 import { modelRef } from './summary';
 
 export function inputSource(a: CliArgs): InputSource {
+  if (a.probes === 'around') {
+    const radius = Number(a.flags.radius);
+    if (!a.inputs) throw new UserError('--probes around needs --inputs: the data file to draw probes around.');
+    if (typeof a.flags.radius !== 'string' || !Number.isFinite(radius) || radius < 0) throw new UserError('--probes around needs --radius R, a non-negative number.');
+    return { kind: 'probes', probes: 'around', n: a.n, seed: a.seed, base: a.inputs, radius };
+  }
   if (a.inputs && a.probes) throw new UserError('Give either --inputs or --probes, not both.');
   if (a.inputs) return { kind: 'file', path: a.inputs };
   if (a.probes) return { kind: 'probes', probes: a.probes, n: a.n, seed: a.seed, lo: a.lo, hi: a.hi };

@@ -3,6 +3,7 @@
  * polytope-lens: the engine's command line. JSON with --json (the contract in the README), readable tables
  * otherwise; progress on stderr; exit 0 on success, 1 with one sentence on stderr for every bad input.
  */
+import { join } from 'node:path';
 import { isUserError, messageOf } from '../core/errors';
 import { parseCli, USAGE, type CliArgs } from './args';
 import { runCodes } from './codes';
@@ -14,7 +15,18 @@ import { runDensityStudy } from './density-study';
 import { runSlice } from './slice';
 import { runScale } from './scale';
 
+/**
+ * `polytope-lens lsp --stdio`: the language server (out/server/main.js) in this process, for editors other than
+ * VS Code (docs/editors.md). It serves until the client shuts it down.
+ */
+async function runLsp(): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the server is its own bundle, loaded on demand
+  require(join(__dirname, '../server/main.js'));
+  await new Promise<never>(() => undefined);
+}
+
 const COMMANDS: Record<string, (a: CliArgs) => Promise<void>> = {
+  lsp: runLsp,
   summary: runSummary,
   codes: runCodes,
   demo: runDemo,

@@ -3,6 +3,7 @@
  * workers, merge statistics in input order, and optionally write packed codes to a file as they arrive.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { basename } from 'node:path';
 import { toHex } from '../core/bits';
 import { loadInputs, makeProbes, ProbeStream, type ProbeKind } from '../core/inputs';
 import { StatsAccumulator } from '../core/stats';
@@ -12,7 +13,11 @@ import type { EnginePool, RunOptions, Samples } from './pool';
 
 export type InputSource =
   | { kind: 'file'; path: string }
-  | { kind: 'probes'; probes: 'gaussian' | 'uniform'; n: number; seed: number; lo?: number; hi?: number };
+  | { kind: 'probes'; probes: 'gaussian' | 'uniform'; n: number; seed: number; lo?: number; hi?: number }
+  /** Probes uniformly in the L2 ball of `radius` around the samples of a data file (cycled). */
+  | { kind: 'probes'; probes: 'around'; n: number; seed: number; base: string; radius: number };
+
+type ProbeSource = Extract<InputSource, { kind: 'probes' }>;
 
 export interface CodesRequest {
   model: ModelRef;
@@ -39,16 +44,29 @@ export function sampleSource(source: InputSource, sampleShape: number[], limit?:
     return { n: s.n, note: s.note, samples: s.data };
   }
   const n = limit !== undefined ? Math.min(limit, source.n) : source.n;
-  const stream = new ProbeStream(probeKind(source), sampleShape, source.seed);
+  const stream = new ProbeStream(probeKind(source, sampleShape), sampleShape, source.seed);
   return { n, note: probeNote(source) + (n < source.n ? `; first ${n} used` : ''), samples: { take: (_start, m) => stream.next(m) } };
 }
 
-function probeKind(source: Extract<InputSource, { kind: 'probes' }>): ProbeKind {
-  return source.probes === 'gaussian' ? { type: 'gaussian' } : { type: 'uniform', lo: source.lo ?? 0, hi: source.hi ?? 1 };
+function probeKind(source: ProbeSource, sampleShape: number[]): ProbeKind {
+  switch (source.probes) {
+    case 'gaussian':
+      return { type: 'gaussian' };
+    case 'uniform':
+      return { type: 'uniform', lo: source.lo ?? 0, hi: source.hi ?? 1 };
+    case 'around':
+      return { type: 'around', base: loadInputs(source.base, sampleShape).data, radius: source.radius };
+  }
 }
 
-function probeNote(source: Extract<InputSource, { kind: 'probes' }>): string {
-  return `${source.n} ${source.probes} probes, seed ${source.seed}${source.probes === 'uniform' ? ` in [${source.lo ?? 0}, ${source.hi ?? 1})` : ', mean 0, std 1'}`;
+function probeNote(source: ProbeSource): string {
+  const what =
+    source.probes === 'uniform'
+      ? ` in [${source.lo ?? 0}, ${source.hi ?? 1})`
+      : source.probes === 'around'
+        ? `, uniform in the L2 ball of radius ${source.radius} around the samples of ${basename(source.base)}`
+        : ', mean 0, std 1';
+  return `${source.n} ${source.probes} probes, seed ${source.seed}${what}`;
 }
 
 export function loadSamples(source: InputSource, sampleShape: number[], limit?: number): LoadedSamples {
@@ -59,7 +77,7 @@ export function loadSamples(source: InputSource, sampleShape: number[], limit?: 
     ({ n, data, note } = loadInputs(source.path, sampleShape));
   } else {
     n = source.n;
-    data = makeProbes(probeKind(source), n, sampleShape, source.seed);
+    data = makeProbes(probeKind(source, sampleShape), n, sampleShape, source.seed);
     note = probeNote(source);
   }
   if (limit !== undefined && limit < n) {

@@ -25,11 +25,11 @@ export class LspClient {
   }
 
   static async start(
-    opts: { initializationOptions?: unknown; refresh?: boolean; handlers?: Record<string, (params: unknown) => unknown>; server?: string } = {},
+    opts: { initializationOptions?: unknown; refresh?: boolean; handlers?: Record<string, (params: unknown) => unknown>; server?: string; args?: string[] } = {},
   ): Promise<{ client: LspClient; init: InitializeResult }> {
     const server = opts.server ?? SERVER;
     if (!existsSync(server)) throw new Error(`${server} is missing: build first (node esbuild.mjs)`);
-    const child = spawn(process.execPath, [server, '--stdio'], { stdio: 'pipe' });
+    const child = spawn(process.execPath, opts.args ?? [server, '--stdio'], { stdio: 'pipe' });
     const conn = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
     const client = new LspClient(child, conn);
     const count = (m: string) => client.seen.set(m, (client.seen.get(m) ?? 0) + 1);

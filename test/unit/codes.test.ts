@@ -9,6 +9,9 @@ import { readFileSync } from 'node:fs';
 import { Lens } from '../../src/core/lens';
 import { CodeExtractor } from '../../src/core/extract';
 import { toHex } from '../../src/core/bits';
+import { codeModel } from '../../src/core/instrument';
+import { encodeModel } from '../../src/core/onnx/model';
+import { createSession, ort } from '../../src/core/ort';
 import { readNpy, toModelInput } from '../../src/core/inputs';
 import { fixture, sharedModel } from '../support/paths';
 
@@ -51,9 +54,28 @@ async function checkAgainstTorch(modelPath: string, name: string): Promise<void>
   assert.deepEqual(Array.from(batch.preds), expected.preds);
 }
 
-for (const name of ['mlp', 'cnn', 'resmlp', 'mixed', 'gelu_tf', 'mlp2d', 'onelayer2d', 'biasfree']) {
+for (const name of ['mlp', 'cnn', 'resmlp', 'mixed', 'gelu_tf', 'mlp2d', 'onelayer2d', 'biasfree', 'hard']) {
   test(`${name}: codes equal PyTorch forward hooks bit for bit`, () => checkAgainstTorch(fixture(`${name}.onnx`), name));
 }
 
 test('mnist-8 (CNTK export, fixed batch 1): codes equal a PyTorch re-implementation bit for bit', () =>
   checkAgainstTorch(sharedModel('mnist-8.onnx'), 'mnist8'));
+
+test('the graph edit is lossless: every original output of the code model equals the plain model bit for bit', async () => {
+  for (const [path, name] of [...['mlp', 'cnn', 'mixed', 'gelu_tf', 'hard'].map((n) => [fixture(`${n}.onnx`), n]), [sharedModel('mnist-8.onnx'), 'mnist8']] as const) {
+    const lens = await Lens.open(path);
+    const { n, data } = toModelInput(readNpy(fixture(`${name}.inputs.npy`)), lens.sampleShape, name);
+    const built = codeModel(lens.model.proto, lens.model.opset, lens.layers);
+    const plain = await createSession(encodeModel(lens.model.proto), name);
+    const coded = await createSession(encodeModel(built.proto), name);
+    const feeds = { [lens.model.inputs[0]!.name]: new ort.Tensor('float32', data, [n, ...lens.sampleShape]) };
+    const names = lens.model.outputs.map((o) => o.name);
+    const a = await plain.run(feeds, names);
+    const b = await coded.run(feeds, names);
+    for (const o of names) {
+      assert.deepEqual(Buffer.from((b[o]!.data as Float32Array).buffer), Buffer.from((a[o]!.data as Float32Array).buffer), `${name}: output ${o}`);
+    }
+    await plain.release();
+    await coded.release();
+  }
+});

@@ -126,3 +126,23 @@ test('probes drawn chunk by chunk give the same codes as probes drawn at once', 
     await pool.dispose();
   }
 });
+
+test('probes around a data file: radius 0 reproduces the file (cycled); a radius moves codes', async () => {
+  const path = fixture('mlp.onnx');
+  const base = fixture('mlp.inputs.npy');
+  const pool = new EnginePool({ workers: 2 });
+  try {
+    const file = await runCodes(pool, { model: { path }, selection: {}, inputs: { kind: 'file', path: base } });
+    const n = file.n + 10;
+    const around0 = await runCodes(pool, { model: { path }, selection: {}, inputs: { kind: 'probes', probes: 'around', n, seed: 3, base, radius: 0 } });
+    assert.deepEqual(
+      around0.samples!.map((s) => s.code_hex),
+      Array.from({ length: n }, (_, i) => file.samples![i % file.n]!.code_hex),
+    );
+    const around = await runCodes(pool, { model: { path }, selection: {}, inputs: { kind: 'probes', probes: 'around', n, seed: 3, base, radius: 2 } });
+    assert.ok(around.samples!.some((s, i) => s.code_hex !== around0.samples![i]!.code_hex));
+    assert.match(around.inputs_note, /L2 ball of radius 2 around the samples of mlp.inputs.npy/);
+  } finally {
+    await pool.dispose();
+  }
+});

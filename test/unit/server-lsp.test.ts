@@ -240,3 +240,15 @@ test('"client" mode: the server asks the client for model structure and reads no
     await second.client.stop();
   }
 });
+
+test('the CLI serves the same language server: polytope-lens lsp --stdio', async () => {
+  const { client, init } = await LspClient.start({ args: [join(ROOT, 'out/cli/main.js'), 'lsp', '--stdio'] });
+  try {
+    assert.ok(init.capabilities.hoverProvider);
+    const text = readFileSync(TRAIN, 'utf8');
+    const uri = await client.open(TRAIN);
+    assert.match(await hoverAt(client, uri, text, 'self.fc1 ='), /`\/fc1\/Gemm` \(Gemm\)/);
+  } finally {
+    await client.stop();
+  }
+});
