@@ -26,7 +26,6 @@ async function runLsp(): Promise<void> {
 }
 
 const COMMANDS: Record<string, (a: CliArgs) => Promise<void>> = {
-  lsp: runLsp,
   summary: runSummary,
   codes: runCodes,
   demo: runDemo,
@@ -35,6 +34,7 @@ const COMMANDS: Record<string, (a: CliArgs) => Promise<void>> = {
   'density-study': runDensityStudy,
   slice: runSlice,
   scale: runScale,
+  lsp: runLsp,
 };
 
 async function main(argv: string[]): Promise<number> {
