@@ -7,12 +7,13 @@
 
 The module executes the graph node by node. Every piecewise-linear or smooth activation is a real submodule so
 forward hooks can attach to it: Relu -> nn.ReLU, MaxPool -> nn.MaxPool2d, LeakyRelu -> nn.LeakyReLU,
-PRelu -> PRelu, Clip -> nn.Hardtanh, Sigmoid -> nn.Sigmoid, Tanh -> nn.Tanh, Erf -> Erf; Conv is an
+PRelu -> PRelu, Clip -> nn.Hardtanh, HardSigmoid -> HardSigmoid, HardSwish -> nn.Hardswish,
+Sigmoid -> nn.Sigmoid, Tanh -> nn.Tanh, Erf -> Erf; Conv is an
 nn.Conv2d, Gemm (transB=1) an nn.Linear, BatchNormalization an nn.BatchNorm2d. `net.node_modules` maps
 ONNX node names (or op_type+index for unnamed nodes, as in DESIGN.md) to those submodules.
 
 It supports exactly the ops used by mnist-8 (CNTK, opset 8), ultraface-RFB-320 (PyTorch 1.2, opset 9) and
-the test fixtures (PyTorch 1.13, opset 14); anything else raises NotImplementedError naming the op.
+the test fixtures (PyTorch 1.13, opset 14; HardSwish needs opset 14); anything else raises NotImplementedError naming the op.
 Only 2-D convolution and pooling, dilation 1 for pooling, ceil_mode 0.
 """
 import math
@@ -116,6 +117,18 @@ class PRelu(nn.Module):
         return torch.where(x >= 0, x, x * self.slope)
 
 
+class HardSigmoid(nn.Module):
+    """ONNX HardSigmoid max(0, min(1, alpha x + beta)); `kinks` are the inputs where it bends."""
+
+    def __init__(self, alpha, beta):
+        super().__init__()
+        self.alpha, self.beta = alpha, beta
+        self.kinks = (-beta / alpha, (1.0 - beta) / alpha)
+
+    def forward(self, x):
+        return torch.clamp(self.alpha * x + self.beta, 0.0, 1.0)
+
+
 class Erf(nn.Module):
     def forward(self, x):
         return torch.erf(x)
@@ -167,7 +180,7 @@ def onnx_softmax(x, axis, opset):
 
 class OnnxModule(nn.Module):
     MODULE_OPS = {"Conv", "Relu", "MaxPool", "LeakyRelu", "PRelu", "Clip", "Sigmoid", "Tanh", "Erf",
-                  "BatchNormalization"}
+                  "BatchNormalization", "HardSigmoid", "HardSwish"}
 
     def __init__(self, model):
         super().__init__()
@@ -224,6 +237,10 @@ class OnnxModule(nn.Module):
             return nn.Hardtanh(lo, hi)
         if op == "Sigmoid":
             return nn.Sigmoid()
+        if op == "HardSigmoid":
+            return HardSigmoid(a.get("alpha", 0.2), a.get("beta", 0.5))
+        if op == "HardSwish":
+            return nn.Hardswish()  # x * HardSigmoid(x) with alpha 1/6, beta 1/2: kinks at -3 and 3
         if op == "Tanh":
             return nn.Tanh()
         if op == "Erf":

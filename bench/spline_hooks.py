@@ -6,7 +6,8 @@
     hooks.remove()
 
 op is one of Relu, LeakyRelu, PRelu, Gelu, SiLU, Tanh (bit = pre-activation > 0), Clip (two bits per unit,
-unit-major: [x > min, x > max]; module must be an nn.Hardtanh) or MaxPool (module must be an nn.MaxPool2d:
+unit-major: [x > min, x > max]; module must be an nn.Hardtanh), HardSigmoid/HardSwish (two bits per unit at
+the kinks, -3 and 3 for PyTorch's) or MaxPool (module must be an nn.MaxPool2d:
 per output element one bit per window element, row-major, 1 at the first maximum, padding = -inf).
 `onnx_layers(net)` lists the layers of an onnx_to_torch.OnnxModule in graph order.
 """
@@ -39,6 +40,9 @@ def layer_bits(op, module, x):
         return (x > 0).flatten(1)
     if op == "Clip":
         return torch.stack([x > module.min_val, x > module.max_val], -1).flatten(1)
+    if op in ("HardSigmoid", "HardSwish"):  # two bits per unit at the kinks, like Clip
+        lo, hi = getattr(module, "kinks", (-3.0, 3.0))  # nn.Hardsigmoid / nn.Hardswish bend at -3 and 3
+        return torch.stack([x > lo, x > hi], -1).flatten(1)
     if op == "MaxPool":
         return maxpool_bits(x, module)
     raise ValueError("no spline bits for op %s" % op)
@@ -79,7 +83,7 @@ def onnx_layers(net):
             producers[t] = op
     layers = []
     for key, op, ins, outs, _, mod in net.plan:
-        if op in ("Relu", "LeakyRelu", "PRelu", "Clip", "Tanh"):
+        if op in ("Relu", "LeakyRelu", "PRelu", "Clip", "Tanh", "HardSigmoid", "HardSwish"):
             layers.append((key, op, mod))
         elif op == "MaxPool":
             layers.append((key, op, mod.pool))
