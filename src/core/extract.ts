@@ -5,7 +5,7 @@
  */
 import { UserError } from './errors';
 import { bytesFor, combineHash, hashBytes, orBits } from './bits';
-import { maxPoolBits, windowTable, type WindowTable } from './maxpool';
+import { maxPoolBits, oneHotBits, windowTable, type WindowTable } from './maxpool';
 import { codeModel, type LayerOutput } from './instrument';
 import type { Lens, LensLayer } from './lens';
 import { encodeModel } from './onnx/model';
@@ -80,7 +80,13 @@ export class CodeExtractor {
       const rowBytes = bytesFor(layer.units);
       // Packed rows from the graph are padded to whole 64-bit groups; MaxPool rows are built here, unpadded.
       const stride = o.kind === 'packed' ? o.rowBytes : rowBytes;
-      const packed = o.kind === 'packed' ? (result[o.name]!.data as Uint8Array) : maxPoolBits(result[o.name]!.data as Float32Array, rows, layer, this.windows[l]);
+      const data = result[o.name]!.data;
+      const packed =
+        o.kind === 'packed'
+          ? (data as Uint8Array)
+          : o.kind === 'argmax'
+            ? oneHotBits(data as BigInt64Array, rows, o.window, rowBytes)
+            : maxPoolBits(data as Float32Array, rows, layer, this.windows[l]);
       for (let i = 0; i < m; i++) {
         const s = start + i;
         const src = i * stride;

@@ -62,6 +62,15 @@ class GraphEditor {
     return this.node('Pad', [x, this.ints([0, 0, 0, pad])]);
   }
 
+  /** x[..., :ends[0], :ends[1]] over axes 2 and 3; Slice's bounds became inputs in opset 10. */
+  cropSpatial(x: string, ends: [number, number]): string {
+    if (this.opset < 10) {
+      const ints = (name: string, v: number[]) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
+      return this.node('Slice', [x], [ints('starts', [0, 0]), ints('ends', ends), ints('axes', [2, 3])]);
+    }
+    return this.node('Slice', [x, this.ints([0, 0]), this.ints(ends), this.ints([2, 3])]);
+  }
+
   /** Sum over axis 2 of a rank-3 tensor, dropping it; ReduceSum's axes became an input in opset 13. */
   reduceSumLast(x: string): string {
     const keep = intAttr('keepdims', 0);
@@ -87,6 +96,10 @@ class GraphEditor {
   }
 }
 
+function ints(name: string, v: number[]): onnx.IAttributeProto {
+  return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
+}
+
 function intAttr(name: string, i: number): onnx.IAttributeProto {
   return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i });
 }
@@ -109,11 +122,37 @@ export interface SizedLayer {
   /** Elements of the rule's source tensor per sample (for 'between': units / 2). */
   elements: number;
   units: number;
+  /** For MaxPool: spatial input and output sizes and begin pads. */
+  pool?: PoolGeometry;
+}
+
+export interface PoolGeometry {
+  inSpatial: number[];
+  outSpatial: number[];
+  channels: number;
+  beginPads: number[];
+}
+
+/**
+ * A 2-D MaxPool whose windows tile the input (kernel = stride, no dilation, no padding used) has its argmax
+ * computed in the graph: the windows are a Reshape and Transpose of the (cropped) input and ArgMax takes the first
+ * maximum of each. Other pools are done in JS from the input.
+ */
+export function tilingPool(layer: SizedLayer): boolean {
+  const rule = layer.plan.rule;
+  const g = layer.pool;
+  if (rule.kind !== 'argmax' || !g || g.inSpatial.length !== 2) return false;
+  const { kernel, strides, dilations } = rule.pool;
+  return [0, 1].every(
+    (i) => kernel[i] === strides[i] && dilations[i] === 1 && g.beginPads[i] === 0 && g.outSpatial[i]! * kernel[i]! <= g.inSpatial[i]!,
+  );
 }
 
 export type LayerOutput =
   | { kind: 'packed'; name: string; rowBytes: number }
-  | { kind: 'window'; name: string };
+  | { kind: 'window'; name: string }
+  /** Per output element of a MaxPool, the index of its window's first maximum (int64). */
+  | { kind: 'argmax'; name: string; window: number };
 
 /**
  * The code model. Per layer: packed bits as uint8 [N, ceil(units/8)], MSB first, or MaxPool's Indices as int64.
@@ -147,10 +186,25 @@ export function codeModel(proto: ModelProto, opset: number, layers: SizedLayer[]
     return { packed: ed.cast(ed.reshape(bytes, [0, groups * 8]), DataType.UINT8), rowBytes: groups * 8 };
   };
   let zero: string | undefined;
-  const outputs: LayerOutput[] = layers.map(({ plan, elements, units }) => {
+  const outputs: LayerOutput[] = layers.map((layer) => {
+    const { plan, elements, units } = layer;
     const rule = plan.rule;
     if (rule.kind === 'argmax') {
-      // The pool's input leaves the graph as floats; its argmax bits are computed from it (src/core/maxpool.ts).
+      if (layer.pool && tilingPool(layer)) {
+        const { channels: c, inSpatial, outSpatial } = layer.pool;
+        const [h, w] = inSpatial as [number, number];
+        const [oh, ow] = outSpatial as [number, number];
+        const [kh, kw] = rule.pool.kernel as [number, number];
+        let x = plan.preact;
+        if (oh * kh !== h || ow * kw !== w) x = ed.cropSpatial(x, [oh * kh, ow * kw]);
+        const blocks = ed.reshape(x, [0, c, oh, kh, ow, kw]);
+        const windows = ed.reshape(ed.node('Transpose', [blocks], [ints('perm', [0, 1, 2, 4, 3, 5])]), [0, c, oh, ow, kh * kw]);
+        // The first maximum of each window; its one-hot bits are set in JS (a broadcast Equal costs more here).
+        const first = ed.node('ArgMax', [windows], [intAttr('axis', 4), intAttr('keepdims', 0)]);
+        ed.output(first, DataType.INT64);
+        return { kind: 'argmax', name: first, window: kh * kw };
+      }
+      // Other pools: the input leaves the graph as floats; its argmax bits are computed from it (src/core/maxpool.ts).
       ed.output(plan.preact, DataType.FLOAT);
       return { kind: 'window', name: plan.preact };
     }

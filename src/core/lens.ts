@@ -15,8 +15,6 @@ import type { LayerInfo, ModelSummary } from '../shared/results';
 export interface LensLayer extends SizedLayer {
   /** Shape of the pre-activation without the batch axis. */
   shape: number[];
-  /** For MaxPool: spatial input and output sizes and begin pads. */
-  pool?: { inSpatial: number[]; outSpatial: number[]; channels: number; beginPads: number[] };
 }
 
 export interface OpenOptions {
@@ -72,6 +70,7 @@ export class Lens {
       throw new UserError(`${name}: input '${input.name}' has dynamic dimensions (${symbolic.join(', ')}); give the per-sample shape with --input-shape (for example 3,224,224).`);
     }
     const shape = sampleShape as number[];
+    checkInputSize(name, input.name, fixedBatch, shape);
     let graph = indexGraph(model.proto.graph!);
     let batchNote = fixedBatch === undefined ? 'free' : `fixed at ${fixedBatch} in the file`;
     if (fixedBatch !== undefined) {
@@ -138,6 +137,29 @@ export class Lens {
   }
 }
 
+/** Largest per-sample input the engine accepts: 2^28 float32 values (1 GiB). */
+export const MAX_SAMPLE_VALUES = 2 ** 28;
+
+/** 2^k for powers of two from 2^20 on (the way huge dimensions are usually written), the number otherwise. */
+function dimText(d: number): string {
+  const k = Math.log2(d);
+  return d >= 2 ** 20 && Number.isInteger(k) ? `2^${k}` : String(d);
+}
+
+/** Refuses input shapes whose buffers cannot be allocated, before any array or session is made for them. */
+function checkInputSize(model: string, input: string, batch: number | undefined, sample: number[]): void {
+  for (const d of batch === undefined ? sample : [batch, ...sample]) {
+    if (d > 2 ** 31 - 1) throw new UserError(`${model}: dimension ${dimText(d)} of input '${input}' is too large.`);
+  }
+  const values = sample.reduce((a, b) => a * b, 1);
+  if (values > MAX_SAMPLE_VALUES) {
+    throw new UserError(`${model}: input '${input}' has ${values.toExponential(2)} values per sample [${sample.join(', ')}], above the limit of 2^28 (1 GiB of float32).`);
+  }
+  if (batch !== undefined && batch * values > MAX_SAMPLE_VALUES) {
+    throw new UserError(`${model}: input '${input}' has a batch dimension fixed at ${dimText(batch)} in the file; ${dimText(batch)} samples of ${values} values are above the limit of 2^28 values (1 GiB of float32) per run.`);
+  }
+}
+
 export function layerInfos(layers: LensLayer[]): LayerInfo[] {
   let offset = 0;
   return layers.map((l) => {
@@ -199,7 +221,7 @@ async function tryFreeBatch(model: LoadedModel, graph: GraphIndex, sampleShape: 
   if ('reason' in freed) return { note: `runs ${batch} at a time (${freed.reason})` };
   const size = sampleShape.reduce((a, b) => a * b, 1);
   const k = batch + 1;
-  const data = new Float32Array(k * size * batch);
+  const data = new Float32Array(k * size);
   for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 12.9898) * 0.5 + 0.5; // deterministic, non-trivial
   const outName = model.outputs[0]!.name;
   try {

@@ -34,13 +34,17 @@ fi
 
 CS_DIR="$TOOLS/code-server/node_modules/code-server"
 SERVER_MAIN="$CS_DIR/lib/vscode/out/server-main.js"
+# The repository's .npmrc skips install scripts, and npm 11 blocks dependencies' scripts unless approved; but
+# code-server's postinstall installs and builds its VS Code's node_modules (native modules included). So this one
+# install, into its own prefix under .tools/, runs them all; an install that skipped them is redone.
+[ -d "$CS_DIR/lib/vscode/node_modules" ] || rm -f "$SERVER_MAIN"
 have_version=""
 [ -f "$CS_DIR/package.json" ] && have_version="$("$NODE_DIR/bin/node" -p "require('$CS_DIR/package.json').version")"
 if ! [ -f "$SERVER_MAIN" ] || [ "$have_version" != "$CODE_SERVER_VERSION" ]; then
   echo "setup: code-server@$CODE_SERVER_VERSION with node $("$NODE_DIR/bin/node" --version) (builds native modules, ~1.5 min)"
   mkdir -p "$TOOLS/code-server"
   PATH="$NODE_DIR/bin:$PATH" npm_config_nodedir="$NODE_DIR" \
-    npm i --prefix "$TOOLS/code-server" --no-save --no-audit --no-fund "code-server@$CODE_SERVER_VERSION" >/dev/null
+    npm i --prefix "$TOOLS/code-server" --no-save --no-audit --no-fund --ignore-scripts=false --dangerously-allow-all-scripts=true "code-server@$CODE_SERVER_VERSION" >/dev/null
 fi
 test -f "$SERVER_MAIN"
 echo "setup: node24=$NODE_DIR/bin/node"
