@@ -42,6 +42,7 @@ const builds = [
     entryPoints: Object.fromEntries(entries('src/webview', 'View.ts').map((f) => [f.replace(/^src\/webview\//, '').replace(/\.ts$/, ''), f])),
     outdir: 'out/webview',
   },
+  { ...node, entryPoints: { 'tools/fuzz': 'tools/fuzz.ts' }, outdir: 'out' },
   // The end-to-end suite, run by VS Code inside the extension host (test/e2e/run.mjs).
   { ...node, entryPoints: { 'test/e2e/index': 'test/e2e/suite/index.ts' }, outdir: 'out' },
   {

@@ -2,7 +2,9 @@
 import { parseArgs } from 'node:util';
 import { UserError } from '../core/errors';
 import { EXTRA_FLAGS } from './path';
+import { CODES_FLAGS } from './codes';
 import { SCALE_FLAGS } from './scale';
+import { CLUSTER_FLAGS } from './cluster';
 import { SLICE_FLAGS } from './slice';
 
 export const USAGE = `polytope-lens: spline codes and polytope statistics of ONNX models
@@ -31,6 +33,7 @@ Options:
   --ops LIST           only layers of these ops (comma separated)
   --layers LIST        only these layers (keys from 'summary')
   --out FILE           write the packed codes (N rows of ceil(units/8) bytes, raw) and leave samples out of the JSON
+  --out-format F       raw (default), plcodes (header + layer table + rows) or arrow (Apache Arrow IPC file)
   --input-shape DIMS   per-sample input shape for models with dynamic dimensions, e.g. 3,224,224
   --workers N          worker threads (default: CPU cores, at most 4)
   --chunk N            samples per worker task (default: sized from the model)
@@ -107,8 +110,10 @@ export function parseCli(argv: string[]): CliArgs {
         'max-model-mb': { type: 'string' },
         // Flags of the analysis commands, which read their own values (path.ts, slice.ts, scale.ts).
         ...EXTRA_FLAGS,
+        ...CODES_FLAGS,
         ...SLICE_FLAGS,
         ...SCALE_FLAGS,
+        ...CLUSTER_FLAGS,
       },
     });
   } catch (e) {

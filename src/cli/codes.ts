@@ -1,3 +1,4 @@
+import { parseOutFormat } from '../core/codes-file';
 import { UserError } from '../core/errors';
 import type { CodesResult } from '../shared/results';
 import { runCodes as runCodesJob, type InputSource } from '../worker/jobs';
@@ -5,6 +6,11 @@ import { EnginePool } from '../worker/pool';
 import type { CliArgs } from './args';
 import { pct, Progress, table } from './format';
 import { modelRef } from './summary';
+
+/** The flags of codes beyond the shared ones (merged into args.ts's parser). */
+export const CODES_FLAGS = {
+  'out-format': { type: 'string' },
+} as const;
 
 export function inputSource(a: CliArgs): InputSource {
   if (a.probes === 'around') {
@@ -25,7 +31,7 @@ export async function runCodes(a: CliArgs): Promise<void> {
   try {
     const result = await runCodesJob(
       pool,
-      { model: modelRef(a), selection: { ops: a.ops, layers: a.layers }, inputs: inputSource(a), limit: a.limit, out: a.out, chunk: a.chunk },
+      { model: modelRef(a), selection: { ops: a.ops, layers: a.layers }, inputs: inputSource(a), limit: a.limit, out: a.out, outFormat: outFormat(a), chunk: a.chunk },
       { onProgress: (d, t) => progress.update(d, t) },
     );
     progress.end();
@@ -44,4 +50,10 @@ export function formatCodes(r: CodesResult): string {
   );
   if (r.out) out += `\ncodes written to ${r.out.path}: ${r.out.rows} rows of ${r.out.row_bytes} bytes (${r.out.format})\n`;
   return out;
+}
+
+function outFormat(a: CliArgs) {
+  const f = a.flags['out-format'];
+  if (f !== undefined && !a.out) throw new UserError('--out-format needs --out FILE.');
+  return parseOutFormat(typeof f === 'string' ? f : undefined);
 }

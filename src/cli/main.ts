@@ -14,6 +14,7 @@ import { runLocal } from './local';
 import { runDensityStudy } from './density-study';
 import { runSlice } from './slice';
 import { runScale } from './scale';
+import { runCluster } from './cluster';
 
 /**
  * `polytope-lens lsp --stdio`: the language server (out/server/main.js) in this process, for editors other than
@@ -34,6 +35,7 @@ const COMMANDS: Record<string, (a: CliArgs) => Promise<void>> = {
   'density-study': runDensityStudy,
   slice: runSlice,
   scale: runScale,
+  cluster: runCluster,
   lsp: runLsp,
 };
 

@@ -25,6 +25,7 @@ export const EXTRA_FLAGS = {
   pairs: { type: 'string' },
   window: { type: 'string' },
   permutations: { type: 'string' },
+  soft: { type: 'boolean' },
 } as const;
 
 export function extraFlags(a: CliArgs) {
@@ -65,6 +66,7 @@ export async function runPath(a: CliArgs): Promise<void> {
     steps: intFlag(x.steps, '--steps', 100, 1),
     exact: x.exact === true,
     precision: precisionFlag(x.precision),
+    soft: x.soft === true,
   };
   const pool = new EnginePool({ workers: 1 });
   try {
@@ -89,5 +91,6 @@ export function formatPath(r: PathResult): string {
     out += `\nexact: ${e.total_flips} flips, ${e.linear_pieces} linear pieces (${e.precision}${e.approximate ? ', approximate' : ''}; ${e.forward_points} points evaluated in ${e.seconds.toFixed(2)} s)\n`;
     if (e.note) out += `note: ${e.note}\n`;
   }
+  if (r.soft) out += `\nsoft (probabilistic code): ${r.soft.total.toFixed(3)} in total (${Object.entries(r.soft.per_layer_total).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')})\n`;
   return out;
 }

@@ -6,7 +6,9 @@
 export class UserError extends Error {
   override readonly name = 'UserError';
   constructor(message: string) {
-    super(message);
+    // Names read from a file (tensors, nodes) can hold any bytes: control characters are escaped so the message
+    // stays one printable line.
+    super(message.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
   }
 }
 

@@ -52,6 +52,7 @@ export class Lens {
       throw new UserError(`${name} has ${model.inputs.length} inputs (${model.inputs.map((i) => i.name).join(', ')}); Polytope Lens analyses models with one input.`);
     }
     const input = model.inputs[0]!;
+    if (model.outputs.length === 0) throw new UserError(`${name} declares no graph outputs; Polytope Lens needs one (its argmax is the prediction).`);
     if (input.dtype !== 'float32') {
       throw new UserError(`${name}: input '${input.name}' is ${input.dtype}; Polytope Lens needs a float32 input (units are defined on a continuous input space).`);
     }
@@ -139,6 +140,8 @@ export class Lens {
 
 /** Largest per-sample input the engine accepts: 2^28 float32 values (1 GiB). */
 export const MAX_SAMPLE_VALUES = 2 ** 28;
+/** Largest batch dimension fixed in a file: every run computes that many samples, and freeing it runs it twice. */
+export const MAX_FIXED_BATCH = 1024;
 
 /** 2^k for powers of two from 2^20 on (the way huge dimensions are usually written), the number otherwise. */
 function dimText(d: number): string {
@@ -154,6 +157,9 @@ function checkInputSize(model: string, input: string, batch: number | undefined,
   const values = sample.reduce((a, b) => a * b, 1);
   if (values > MAX_SAMPLE_VALUES) {
     throw new UserError(`${model}: input '${input}' has ${values.toExponential(2)} values per sample [${sample.join(', ')}], above the limit of 2^28 (1 GiB of float32).`);
+  }
+  if (batch !== undefined && batch > MAX_FIXED_BATCH) {
+    throw new UserError(`${model}: input '${input}' has its batch dimension fixed at ${dimText(batch)} in the file; Polytope Lens runs fixed batches of at most ${MAX_FIXED_BATCH} (export the model with a dynamic batch axis).`);
   }
   if (batch !== undefined && batch * values > MAX_SAMPLE_VALUES) {
     throw new UserError(`${model}: input '${input}' has a batch dimension fixed at ${dimText(batch)} in the file; ${dimText(batch)} samples of ${values} values are above the limit of 2^28 values (1 GiB of float32) per run.`);
@@ -222,7 +228,8 @@ async function tryFreeBatch(model: LoadedModel, graph: GraphIndex, sampleShape: 
   const size = sampleShape.reduce((a, b) => a * b, 1);
   const k = batch + 1;
   const data = new Float32Array(k * size);
-  for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 12.9898) * 0.5 + 0.5; // deterministic, non-trivial
+  // deterministic, non-trivial values in [0, 1) (a multiplicative hash: Math.sin of large arguments is slow)
+  for (let i = 0; i < data.length; i++) data[i] = (Math.imul(i + 1, 2654435761) >>> 0) / 4294967296;
   const outName = model.outputs[0]!.name;
   try {
     const original = await createSession(encodeModel(model.proto), model.name, { threads });

@@ -41,7 +41,10 @@ function ortMessage(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
   const line = text.split('\n').find((l) => l.trim()) ?? text;
   return line
-    .replace(/^\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*/, '')
+    .replace(/\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*/g, '')
+    .replace(/^Exception during initialization:\s*/, '')
+    // shape inference ends some messages with ' in .' (an empty context)
+    .replace(/ in \.$/, '')
     // the C++ source location and the function, e.g. 'file.h:46 void onnxruntime::f(const std::string&, int) '
     .replace(/\S+\.(cc|h):\d+ (?:(?:[\w:<>*&]+ )*\w*::[\w:~]+\([^()]*\)(?: const)? |\S+ )/g, '')
     .trim()

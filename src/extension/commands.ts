@@ -97,6 +97,7 @@ export class ProbeCodesProvider {
       const codes = withoutSamples(result);
       log.info(`probe codes: ${codes.n} inputs, ${codes.distinct_codes} distinct codes in ${Date.now() - started} ms`);
       views().forEach((v) => v.post({ type: 'codes', codes }));
+      this.services.analyses.recordCodes(model, codes, inputs);
       this.services.lastRun = { command: 'probeCodes', status: 'done', ms: Date.now() - started };
       return codes;
     } catch (e) {

@@ -10,11 +10,13 @@ export interface LensConfig {
   defaultProbes: number;
   /** Larger model files are refused. */
   maxModelSizeMB: number;
+  /** Side panel: re-run the last Probe Codes when the model file is re-exported. */
+  autoRefresh: boolean;
 }
 
 export const SECTION = 'polytopeLens';
 
-const DEFAULTS: LensConfig = { workers: 0, batchSize: 0, defaultProbes: 1000, maxModelSizeMB: 200 };
+const DEFAULTS: LensConfig = { workers: 0, batchSize: 0, defaultProbes: 1000, maxModelSizeMB: 200, autoRefresh: true };
 
 function intIn(v: unknown, lo: number, hi: number, fallback: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? Math.min(hi, Math.max(lo, Math.round(v))) : fallback;
@@ -27,5 +29,6 @@ export function readConfig(): LensConfig {
     batchSize: intIn(c.get('batchSize'), 0, 65536, DEFAULTS.batchSize),
     defaultProbes: intIn(c.get('defaultProbes'), 1, 1_000_000, DEFAULTS.defaultProbes),
     maxModelSizeMB: intIn(c.get('maxModelSizeMB'), 1, 1_000_000, DEFAULTS.maxModelSizeMB),
+    autoRefresh: typeof c.get('autoRefresh') === 'boolean' ? c.get<boolean>('autoRefresh')! : DEFAULTS.autoRefresh,
   };
 }

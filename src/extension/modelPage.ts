@@ -21,6 +21,8 @@ export interface PageInfo {
   model: string;
   kind: 'editor' | 'panel';
   rendered?: Omit<Rendered, 'type'>;
+  /** The layer the page last highlighted (polytopeLens.openLayer), null when none matched. */
+  highlighted?: string | null;
 }
 
 export class ModelPage implements vscode.Disposable {
@@ -30,6 +32,9 @@ export class ModelPage implements vscode.Disposable {
   private summary: ModelSummary | undefined;
   private codes: CodesView | undefined;
   rendered: Omit<Rendered, 'type'> | undefined;
+  highlighted: string | null | undefined;
+  /** A highlight not acknowledged yet: re-sent when a hidden page comes back (its webview reloads and says ready again). */
+  private pendingHighlight: ModelViewToWebview | undefined;
 
   constructor(
     private readonly services: Services,
@@ -64,7 +69,13 @@ export class ModelPage implements vscode.Disposable {
   private async onMessage(msg: ModelViewToHost): Promise<void> {
     switch (msg.type) {
       case 'ready':
+        // A second "ready" is a page that was hidden and re-created: messages posted meanwhile were lost, so the
+        // summary and the last results are sent again (the page's saved state may predate them).
+        if (this.ready && this.summary) {
+          this.queue.unshift({ type: 'summary', model: this.uri.toString(), fileName: this.fileName, summary: this.summary }, ...(this.codes ? [{ type: 'codes' as const, codes: this.codes }] : []));
+        }
         this.ready = true;
+        if (this.pendingHighlight && !this.queue.includes(this.pendingHighlight)) this.queue.push(this.pendingHighlight);
         for (const m of this.queue.splice(0)) void this.webview.postMessage(m);
         return;
       case 'run':
@@ -76,11 +87,17 @@ export class ModelPage implements vscode.Disposable {
         this.services.log.debug(`model view ${this.fileName}: rendered ${msg.view} (${msg.layers} layers, ${msg.statsRows} stats rows)`);
         this.services.views.fireRendered(this);
         return;
+      case 'highlighted':
+        this.highlighted = msg.layer;
+        this.pendingHighlight = undefined;
+        this.services.views.fireRendered(this);
+        return;
     }
   }
 
   post(msg: ModelViewToWebview): void {
     if (msg.type === 'codes') this.codes = msg.codes;
+    if (msg.type === 'highlight') this.pendingHighlight = msg;
     if (this.ready) void this.webview.postMessage(msg);
     else this.queue.push(msg);
   }
@@ -102,7 +119,7 @@ export class ModelPage implements vscode.Disposable {
   }
 
   info(): PageInfo {
-    return { model: this.uri.toString(), kind: this.kind, rendered: this.rendered };
+    return { model: this.uri.toString(), kind: this.kind, rendered: this.rendered, highlighted: this.highlighted };
   }
 
   dispose(): void {

@@ -7,6 +7,7 @@ import { EnginePool } from '../worker/pool';
 import type { ModelRef } from '../shared/worker-protocol';
 import { readConfig, SECTION } from './config';
 import { ModelViews } from './modelPage';
+import { AnalysisStore } from './analyses';
 
 export interface RunRecord {
   command: string;
@@ -21,6 +22,8 @@ export class Services implements vscode.Disposable {
   private stale = false;
   /** Open model views (custom editors and summary panels), by model. */
   readonly views = new ModelViews();
+  /** The latest analysis of each model (hovers, side panel); fires onDidAnalyse. */
+  readonly analyses = new AnalysisStore();
   /** How the last analysis ended (status for tests and tools). */
   lastRun: RunRecord | undefined;
 
@@ -75,6 +78,7 @@ export class Services implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.analyses.dispose();
     const old = this.pool;
     this.pool = undefined;
     if (old) void old.dispose();

@@ -285,3 +285,85 @@ export interface ScaleResult {
   inputs_note: string;
   alphas: ScaleAlphaResult[];
 }
+
+/** One cluster of a clustering, or the top examples of one direction (PCA / NMF), in `cluster` results. */
+export interface ClusterInfo {
+  id: number;
+  size: number;
+  /** null without labels. */
+  majority_label: number | null;
+  purity: number | null;
+  /** Clusters: the medoid's index and the members closest to it (medoid first). Directions: the top examples. */
+  medoid: number | null;
+  exemplars: number[];
+  /** HDBSCAN: excess-of-mass stability; PCA: variance along the direction; NMF: share of the data's norm. */
+  score?: number;
+}
+
+export type ClusterMethodKey = 'hdbscan_codes' | 'hdbscan_activations' | 'kmedoids_codes' | 'kmedoids_activations' | 'pca' | 'nmf';
+
+export interface ClusterMethodResult {
+  kind: 'clusters' | 'directions';
+  algorithm: 'hdbscan' | 'kmedoids' | 'pca' | 'nmf';
+  space: 'codes' | 'activations';
+  distance: 'hamming' | 'euclidean' | null;
+  params: Record<string, number | string>;
+  n_clusters: number;
+  clusters: ClusterInfo[];
+  /** Clusters: size-weighted purity over clustered points (noise excluded). Directions: mean purity of the top-m sets. */
+  weighted_purity: number | null;
+  /** NMI with the labels over all points (noise as one group; directions: each point's argmax direction). */
+  nmi: number | null;
+  noise_share: number;
+  /** Per input: cluster id, -1 for noise; directions: the argmax direction. */
+  assignments: number[];
+  seconds: number;
+  note?: string;
+}
+
+export interface ClusterResult {
+  model: string;
+  n: number;
+  inputs_note: string;
+  labels_note: string | null;
+  /** Layers of the spline codes (the selection) and the code length; bits constant over the inputs are dropped
+   *  before the distances, which leaves Hamming distances unchanged. */
+  code_layers: LayerInfo[];
+  code_bits: number;
+  varying_bits: number;
+  /** The layer whose activation (the op's output) is clustered under Euclidean distance. */
+  activation_layer: { key: string; op: string; tensor: string; size: number } | null;
+  params: { min_cluster_size: number; min_samples: number; k: number; top_m: number; exemplars: number; seed: number };
+  /** DESIGN §4's headline: the first method run (hdbscan_codes by default). */
+  method: ClusterMethodKey;
+  clusters: ClusterInfo[];
+  weighted_purity: number | null;
+  nmi: number | null;
+  noise_share: number;
+  /** The PCA and NMF directions, as in `methods`, without assignments. */
+  baselines: Partial<Record<'pca' | 'nmf', Omit<ClusterMethodResult, 'assignments'>>>;
+  methods: Partial<Record<ClusterMethodKey, ClusterMethodResult>>;
+  /** One row per method, side by side. */
+  comparison: { method: ClusterMethodKey; n_clusters: number; weighted_purity: number | null; nmi: number | null; noise_share: number; seconds: number }[];
+  timing: { codes_s: number; activations_s: number; hamming_s: number; euclidean_s: number; total_s: number };
+  conventions: string;
+}
+
+/** `path --soft`: the probabilistic spline code along the path (src/core/analyses/soft). */
+export interface SoftPathResult {
+  /** Soft Hamming distance sum_k |p_k(x_i) - p_k(x_{i+1})| per step, over the layers in per_layer_total. */
+  per_step: number[];
+  total: number;
+  per_layer_total: Record<string, number>;
+  per_layer_per_step: Record<string, number[]>;
+  /** The membership used per layer: Phi(z) (GELU), sigmoid(z) (SiLU), (1 + tanh z) / 2 (Tanh), or the hard bit. */
+  membership: Record<string, string>;
+  /** MaxPool layers: not part of the soft sum. */
+  skipped_layers: string[];
+  precision: 'float64' | 'float32';
+}
+
+/** PathResult gains `soft` with --soft (declaration merging keeps this file append-only). */
+export interface PathResult {
+  soft?: SoftPathResult;
+}

@@ -3,7 +3,7 @@
  * host accepts it only through the matching `parse...` function below, and nothing in it names a file (the host
  * knows which model a view shows).
  */
-import type { CodesResult, ModelSummary } from './results';
+import type { CodesResult, LocalResult, ModelSummary, PathResult, ScaleResult, SliceResult } from './results';
 
 /** A CodesResult as a view receives it: without per-sample rows (they can be large and the view does not need them). */
 export type CodesView = Omit<CodesResult, 'samples' | 'out'>;
@@ -18,15 +18,19 @@ export type ModelViewToWebview =
   | { type: 'restricted'; model: string; fileName: string }
   | { type: 'busy'; busy: boolean; label?: string }
   | { type: 'progress'; done: number; total: number }
+  /** Select a layer (hover link / CodeLens in the Python code): `layer` is an engine layer key; `nodes` the ONNX nodes. */
+  | { type: 'highlight'; layer?: string; nodes: string[] }
   | { type: 'codes'; codes: CodesView };
 
 /** Analyses a view may ask for: a closed list, checked by the host. */
-export const MODEL_VIEW_ACTIONS = ['probeCodes'] as const;
+export const MODEL_VIEW_ACTIONS = ['probeCodes', 'pathDensity', 'regionMap', 'localComplexity', 'scaleActivations'] as const;
 export type ModelViewAction = (typeof MODEL_VIEW_ACTIONS)[number];
 
 export type ModelViewToHost =
   | { type: 'ready' }
   | { type: 'run'; action: ModelViewAction }
+  /** After a highlight: the layer key of the row now selected, or null when none matched. */
+  | { type: 'highlighted'; layer: string | null }
   /** Posted after each render: what the page shows (the host logs it; tests assert on it). */
   | { type: 'rendered'; view: 'empty' | 'summary' | 'codes' | 'error' | 'restricted'; layers: number; statsRows: number };
 
@@ -54,6 +58,8 @@ export function parseModelViewMessage(x: unknown): ModelViewToHost | undefined {
       return typeof x.view === 'string' && (RENDERED_VIEWS as readonly string[]).includes(x.view) && isCount(x.layers) && isCount(x.statsRows)
         ? { type: 'rendered', view: x.view as (typeof RENDERED_VIEWS)[number], layers: x.layers, statsRows: x.statsRows }
         : undefined;
+    case 'highlighted':
+      return x.layer === null || (typeof x.layer === 'string' && x.layer.length < 4096) ? { type: 'highlighted', layer: x.layer as string | null } : undefined;
     default:
       return undefined;
   }
@@ -76,4 +82,250 @@ export function parseModelViewState(x: unknown): { model: string } | undefined {
 export function withoutSamples(r: CodesResult): CodesView {
   const { samples: _s, out: _o, ...rest } = r;
   return rest;
+}
+
+// ---- channel "analysis view" (webview panel polytopeLens.analysis: density, region map, local complexity, scaling) ----
+
+/** The analyses with a view of their own; each has one panel per model, reused. */
+export const ANALYSIS_KINDS = ['path', 'slice', 'local', 'scale'] as const;
+export type AnalysisKind = (typeof ANALYSIS_KINDS)[number];
+
+/** The page (src/webview/<page>.ts) that shows each kind. */
+export const ANALYSIS_PAGES: Record<AnalysisKind, 'densityView' | 'regionView' | 'statsView'> = {
+  path: 'densityView',
+  slice: 'regionView',
+  local: 'statsView',
+  scale: 'statsView',
+};
+
+/** What the user asked for (shown in the view; for a region map also what a click needs after a reload). */
+export interface AnalysisParams {
+  /** The data file (absolute path); the host re-validates it before any use. */
+  inputs?: string;
+  from?: number;
+  to?: number;
+  steps?: number;
+  exact?: boolean;
+  window?: [number, number];
+  resolution?: number;
+  /** Sample indices a, b, c of a slice plane. */
+  plane?: number[];
+  layer?: string;
+  alphas?: number[];
+  n?: number;
+  directions?: number;
+  radius?: number;
+}
+
+export type AnalysisData =
+  | { kind: 'path'; result: PathResult }
+  /** `sampleShape`: the model's input shape without the batch axis (the view says whether a click gives an image). */
+  | { kind: 'slice'; result: SliceResult; sampleShape: number[] }
+  | { kind: 'local'; result: LocalResult }
+  | { kind: 'scale'; result: ScaleResult };
+
+interface AnalysisHead {
+  kind: AnalysisKind;
+  /** The model's URI (kept in the page state for the serializer). */
+  model: string;
+  fileName: string;
+  params: AnalysisParams;
+}
+
+export type AnalysisToWebview =
+  | ({ type: 'busy'; label: string } & AnalysisHead)
+  | ({ type: 'result'; data: AnalysisData } & AnalysisHead)
+  /** The run failed; `message` is one sentence for the user. */
+  | ({ type: 'error'; message: string } & AnalysisHead)
+  /** The run was cancelled: nothing (partial or old) is shown as its result. */
+  | ({ type: 'cancelled' } & AnalysisHead)
+  /** The model at a clicked point of a region map: scores of the first output, its argmax, the input as a PNG for image inputs. */
+  | { type: 'point'; u: number; v: number; pred: number; scores: number[]; image?: string; imageNote?: string }
+  | { type: 'pointError'; u: number; v: number; message: string }
+  | { type: 'exported'; format: ExportFormat; fileName: string };
+
+export const EXPORT_FORMATS = ['svg', 'png', 'json'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+const ANALYSIS_RENDERED = ['empty', 'busy', 'result', 'error', 'cancelled'] as const;
+export type AnalysisRenderedView = (typeof ANALYSIS_RENDERED)[number];
+
+export type AnalysisToHost =
+  | { type: 'ready' }
+  /**
+   * After each render, counted from the DOM: `items` = primary marks (density: step bars with a non-zero count;
+   * region map: drawn regions; stats: table rows), `marks` = secondary marks (class-change lines + crossing ticks;
+   * decision-boundary segments; bars).
+   */
+  | { type: 'rendered'; view: AnalysisRenderedView; kind?: AnalysisKind; items: number; marks: number }
+  /** The page's chart as text (SVG source, a PNG data URL, JSON); the host asks where to save it. */
+  | { type: 'export'; format: ExportFormat; content: string }
+  /** A click on a region map at plane coordinates (u, v). */
+  | { type: 'point'; u: number; v: number };
+
+/** Exports larger than this are refused (a PNG of a big chart is a few MB). */
+export const MAX_EXPORT_CHARS = 64 * 2 ** 20;
+
+/** The only way a message from an analysis view enters the host: undefined for anything malformed. */
+export function parseAnalysisMessage(x: unknown): AnalysisToHost | undefined {
+  if (!isRecord(x)) return undefined;
+  switch (x.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'rendered': {
+      if (typeof x.view !== 'string' || !(ANALYSIS_RENDERED as readonly string[]).includes(x.view) || !isCount(x.items) || !isCount(x.marks)) return undefined;
+      const kind = typeof x.kind === 'string' && (ANALYSIS_KINDS as readonly string[]).includes(x.kind) ? (x.kind as AnalysisKind) : undefined;
+      return { type: 'rendered', view: x.view as AnalysisRenderedView, kind, items: x.items, marks: x.marks };
+    }
+    case 'export':
+      if (typeof x.format !== 'string' || !(EXPORT_FORMATS as readonly string[]).includes(x.format)) return undefined;
+      if (typeof x.content !== 'string' || x.content.length === 0 || x.content.length > MAX_EXPORT_CHARS) return undefined;
+      if (!exportContentOk(x.format as ExportFormat, x.content)) return undefined;
+      return { type: 'export', format: x.format as ExportFormat, content: x.content };
+    case 'point':
+      return isCoord(x.u) && isCoord(x.v) ? { type: 'point', u: x.u, v: x.v } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function isCoord(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x) && Math.abs(x) < 1e12;
+}
+
+/** The content must be what its format says: an SVG document, a base64 PNG data URL, or JSON. */
+export function exportContentOk(format: ExportFormat, content: string): boolean {
+  switch (format) {
+    case 'svg':
+      return /^(<\?xml[^>]*>\s*)?<svg[\s>]/.test(content) && content.trimEnd().endsWith('</svg>');
+    case 'png':
+      return /^data:image\/png;base64,[A-Za-z0-9+/]+=*$/.test(content);
+    case 'json':
+      try {
+        JSON.parse(content);
+        return true;
+      } catch {
+        return false;
+      }
+  }
+}
+
+/** What an analysis page keeps with setState; it renders from it after a reload, and the host re-sends nothing. */
+export interface AnalysisViewState {
+  kind?: AnalysisKind;
+  model?: string;
+  fileName?: string;
+  params?: AnalysisParams;
+  data?: AnalysisData;
+  status?: 'busy' | 'error' | 'cancelled';
+  message?: string;
+  /** Page-specific view settings (hidden layers, zoom, cursor...). */
+  ui?: Record<string, unknown>;
+}
+
+/** The host-side check of a restored analysis state: the kind, the model URI (validated again by the host), and the
+ *  slice parameters a click needs (the data path is validated again by the host too). */
+export function parseAnalysisState(x: unknown): { kind: AnalysisKind; model: string; params: AnalysisParams } | undefined {
+  if (!isRecord(x) || typeof x.model !== 'string' || x.model.length >= 4096) return undefined;
+  if (typeof x.kind !== 'string' || !(ANALYSIS_KINDS as readonly string[]).includes(x.kind)) return undefined;
+  const params: AnalysisParams = {};
+  const p = isRecord(x.params) ? x.params : {};
+  if (typeof p.inputs === 'string' && p.inputs.length < 4096) params.inputs = p.inputs;
+  if (Array.isArray(p.plane) && p.plane.length === 3 && p.plane.every(isCount)) params.plane = p.plane as number[];
+  if (Array.isArray(p.window) && p.window.length === 2 && p.window.every(isCoord)) params.window = p.window as [number, number];
+  return { kind: x.kind as AnalysisKind, model: x.model, params };
+}
+
+// ---- channel "side panel" (webview view polytopeLens.sidePanel: the model of the open file, its last analysis) ----
+
+/** A before/after pair; null where a side is unknown (no analysis of that export, or the layer is new/gone). */
+export type BeforeAfter = [number | null, number | null];
+
+export interface SidePanelLayer {
+  key: string;
+  op: string;
+  units: number;
+  /** From the last Probe Codes of this export. */
+  dead?: number;
+  alwaysOn?: number;
+  distinct?: number;
+  active?: number;
+  /** Mean crossings per path (path runs). */
+  crossings?: number;
+}
+
+export interface SidePanelDeltaRow {
+  key: string;
+  units: BeforeAfter;
+  distinct: BeforeAfter;
+  dead: BeforeAfter;
+  alwaysOn: BeforeAfter;
+}
+
+export interface SidePanelCheckpoint {
+  fileName: string;
+  /** The model the panel shows (the others are its checkpoints). */
+  current: boolean;
+  mtimeMs: number;
+  layers?: number;
+  units?: number;
+  /** From the last Probe Codes of that file, when there is one. */
+  n?: number;
+  distinct?: number;
+  dead?: number;
+  alwaysOn?: number;
+  error?: string;
+}
+
+export type SidePanelSourceKind = 'server' | 'setting' | 'export-call' | 'same-name' | 'workspace' | 'editor';
+
+export interface SidePanelState {
+  status: 'idle' | 'loading' | 'ready' | 'missing' | 'error' | 'restricted';
+  /** The file the model belongs to and how it was found. */
+  source?: { fileName: string; how: SidePanelSourceKind };
+  /** The model (for 'missing': where it is expected). `uri` is only shown and kept; the host never reads it back. */
+  model?: { uri: string; fileName: string; relPath: string; mtimeMs: number };
+  message?: string;
+  summary?: { opset: number; producer: string; layers: number; totalUnits: number; unsupported: number };
+  layers: SidePanelLayer[];
+  analysis?: { n: number; inputsNote: string; distinct: number; dead: number; alwaysOn: number; totalUnits: number; at: number; paths?: number; meanCrossings?: number };
+  /** What changed since the previous export (set after the model file changed on disk). */
+  delta?: { at: number; analysed: boolean; distinct: BeforeAfter; totalUnits: BeforeAfter; rows: SidePanelDeltaRow[] };
+  checkpoints: SidePanelCheckpoint[];
+  refreshes: number;
+  lastRefresh?: { at: number; fileName: string; reprobed: boolean };
+  busy?: string;
+  autoRefresh: boolean;
+}
+
+export type SidePanelToWebview = { type: 'state'; state: SidePanelState };
+
+/** What the panel's buttons may ask for: a closed list, checked by the host; all act on the model it shows. */
+export const SIDE_PANEL_ACTIONS = ['probeCodes', 'openModel', 'refresh', 'probeSeries'] as const;
+export type SidePanelAction = (typeof SIDE_PANEL_ACTIONS)[number];
+
+const SIDE_PANEL_VIEWS = ['empty', 'loading', 'model', 'missing', 'error', 'restricted'] as const;
+export type SidePanelRenderedView = (typeof SIDE_PANEL_VIEWS)[number];
+
+export type SidePanelToHost =
+  | { type: 'ready' }
+  | { type: 'run'; action: SidePanelAction }
+  /** After each render, counted from the DOM. */
+  | { type: 'rendered'; view: SidePanelRenderedView; layers: number; deltaRows: number; checkpoints: number };
+
+/** The only way a message from the side panel enters the host: undefined for anything malformed. */
+export function parseSidePanelMessage(x: unknown): SidePanelToHost | undefined {
+  if (!isRecord(x)) return undefined;
+  switch (x.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'run':
+      return typeof x.action === 'string' && (SIDE_PANEL_ACTIONS as readonly string[]).includes(x.action) ? { type: 'run', action: x.action as SidePanelAction } : undefined;
+    case 'rendered':
+      return typeof x.view === 'string' && (SIDE_PANEL_VIEWS as readonly string[]).includes(x.view) && isCount(x.layers) && isCount(x.deltaRows) && isCount(x.checkpoints)
+        ? { type: 'rendered', view: x.view as SidePanelRenderedView, layers: x.layers, deltaRows: x.deltaRows, checkpoints: x.checkpoints }
+        : undefined;
+    default:
+      return undefined;
+  }
 }

@@ -93,3 +93,36 @@ export interface WorkerConfig {
   /** Intra-op threads of each onnxruntime session in the worker. */
   threads: number;
 }
+
+/** Inputs of `cluster` (src/core/analyses/cluster): n inputs and optional labels; every field but data/n optional. */
+export interface ClusterRequest {
+  /** n x per-sample size inputs. */
+  data: Float32Array;
+  n: number;
+  labels?: Int32Array;
+  inputsNote?: string;
+  labelsNote?: string;
+  /** Layer whose activation is clustered (default: the last selected layer). */
+  layer?: string;
+  minClusterSize?: number;
+  minSamples?: number;
+  k?: number;
+  topM?: number;
+  exemplars?: number;
+  seed?: number;
+  methods?: import('./results').ClusterMethodKey[];
+}
+
+/**
+ * EngineApi's `cluster` (declaration merging, so this file is only appended to). Optional in the type only because
+ * worker/main.ts attaches it after its api literal; every pool worker has it.
+ */
+export interface EngineApi {
+  /** Clusters spline codes and activations, with PCA / NMF baselines (src/core/analyses/cluster). */
+  cluster?(model: ModelRef, selection: LayerSelection, req: ClusterRequest): Promise<import('./results').ClusterResult>;
+}
+
+/** `path --soft`: also compute the soft (probabilistic) spline code distances along the path. */
+export interface PathRequest {
+  soft?: boolean;
+}

@@ -6,7 +6,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import type { LayerInfo, LayerStats, TensorInfo } from '../shared/results';
-import type { CodesView, ModelViewState, ModelViewToHost, ModelViewToWebview } from '../shared/webview-protocol';
+import type { CodesView, ModelViewAction, ModelViewState, ModelViewToHost, ModelViewToWebview } from '../shared/webview-protocol';
 import { h, s, vscodeApi } from './vscodeApi';
 
 const api = vscodeApi<ModelViewToHost, ModelViewState>();
@@ -16,6 +16,8 @@ interface View extends ModelViewState {
   error?: string;
   restricted?: boolean;
   busy?: { label: string; done?: number; total?: number };
+  /** A layer to select (openLayer); `pending` until a render with the layers table reports it. */
+  highlight?: { layer?: string; nodes: string[]; pending: boolean };
 }
 
 let view: View = { ...(api.getState() ?? {}) };
@@ -24,6 +26,14 @@ function save(): void {
   const { model, fileName, summary, codes } = view;
   api.setState({ model, fileName, summary, codes });
 }
+
+/** The analyses with a panel of their own (src/extension/analysisCommands.ts). */
+const ANALYSIS_BUTTONS: [ModelViewAction, string][] = [
+  ['pathDensity', 'Boundary density'],
+  ['regionMap', 'Region map'],
+  ['localComplexity', 'Local complexity'],
+  ['scaleActivations', 'Scale activations'],
+];
 
 const fmtShape = (d: (number | string)[]) => `[${d.join(', ')}]`;
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -131,13 +141,18 @@ function render(): void {
     rendered = view.codes ? 'codes' : 'summary';
     const probe = h('vscode-button', { id: 'probe', disabled: !!view.busy }, 'Probe codes');
     probe.addEventListener('click', () => api.post({ type: 'run', action: 'probeCodes' }));
+    const more = ANALYSIS_BUTTONS.map(([action, label]) => {
+      const b = h('vscode-button', { id: action, secondary: true, disabled: !!view.busy }, label);
+      b.addEventListener('click', () => api.post({ type: 'run', action }));
+      return b;
+    });
     parts.push(
       h(
         'header',
         {},
         h('h1', {}, view.fileName ?? sm.model),
         h('p', { class: 'meta' }, `opset ${sm.opset}`, sm.producer ? ` · ${sm.producer}` : '', ` · `, h('vscode-badge', {}, `${sm.total_units} units`)),
-        h('div', { class: 'actions' }, probe),
+        h('div', { class: 'actions' }, probe, ...more),
       ),
       view.busy
         ? h(
@@ -169,12 +184,32 @@ function render(): void {
     parts.push(h('p', { class: 'hint' }, 'Reading the model…'));
   }
   app.replaceChildren(...parts.filter((p): p is Node => p !== undefined));
+  applyHighlight();
   api.post({
     type: 'rendered',
     view: rendered,
     layers: app.querySelectorAll('#layers tbody tr').length,
     statsRows: app.querySelectorAll('#stats tbody tr').length,
   });
+}
+
+/** Marks the highlighted layer's rows (layers and stats tables) and scrolls to it; reports once per request. */
+function applyHighlight(): void {
+  const hl = view.highlight;
+  if (!hl) return;
+  const rows = Array.from(app.querySelectorAll<HTMLTableRowElement>('tr[data-key]'));
+  const wanted = [hl.layer, ...hl.nodes].filter((k): k is string => !!k);
+  const key = wanted.find((k) => rows.some((r) => r.dataset.key === k)) ?? null;
+  for (const r of rows) {
+    const on = key !== null && r.dataset.key === key;
+    r.classList.toggle('highlight', on);
+    if (on) r.setAttribute('aria-current', 'true');
+    else r.removeAttribute('aria-current');
+  }
+  if (!hl.pending || !view.summary) return;
+  hl.pending = false;
+  if (key !== null) rows.find((r) => r.dataset.key === key)?.scrollIntoView({ block: 'center' });
+  api.post({ type: 'highlighted', layer: key });
 }
 
 window.addEventListener('message', (e: MessageEvent<ModelViewToWebview>) => {
@@ -198,6 +233,9 @@ window.addEventListener('message', (e: MessageEvent<ModelViewToWebview>) => {
       break;
     case 'codes':
       view.codes = m.codes;
+      break;
+    case 'highlight':
+      view.highlight = { layer: m.layer, nodes: m.nodes, pending: true };
       break;
     default:
       return;

@@ -2,9 +2,9 @@
  * Jobs over the engine pool that the CLI and the extension share: load inputs, stream chunks through the
  * workers, merge statistics in input order, and optionally write packed codes to a file as they arrive.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { toHex } from '../core/bits';
+import { FORMAT_NOTES, openCodesWriter, type CodesWriter, type OutFormat } from '../core/codes-file';
 import { loadInputs, makeProbes, ProbeStream, type ProbeKind } from '../core/inputs';
 import { StatsAccumulator } from '../core/stats';
 import type { CodeSample, CodesResult, ModelSummary } from '../shared/results';
@@ -24,8 +24,10 @@ export interface CodesRequest {
   selection: LayerSelection;
   inputs: InputSource;
   limit?: number;
-  /** Write packed codes here (raw rows) instead of returning samples. */
+  /** Write packed codes here instead of returning samples. */
   out?: string;
+  /** Format of `out` (src/core/codes-file.ts): raw rows (default), PLCODES1, or an Apache Arrow IPC file. */
+  outFormat?: OutFormat;
   /** Return per-sample rows (default true); the extension's views need only the statistics. */
   samples?: boolean;
   chunk?: number;
@@ -109,13 +111,16 @@ export async function runCodes(pool: EnginePool, req: CodesRequest, opts: RunOpt
   const L = summary.layers.length;
   const stats = new StatsAccumulator(summary.layers, codeBytes);
   const chunk = req.chunk ?? chunkSize(size, codeBytes, samples.n, pool.size);
-  const fd = req.out ? openSync(req.out, 'w') : undefined;
+  const format = req.outFormat ?? 'raw';
+  const writer: CodesWriter | undefined = req.out
+    ? openCodesWriter(req.out, format, { model: summary.model, layers: summary.layers, units: summary.total_units })
+    : undefined;
   const rows: CodeSample[] = [];
   try {
     let index = 0;
     for await (const b of pool.codes(req.model, req.selection, samples.samples, samples.n, size, chunk, opts)) {
       stats.add(b);
-      if (fd !== undefined) writeSync(fd, b.codes);
+      if (writer) writer.write(b);
       else if (req.samples !== false) {
         for (let i = 0; i < b.n; i++) {
           rows.push({
@@ -128,9 +133,11 @@ export async function runCodes(pool: EnginePool, req: CodesRequest, opts: RunOpt
       }
       index += b.n;
     }
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+  } catch (e) {
+    await writer?.abort();
+    throw e;
   }
+  await writer?.close();
   const layerStats = stats.result();
   return {
     model: summary.model,
@@ -141,7 +148,7 @@ export async function runCodes(pool: EnginePool, req: CodesRequest, opts: RunOpt
     distinct_per_layer: Object.fromEntries(layerStats.map((s) => [s.key, s.distinct_codes])),
     stats: layerStats,
     inputs_note: samples.note,
-    ...(req.out ? { out: { path: req.out, format: 'raw packed rows, MSB first, no header', rows: samples.n, row_bytes: codeBytes } } : {}),
+    ...(req.out ? { out: { path: req.out, format: FORMAT_NOTES[format], rows: samples.n, row_bytes: codeBytes } } : {}),
     ...(!req.out && req.samples !== false ? { samples: rows } : {}),
   };
 }

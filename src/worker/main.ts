@@ -109,3 +109,40 @@ const api: EngineApi = {
 };
 
 Comlink.expose(api, nodeEndpoint(parentPort!));
+
+// ---- cluster (src/core/analyses/cluster): attached to the exposed api; comlink looks methods up per call. ----
+import { clusterInputs } from '../core/analyses/cluster';
+api.cluster = async (m, selection, req) => {
+  const l = await lens(m);
+  return clusterInputs(l, l.select(selection), req.data, req.n, {
+    labels: req.labels,
+    inputsNote: req.inputsNote,
+    labelsNote: req.labelsNote,
+    layer: req.layer,
+    minClusterSize: req.minClusterSize,
+    minSamples: req.minSamples,
+    k: req.k,
+    topM: req.topM,
+    exemplars: req.exemplars,
+    seed: req.seed,
+    methods: req.methods,
+    threads: config.threads,
+  });
+};
+
+// ---- path --soft (src/core/analyses/soft): wraps the path entry; the soft distances use the same endpoints. ----
+import { softPath } from '../core/analyses/soft';
+const plainPath = api.path;
+api.path = async (m, selection, req) => {
+  const r = await plainPath(m, selection, req);
+  if (!req.soft) return r;
+  const l = await lens(m);
+  let ends;
+  if (req.a && req.b) ends = { a: Float64Array.from(req.a), b: Float64Array.from(req.b) };
+  else {
+    const { n, data } = loadInputs(req.inputs ?? '', l.sampleShape);
+    ends = pathEndpoints(data, n, l.sampleSize, req.from, req.to);
+  }
+  r.soft = await softPath(l, l.select(selection), ends.a, ends.b, req.steps, { precision: req.precision, threads: config.threads });
+  return r;
+};

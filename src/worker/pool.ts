@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import { UserError } from '../core/errors';
@@ -27,6 +27,11 @@ export interface PoolOptions {
   threadsPerWorker?: number;
   /** The built worker script (default: out/worker/main.js next to the calling bundle). */
   workerScript?: string;
+  /**
+   * V8 heap limits of each worker (e.g. maxOldGenerationSizeMb). A worker that exceeds them is stopped by Node and
+   * fails only its own task; onnxruntime's native memory is not counted.
+   */
+  resourceLimits?: ResourceLimits;
 }
 
 interface Slot {
@@ -55,6 +60,7 @@ export class EnginePool {
   readonly size: number;
   private readonly threads: number;
   private readonly script: string;
+  private readonly resourceLimits: ResourceLimits | undefined;
   private readonly slots: Slot[] = [];
   private readonly waiting: (() => void)[] = [];
   private readonly idleWaiters: (() => void)[] = [];
@@ -65,6 +71,7 @@ export class EnginePool {
     this.size = Math.max(1, opts.workers ?? Math.min(4, cpus().length));
     this.threads = Math.max(1, opts.threadsPerWorker ?? 1);
     this.script = opts.workerScript ?? defaultWorkerScript();
+    this.resourceLimits = opts.resourceLimits;
   }
 
   /** Live worker count (for tests and status). */
@@ -200,14 +207,16 @@ export class EnginePool {
 
   private spawn(): Slot {
     const config: WorkerConfig = { threads: this.threads };
-    const worker = new Worker(this.script, { workerData: config });
+    const worker = new Worker(this.script, { workerData: config, ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}) });
     const api = Comlink.wrap<EngineApi>(nodeEndpoint(worker));
     const exited = new Promise<never>((_, reject) => {
       const fail = (why: string) => {
         this.remove(slot);
         reject(new WorkerDiedError(why));
       };
-      worker.once('error', (e) => fail(`it failed: ${e.message}`));
+      worker.once('error', (e: Error & { code?: string }) =>
+        fail(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'it ran out of memory: the model or the request is too large for the worker' : `it failed: ${e.message}`),
+      );
       worker.once('exit', (code) => fail(`it exited with code ${code}`));
     });
     exited.catch(() => undefined);
@@ -227,6 +236,12 @@ export class EnginePool {
   private async kill(slot: Slot): Promise<void> {
     this.remove(slot);
     await slot.worker.terminate();
+  }
+
+  /** Terminates the i-th live worker (in start order) now (for tests: simulates one worker that dies). */
+  async terminateWorker(i: number): Promise<void> {
+    const slot = this.slots[i];
+    if (slot) await this.kill(slot);
   }
 
   /** Terminates every worker now (for tests: simulates workers that die). */

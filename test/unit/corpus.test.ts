@@ -27,6 +27,7 @@ const CLI = join(ROOT, 'out/cli/main.js');
 const M = 'test/fixtures/corpus/models';
 const I = 'test/fixtures/corpus/inputs';
 const NPY = 'test/fixtures/inputs/npy';
+const IMG = 'test/fixtures/inputs/images';
 const MLP = 'test/fixtures/mlp.onnx';
 const MNIST = '../shared/models/mnist-8.onnx';
 
@@ -108,6 +109,26 @@ const CASES: Case[] = [
     what: 'an int64 input (Cast -> Relu)',
     args: ['codes', `${M}/int64_input.onnx`, '--probes', 'gaussian', '--n', '4'],
     error: "int64_input.onnx: input 'ids' is int64; Polytope Lens needs a float32 input",
+  },
+  // Found by the fuzzer (tools/fuzz.ts): sizes that cannot be allocated, names with control characters.
+  { file: `${M}/huge_dim.onnx`, what: 'input dimension 2^40', args: ['summary', `${M}/huge_dim.onnx`], error: "huge_dim.onnx: dimension 2^40 of input 'x' is too large" },
+  {
+    file: `${M}/huge_sample.onnx`,
+    what: 'input [N, 65536, 65536]: 2^32 values per sample',
+    args: ['codes', `${M}/huge_sample.onnx`, '--probes', 'gaussian', '--n', '2'],
+    error: "huge_sample.onnx: input 'x' has 4.29e+9 values per sample [65536, 65536], above the limit of 2^28",
+  },
+  {
+    file: `${M}/huge_batch.onnx`,
+    what: 'batch fixed at 100000 with 4096 values per sample',
+    args: ['summary', `${M}/huge_batch.onnx`],
+    error: "huge_batch.onnx: input 'x' has its batch dimension fixed at 100000 in the file; Polytope Lens runs fixed batches of at most 1024",
+  },
+  {
+    file: `${M}/odd_name.onnx`,
+    what: 'an input name with a newline and a bell character: escaped, one line',
+    args: ['summary', `${M}/odd_name.onnx`],
+    error: "odd_name.onnx: input 'x\\x0ay\\x07' is int64",
   },
   { file: `${M}/nope.onnx`, what: 'a model path that does not exist', args: ['summary', `${M}/nope.onnx`], error: 'nope.onnx: no such file' },
   { file: `${M}/folder.onnx`, what: 'a folder passed as the model', args: ['summary', `${M}/folder.onnx`], error: 'folder.onnx is a folder, not an ONNX model file' },
@@ -239,6 +260,60 @@ const CASES: Case[] = [
     what: 'a -Inf at [2, 7]',
     args: ['codes', MLP, '--inputs', `${I}/x_inf.npy`],
     error: 'x_inf.npy: the value -Infinity at index [2, 7] (flat index 27) is not a finite number',
+  },
+  {
+    file: `${I}/x_nan.npy`,
+    what: "a NaN through 'local' (the worker reads the file)",
+    args: ['local', MLP, '--inputs', `${I}/x_nan.npy`],
+    error: 'x_nan.npy: the value NaN at index [1, 4] (flat index 14) is not a finite number',
+  },
+  {
+    file: MLP,
+    what: 'uniform probes beyond float32 (they would be Infinity)',
+    args: ['codes', MLP, '--probes', 'uniform', '--lo', '1e39', '--hi', '1e40', '--n', '3'],
+    error: "the uniform probe range 1e+39..1e+40 is outside float32's finite range",
+  },
+  {
+    file: `${I}/x_f64.npy`,
+    what: 'path --to out of range',
+    args: ['path', MLP, '--inputs', `${I}/x_f64.npy`, '--from', '0', '--to', '6'],
+    error: '--to 6 is out of range: the inputs have 6 samples (valid indices 0..5)',
+  },
+  {
+    file: `${I}/x_f64.npy`,
+    what: 'path --from negative',
+    args: ['path', MLP, '--inputs', `${I}/x_f64.npy`, '--from', '-1', '--to', '2'],
+    error: "--from must be an integer of at least 0, not '-1'",
+  },
+  {
+    file: `${I}/x_f64.npy`,
+    what: 'slice --plane index out of range',
+    args: ['slice', MLP, '--inputs', `${I}/x_f64.npy`, '--plane', '0,1,9'],
+    error: '--plane index 9 is out of range: 6 samples in',
+  },
+  {
+    file: `${IMG}/corrupt_png`,
+    what: 'an image folder with a truncated PNG',
+    args: ['codes', MNIST, '--inputs', `${IMG}/corrupt_png`],
+    error: 'corrupt_png/bad.png: corrupt or truncated PNG image (the file ends too early)',
+  },
+  {
+    file: `${IMG}/corrupt_jpg`,
+    what: 'an image folder with a corrupt JPEG',
+    args: ['codes', MNIST, '--inputs', `${IMG}/corrupt_jpg`],
+    error: 'corrupt_jpg/broken.jpg: corrupt or truncated JPEG image',
+  },
+  {
+    file: `${IMG}/no_images`,
+    what: 'a folder without images',
+    args: ['codes', MNIST, '--inputs', `${IMG}/no_images`],
+    error: 'no_images: no PNG or JPEG images in this folder',
+  },
+  {
+    file: `${IMG}/ok`,
+    what: 'images of different sizes and colour types: resized to 28x28 grey',
+    args: ['codes', MNIST, '--inputs', `${IMG}/ok`, '--json'],
+    ok: (o: CodesResult) => assert.ok(o.n >= 8 && o.samples!.length === o.n),
   },
   { file: `${I}/missing.npy`, what: 'a missing --inputs file', args: ['codes', MLP, '--inputs', `${I}/missing.npy`], error: 'missing.npy: no such file or folder' },
   { file: MLP, what: 'no inputs given', args: ['codes', MLP], error: "'codes' needs inputs: --inputs FILE.npy" },

@@ -182,6 +182,11 @@ test('model view: unsupported ops, sign codes, errors and restricted mode', asyn
   await page.close();
 });
 
+// The analysis pages (density, region map, local complexity / scaling): test/webview/analysis.tests.mjs.
+(await import('./analysis.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
+// The side panel page: test/webview/sidePanel.tests.mjs.
+(await import('./sidePanel.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
+
 const t0 = Date.now();
 browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',

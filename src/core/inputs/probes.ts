@@ -6,6 +6,9 @@ import { UserError } from '../errors';
 import { checkSampleShape, fmtShape, product } from './npy';
 import { Rng } from './random';
 
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 export type ProbeKind =
   /** i.i.d. normal values, default mean 0 and std 1. */
   | { type: 'gaussian'; mean?: number; std?: number }
@@ -55,6 +58,10 @@ export class ProbeStream {
       case 'uniform':
         if (!Number.isFinite(kind.lo) || !Number.isFinite(kind.hi) || kind.lo > kind.hi) {
           throw new UserError(`the uniform probe range must be two finite numbers lo <= hi, got ${kind.lo}..${kind.hi}`);
+        }
+        // Beyond float32's range the probes would be +-Infinity, and codes of infinite inputs mean nothing.
+        if (Math.max(Math.abs(kind.lo), Math.abs(kind.hi)) > FLOAT32_MAX) {
+          throw new UserError(`the uniform probe range ${kind.lo}..${kind.hi} is outside float32's finite range (about +-3.4e38)`);
         }
         break;
       case 'around':

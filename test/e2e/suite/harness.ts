@@ -16,7 +16,10 @@ export interface Outcome {
 
 export async function runAll(log: (line: string) => void): Promise<Outcome> {
   const out: Outcome = { passes: 0, failures: 0, results: [] };
+  // POLYTOPE_E2E_GREP (a regular expression) runs only the tests whose name matches.
+  const grep = process.env.POLYTOPE_E2E_GREP ? new RegExp(process.env.POLYTOPE_E2E_GREP) : undefined;
   for (const t of tests) {
+    if (grep && !grep.test(t.name)) continue;
     const t0 = Date.now();
     let timer: NodeJS.Timeout | undefined;
     try {

@@ -9,6 +9,8 @@ import * as vscode from 'vscode';
 import type { LensApi } from '../../../src/extension/main';
 import type { CodesView } from '../../../src/shared/webview-protocol';
 import { runAll, test, waitFor, writeResult } from './harness';
+import { registerLanguageTests } from './language';
+import { registerAnalysisTests } from './analysis';
 
 const EXT_ID = 'polytope-lens.polytope-lens';
 const MODEL_VIEW = 'polytopeLens.modelView';
@@ -110,7 +112,12 @@ async function driverStep(step: string, timeoutMs = 90_000): Promise<{ ok: boole
     `the driver to finish the UI step ${step}`,
     () => {
       if (!existsSync(hs)) return undefined;
-      const v = JSON.parse(readFileSync(hs, 'utf8')) as { state: string; step?: string; ok?: boolean; detail?: string };
+      let v: { state: string; step?: string; ok?: boolean; detail?: string };
+      try {
+        v = JSON.parse(readFileSync(hs, 'utf8'));
+      } catch {
+        return undefined; // half-written by the driver; read again
+      }
       return v.state === 'ui-done' && v.step === step ? { ok: !!v.ok, detail: v.detail } : undefined;
     },
     timeoutMs,
@@ -144,6 +151,12 @@ test('UI: the command palette opens the example and the webview shows the layers
   const p = await waitFor('the page opened through the palette', () => pageOf(exampleUri())?.rendered);
   assert.equal(p.layers, 3);
 }, 120_000);
+
+// Hover, CodeLens and the side panel on a copy of the example in the workspace (test/e2e/suite/language.ts).
+registerLanguageTests(driverStep);
+
+// Analysis commands and their panels (test/e2e/suite/analysis.ts).
+registerAnalysisTests(() => api, driverStep);
 
 export async function run(): Promise<void> {
   const log = (l: string) => console.log(l);

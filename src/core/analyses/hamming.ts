@@ -1,0 +1,322 @@
+/**
+ * Hamming distances between packed spline codes (MSB-first rows of codeBytes bytes, as CodeExtractor.run gives
+ * them) and a dense distance matrix for the clusterings.
+ *
+ *   hammingMatrix(codes, n, codeBytes, { dropConstant? }) -> DenseDistances  (n x n, row-major, exact integers)
+ *   hammingPairs(codes, n, codeBytes, pairs[]) -> number[]                  (a few pairs, JS table popcount)
+ *   varyingBits(codes, n, codeBytes) -> { codes, codeBytes, bits }          (constant bits removed: distances unchanged)
+ *   euclideanMatrix(x, n, d) -> DenseDistances                              (float32)
+ *   coreDistances(D, k) -> Float64Array                                     (distance to the k-th nearest, self = 1st)
+ *
+ * The kernel: rows are copied into WebAssembly memory, zero-padded to a multiple of 32 bytes, and each pair's
+ * distance is sum(popcnt(a[w] ^ b[w])) over 64-bit words (i64.popcnt, four words per loop turn). Pairs are
+ * computed in column blocks that fit the L2 cache. Never per-bit arrays. When WebAssembly is unavailable, the
+ * same loop runs in JS over 32-bit words (SWAR popcount), about 10x slower.
+ */
+import { POPCOUNT } from '../bits';
+
+/** A dense symmetric distance matrix, row-major n x n (zero diagonal). */
+export interface DenseDistances {
+  n: number;
+  d: Uint16Array | Uint32Array | Float32Array;
+}
+
+export function at(D: DenseDistances, i: number, j: number): number {
+  return D.d[i * D.n + j]!;
+}
+
+/** Largest n the dense matrix accepts (n^2 entries of 2 or 4 bytes). */
+export const MAX_DENSE = 20000;
+
+// ---- WebAssembly kernel ------------------------------------------------------------------------------------
+
+const uleb = (v: number): number[] => {
+  const o: number[] = [];
+  do {
+    let b = v & 0x7f;
+    v >>>= 7;
+    if (v) b |= 0x80;
+    o.push(b);
+  } while (v);
+  return o;
+};
+const section = (id: number, b: number[]): number[] => [id, ...uleb(b.length), ...b];
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+
+/**
+ * row(base, stride, bytes, i, j0, j1, out): for j in [j0, j1) stores the Hamming distance of rows i and j as an
+ * i32 at out + 4 (j - j0). Rows start at base + r * stride; `bytes` (a multiple of 32) are compared.
+ */
+function kernelBytes(): Uint8Array<ArrayBuffer> {
+  const G = (i: number) => [0x20, i];
+  const S = (i: number) => [0x21, i];
+  // params: 0 base, 1 stride, 2 bytes, 3 i, 4 j0, 5 j1, 6 out; locals: 7 j, 8 pa, 9 pb, 10 k (i32), 11 acc (i64)
+  const load = (p: number, off: number) => [...G(p), ...G(10), 0x6a, 0x29, 3, ...uleb(off)]; // i64.load
+  const term = (off: number) => [...load(8, off), ...load(9, off), 0x85 /* i64.xor */, 0x7b /* i64.popcnt */];
+  const body = [
+    ...G(0), ...G(3), ...G(1), 0x6c, 0x6a, ...S(8), // pa = base + i * stride
+    ...G(4), ...S(7), // j = j0
+    0x02, 0x40, 0x03, 0x40,
+    ...G(7), ...G(5), 0x4f, 0x0d, 1, // if j >= j1 break
+    ...G(0), ...G(7), ...G(1), 0x6c, 0x6a, ...S(9), // pb = base + j * stride
+    0x42, 0, ...S(11), 0x41, 0, ...S(10),
+    0x02, 0x40, 0x03, 0x40,
+    ...G(10), ...G(2), 0x4f, 0x0d, 1, // if k >= bytes break
+    ...G(11), ...term(0), 0x7c, ...term(8), 0x7c, ...term(16), 0x7c, ...term(24), 0x7c, ...S(11),
+    ...G(10), 0x41, 32, 0x6a, ...S(10),
+    0x0c, 0,
+    0x0b, 0x0b,
+    ...G(6), ...G(7), ...G(4), 0x6b, 0x41, 2, 0x74, 0x6a, ...G(11), 0xa7, 0x36, 2, 0, // out[j - j0] = acc
+    ...G(7), 0x41, 1, 0x6a, ...S(7),
+    0x0c, 0,
+    0x0b, 0x0b, 0x0b,
+  ];
+  const func = [2, 4, 0x7f, 1, 0x7e, ...body];
+  const i32 = [0x7f];
+  return Uint8Array.from([
+    0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    ...section(1, vec([[0x60, ...vec([i32, i32, i32, i32, i32, i32, i32]), 0]])),
+    ...section(3, vec([[0]])),
+    ...section(5, vec([[0, 1]])),
+    ...section(7, vec([[...name('row'), 0, 0], [...name('mem'), 2, 0]])),
+    ...section(10, vec([[...uleb(func.length), ...func]])),
+  ]);
+}
+
+interface Kernel {
+  row: (base: number, stride: number, bytes: number, i: number, j0: number, j1: number, out: number) => void;
+  mem: WebAssembly.Memory;
+}
+
+let kernel: Kernel | null | undefined;
+/** A fresh kernel instance (its own memory); null when WebAssembly is unavailable. */
+function makeKernel(): Kernel | null {
+  if (kernel === null) return null;
+  try {
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(kernelBytes()));
+    kernel = inst.exports as unknown as Kernel;
+    return kernel;
+  } catch {
+    kernel = null;
+    return null;
+  }
+}
+
+/** Forces the JS fallback (tests compare the two). */
+export const hammingOptions = { useWasm: true };
+
+// ---- Hamming -----------------------------------------------------------------------------------------------
+
+/**
+ * Removes bits that are the same in every row (dead and always-on units, padding): Hamming distances are
+ * unchanged and the kernel has less to read. Works on whole bytes first; repacks only when some bits vary.
+ */
+export function varyingBits(codes: Uint8Array, n: number, codeBytes: number): { codes: Uint8Array; codeBytes: number; bits: number } {
+  const diff = new Uint8Array(codeBytes);
+  for (let i = 1; i < n; i++) {
+    const o = i * codeBytes;
+    for (let b = 0; b < codeBytes; b++) diff[b]! |= codes[o + b]! ^ codes[b]!;
+  }
+  const keep: number[] = [];
+  for (let b = 0; b < codeBytes; b++) {
+    const m = diff[b]!;
+    if (m) for (let k = 0; k < 8; k++) if (m & (0x80 >> k)) keep.push(b * 8 + k);
+  }
+  const outBytes = Math.max(1, Math.ceil(keep.length / 8));
+  const out = new Uint8Array(n * outBytes);
+  for (let i = 0; i < n; i++) {
+    const src = i * codeBytes;
+    const dst = i * outBytes;
+    for (let t = 0; t < keep.length; t++) {
+      const bit = keep[t]!;
+      if (codes[src + (bit >> 3)]! & (0x80 >> (bit & 7))) out[dst + (t >> 3)]! |= 0x80 >> (t & 7);
+    }
+  }
+  return { codes: out, codeBytes: outBytes, bits: keep.length };
+}
+
+export interface HammingOptions {
+  /** Drop bits constant over the rows first (default true; distances are identical either way). */
+  dropConstant?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** All pairwise Hamming distances of n packed rows, as a dense n x n matrix (Uint16 when bits < 65536). */
+export function hammingMatrix(codes: Uint8Array, n: number, codeBytes: number, opts: HammingOptions = {}): DenseDistances {
+  if (n > MAX_DENSE) throw new RangeError(`hammingMatrix: ${n} rows; the dense matrix takes at most ${MAX_DENSE}`);
+  if (codes.length < n * codeBytes) throw new RangeError(`hammingMatrix: expected ${n * codeBytes} bytes, got ${codes.length}`);
+  if (opts.dropConstant !== false && n > 1) ({ codes, codeBytes } = varyingBits(codes, n, codeBytes));
+  const d = codeBytes * 8 < 65536 ? new Uint16Array(n * n) : new Uint32Array(n * n);
+  const k = hammingOptions.useWasm ? makeKernel() : null;
+  if (k) wasmFill(k, codes, n, codeBytes, d, opts.onProgress);
+  else jsFill(codes, n, codeBytes, d, opts.onProgress);
+  return { n, d };
+}
+
+function wasmFill(k: Kernel, codes: Uint8Array, n: number, codeBytes: number, d: Uint16Array | Uint32Array, onProgress?: (done: number, total: number) => void): void {
+  const stride = Math.ceil(codeBytes / 32) * 32;
+  // Column blocks of about 256 KB of rows stay in the L2 cache while every row i streams past them.
+  const block = Math.max(8, Math.min(n, Math.floor(262144 / stride)));
+  const outBytes = 4 * block;
+  const need = n * stride + outBytes;
+  const have = k.mem.buffer.byteLength;
+  if (need > have) k.mem.grow(Math.ceil((need - have) / 65536));
+  const mem = new Uint8Array(k.mem.buffer);
+  mem.fill(0, 0, n * stride);
+  for (let i = 0; i < n; i++) mem.set(codes.subarray(i * codeBytes, (i + 1) * codeBytes), i * stride);
+  const outPtr = n * stride;
+  const out = new Int32Array(k.mem.buffer, outPtr, block);
+  const total = (n * (n - 1)) / 2;
+  let done = 0;
+  for (let j0 = 0; j0 < n; j0 += block) {
+    const j1 = Math.min(n, j0 + block);
+    for (let i = 0; i < j1 - 1; i++) {
+      const from = Math.max(j0, i + 1);
+      if (from >= j1) continue;
+      k.row(0, stride, stride, i, from, j1, outPtr);
+      d.set(out.subarray(0, j1 - from), i * n + from);
+      done += j1 - from;
+    }
+    onProgress?.(done, total);
+  }
+  mirrorUpper(d, n);
+}
+
+/** Copies the upper triangle onto the lower one in 64 x 64 tiles (a strided column write per pair would miss the cache). */
+function mirrorUpper(d: Uint16Array | Uint32Array | Float32Array, n: number): void {
+  const T = 64;
+  for (let i0 = 0; i0 < n; i0 += T) {
+    const i1 = Math.min(n, i0 + T);
+    for (let j0 = i0; j0 < n; j0 += T) {
+      const j1 = Math.min(n, j0 + T);
+      for (let i = i0; i < i1; i++) {
+        const ri = i * n;
+        for (let j = Math.max(j0, i + 1); j < j1; j++) d[j * n + i] = d[ri + j]!;
+      }
+    }
+  }
+}
+
+function jsFill(codes: Uint8Array, n: number, codeBytes: number, d: Uint16Array | Uint32Array, onProgress?: (done: number, total: number) => void): void {
+  const words = Math.ceil(codeBytes / 4);
+  const w = new Int32Array(n * words);
+  const bytes = new Uint8Array(w.buffer);
+  for (let i = 0; i < n; i++) bytes.set(codes.subarray(i * codeBytes, (i + 1) * codeBytes), i * words * 4);
+  const total = (n * (n - 1)) / 2;
+  let done = 0;
+  for (let i = 0; i < n; i++) {
+    const oi = i * words;
+    for (let j = i + 1; j < n; j++) {
+      const oj = j * words;
+      let s = 0;
+      for (let t = 0; t < words; t++) {
+        let x = w[oi + t]! ^ w[oj + t]!;
+        x = x - ((x >>> 1) & 0x55555555);
+        x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+        x = (x + (x >>> 4)) & 0x0f0f0f0f;
+        s += Math.imul(x, 0x01010101) >>> 24;
+      }
+      d[i * n + j] = s;
+      d[j * n + i] = s;
+    }
+    done += n - 1 - i;
+    if ((i & 63) === 63) onProgress?.(done, total);
+  }
+  onProgress?.(total, total);
+}
+
+/** Hamming distances of a few pairs (byte table; for checks and small jobs). */
+export function hammingPairs(codes: Uint8Array, codeBytes: number, pairs: [number, number][]): number[] {
+  return pairs.map(([i, j]) => {
+    let s = 0;
+    for (let b = 0; b < codeBytes; b++) s += POPCOUNT[codes[i * codeBytes + b]! ^ codes[j * codeBytes + b]!]!;
+    return s;
+  });
+}
+
+// ---- Euclidean ---------------------------------------------------------------------------------------------
+
+/** Pairwise Euclidean distances of n rows of d values (float64 sums, stored as float32). */
+export function euclideanMatrix(x: ArrayLike<number>, n: number, dim: number): DenseDistances {
+  if (n > MAX_DENSE) throw new RangeError(`euclideanMatrix: ${n} rows; the dense matrix takes at most ${MAX_DENSE}`);
+  const xs = Float64Array.from(x as ArrayLike<number>);
+  const d = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const oi = i * dim;
+    for (let j = i + 1; j < n; j++) {
+      const oj = j * dim;
+      let s = 0;
+      for (let t = 0; t < dim; t++) {
+        const v = xs[oi + t]! - xs[oj + t]!;
+        s += v * v;
+      }
+      const r = Math.sqrt(s);
+      d[i * n + j] = r;
+      d[j * n + i] = r;
+    }
+  }
+  return { n, d };
+}
+
+// ---- neighbours --------------------------------------------------------------------------------------------
+
+/**
+ * Core distances for HDBSCAN: for each point the distance to its k-th nearest point, counting the point itself
+ * as the first (scikit-learn's min_samples convention), so k = 1 gives 0.
+ */
+export function coreDistances(D: DenseDistances, k: number): Float64Array {
+  const { n, d } = D;
+  const kk = Math.max(1, Math.min(k, n));
+  const core = new Float64Array(n);
+  const row = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) row[j] = d[i * n + j]!;
+    core[i] = select(row, kk - 1);
+  }
+  return core;
+}
+
+/** The k nearest neighbours of each point (self excluded), nearest first; ties by index. */
+export function kNearest(D: DenseDistances, k: number): Int32Array {
+  const { n, d } = D;
+  const kk = Math.min(k, n - 1);
+  const out = new Int32Array(n * kk);
+  const idx = new Int32Array(n - 1);
+  for (let i = 0; i < n; i++) {
+    let m = 0;
+    for (let j = 0; j < n; j++) if (j !== i) idx[m++] = j;
+    const r = i * n;
+    const sorted = Array.from(idx).sort((a, b) => d[r + a]! - d[r + b]! || a - b);
+    for (let t = 0; t < kk; t++) out[i * kk + t] = sorted[t]!;
+  }
+  return out;
+}
+
+/** The k-th smallest value (0-based) of a, reordering a (quickselect, median of three). */
+export function select(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >> 1;
+    const x = a[lo]!, y = a[mid]!, z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}

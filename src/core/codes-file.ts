@@ -1,0 +1,204 @@
+/**
+ * Files of packed codes, written chunk by chunk as a job runs, so memory stays bounded however many inputs are
+ * probed. Three formats (`--out-format`):
+ *
+ * raw      N rows of `row_bytes` = ceil(units / 8) bytes, the packed full codes (MSB first), no header.
+ *
+ * plcodes  A small little-endian header, then the raw rows:
+ *            offset  0  8 bytes  magic "PLCODES1"
+ *            offset  8  uint32   format version (1)
+ *            offset 12  uint64   n, the number of rows
+ *            offset 20  uint32   units, bits per code
+ *            offset 24  uint32   row_bytes = ceil(units / 8)
+ *            offset 28  uint32   J, the byte length of the layer table
+ *            offset 32  J bytes  the layer table, UTF-8 JSON: {"model", "layers": [{"key", "op", "units", "offset"}]}
+ *            offset 32 + J       n rows of row_bytes bytes
+ *          numpy: `np.fromfile(f, np.uint8, offset=32 + J).reshape(n, row_bytes)`, then `np.unpackbits(.., axis=1)`.
+ *
+ * arrow    An Apache Arrow IPC file (the random-access "Feather v2" format), one record batch per chunk, with the
+ *          columns `code` FixedSizeBinary(row_bytes), `pred` Int32 (argmax of the first output) and `index` UInt32
+ *          (input row), and the layer table as the schema's metadata "polytope_lens.layers" (same JSON as above).
+ *          DuckDB, Spark, pandas / pyarrow (`pyarrow.ipc.open_file`) and polars read it.
+ *
+ * A job that fails or is cancelled removes its plcodes or arrow file: a file that exists is complete.
+ */
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { Field, FixedSizeBinary, Int32, makeData, RecordBatch, RecordBatchFileWriter, Schema, Struct, Uint32 } from 'apache-arrow';
+import { UserError } from './errors';
+import type { CodeBatch } from '../shared/worker-protocol';
+
+export const OUT_FORMATS = ['raw', 'plcodes', 'arrow'] as const;
+export type OutFormat = (typeof OUT_FORMATS)[number];
+
+export const PLCODES_MAGIC = 'PLCODES1';
+export const PLCODES_VERSION = 1;
+const HEADER_FIXED = 32;
+
+export interface LayerEntry {
+  key: string;
+  op: string;
+  units: number;
+  offset: number;
+}
+
+export interface CodesFileMeta {
+  model: string;
+  layers: LayerEntry[];
+  /** Bits per code (the layers' units added up). */
+  units: number;
+}
+
+/** How each format is described in a CodesResult's `out.format`. */
+export const FORMAT_NOTES: Record<OutFormat, string> = {
+  raw: 'raw packed rows, MSB first, no header',
+  plcodes: 'PLCODES1: header with the layer table, then packed rows (MSB first)',
+  arrow: 'Apache Arrow IPC file: code FixedSizeBinary, pred Int32, index UInt32',
+};
+
+export function parseOutFormat(s: string | undefined): OutFormat {
+  if (s === undefined) return 'raw';
+  if ((OUT_FORMATS as readonly string[]).includes(s)) return s as OutFormat;
+  throw new UserError(`--out-format must be one of ${OUT_FORMATS.join(', ')}, not '${s}'.`);
+}
+
+export interface CodesWriter {
+  /** Appends a chunk of codes (rows in input order). */
+  write(b: CodeBatch): void;
+  /** Finishes the file; returns the number of rows written. */
+  close(): Promise<number>;
+  /** Stops after a failure or a cancel: the file is removed (raw files keep the rows written so far). */
+  abort(): Promise<void>;
+}
+
+function layerTable(meta: CodesFileMeta): string {
+  return JSON.stringify({ model: meta.model, layers: meta.layers.map(({ key, op, units, offset }) => ({ key, op, units, offset })) });
+}
+
+function openFile(path: string): number {
+  try {
+    return openSync(path, 'w');
+  } catch (e) {
+    throw new UserError(`cannot write the codes to ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+  }
+}
+
+export function openCodesWriter(path: string, format: OutFormat, meta: CodesFileMeta): CodesWriter {
+  const rowBytes = Math.ceil(meta.units / 8);
+  if (format === 'arrow') return arrowWriter(path, meta, rowBytes);
+  const fd = openFile(path);
+  let rows = 0;
+  let header: Buffer | undefined;
+  if (format === 'plcodes') {
+    const json = Buffer.from(layerTable(meta), 'utf8');
+    header = Buffer.alloc(HEADER_FIXED + json.length);
+    header.write(PLCODES_MAGIC, 0, 'latin1');
+    header.writeUInt32LE(PLCODES_VERSION, 8);
+    header.writeBigUInt64LE(0n, 12); // n: set by close()
+    header.writeUInt32LE(meta.units, 20);
+    header.writeUInt32LE(rowBytes, 24);
+    header.writeUInt32LE(json.length, 28);
+    json.copy(header, HEADER_FIXED);
+    writeSync(fd, header);
+  }
+  let open = true;
+  return {
+    write(b) {
+      writeSync(fd, b.codes);
+      rows += b.n;
+    },
+    async close() {
+      if (header) {
+        const n = Buffer.alloc(8);
+        n.writeBigUInt64LE(BigInt(rows));
+        writeSync(fd, n, 0, 8, 12);
+      }
+      closeSync(fd);
+      open = false;
+      return rows;
+    },
+    async abort() {
+      if (open) closeSync(fd);
+      open = false;
+      if (format !== 'raw') rmSync(path, { force: true });
+    },
+  };
+}
+
+function arrowWriter(path: string, meta: CodesFileMeta, rowBytes: number): CodesWriter {
+  const fd = openFile(path);
+  const schema = new Schema(
+    [new Field('code', new FixedSizeBinary(rowBytes), false), new Field('pred', new Int32(), false), new Field('index', new Uint32(), false)],
+    new Map([
+      ['polytope_lens.layers', layerTable(meta)],
+      ['polytope_lens.units', String(meta.units)],
+      ['polytope_lens.bit_order', 'MSB first within each byte; layer offsets in bits'],
+    ]),
+  );
+  const writer = new RecordBatchFileWriter();
+  // The writer's output is drained to the file as it is produced: nothing accumulates across chunks.
+  const drained = (async () => {
+    for await (const chunk of writer) writeSync(fd, chunk);
+  })();
+  drained.catch(() => undefined);
+  let rows = 0;
+  let open = true;
+  const finish = async () => {
+    open = false;
+    try {
+      await drained;
+    } finally {
+      closeSync(fd);
+    }
+  };
+  return {
+    write(b) {
+      const index = new Uint32Array(b.n);
+      for (let i = 0; i < b.n; i++) index[i] = rows + i;
+      const children = [
+        makeData({ type: new FixedSizeBinary(rowBytes), length: b.n, nullCount: 0, data: b.codes }),
+        makeData({ type: new Int32(), length: b.n, nullCount: 0, data: b.preds }),
+        makeData({ type: new Uint32(), length: b.n, nullCount: 0, data: index }),
+      ];
+      writer.write(new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: b.n, nullCount: 0, children })));
+      rows += b.n;
+    },
+    async close() {
+      // A job with no rows still writes a valid file with the schema.
+      if (rows === 0) writer.reset(undefined, schema);
+      writer.close();
+      await finish();
+      return rows;
+    },
+    async abort() {
+      if (!open) return;
+      writer.abort();
+      await finish().catch(() => undefined);
+      rmSync(path, { force: true });
+    },
+  };
+}
+
+export interface PlcodesFile {
+  version: number;
+  n: number;
+  units: number;
+  rowBytes: number;
+  table: { model: string; layers: LayerEntry[] };
+  /** n x rowBytes bytes. */
+  rows: Uint8Array;
+}
+
+/** Reads a whole PLCODES1 file (for tests and small files; large files are better read with an offset). */
+export function readPlcodes(path: string): PlcodesFile {
+  const b = readFileSync(path);
+  if (b.length < HEADER_FIXED || b.toString('latin1', 0, 8) !== PLCODES_MAGIC) throw new UserError(`${path} is not a PLCODES1 file.`);
+  const version = b.readUInt32LE(8);
+  const n = Number(b.readBigUInt64LE(12));
+  const units = b.readUInt32LE(20);
+  const rowBytes = b.readUInt32LE(24);
+  const j = b.readUInt32LE(28);
+  const table = JSON.parse(b.toString('utf8', HEADER_FIXED, HEADER_FIXED + j)) as PlcodesFile['table'];
+  const start = HEADER_FIXED + j;
+  if (b.length !== start + n * rowBytes) throw new UserError(`${path}: ${b.length - start} bytes of rows, but the header says ${n} rows of ${rowBytes} bytes.`);
+  return { version, n, units, rowBytes, table, rows: new Uint8Array(b.buffer, b.byteOffset + start, n * rowBytes) };
+}

@@ -1,0 +1,365 @@
+/**
+ * Region map of a 2D slice: the exact regions as polygons (or the sampled grid), each coloured by a stable hash of
+ * its code (hue from the hash, lightness for the theme), the decision boundary on top. Hover says region, code
+ * summary, area and class; a click asks the host for the model at that point (and its input as an image when the
+ * input is one). Wheel zooms at the pointer, drag pans, Reset restores; keyboard: arrows pan, +/- zoom, 0 resets,
+ * Enter asks for the point at the centre.
+ */
+import type { SliceResult } from '../shared/results';
+import type { AnalysisData, AnalysisToWebview } from '../shared/webview-protocol';
+import { fmt, popcountHex, regionColour, startPage, type PageContext, type Rendered } from './charts/page';
+import { h, s } from './vscodeApi';
+
+const S = 600;
+
+interface ViewBox {
+  k: number;
+  tx: number;
+  ty: number;
+}
+
+interface PointInfo {
+  u: number;
+  v: number;
+  pending?: boolean;
+  pred?: number;
+  scores?: number[];
+  image?: string;
+  imageNote?: string;
+  error?: string;
+}
+
+interface RegionHit {
+  index: number;
+  code?: string;
+  area: number;
+  pred: number;
+  approx: boolean;
+}
+
+function renderSlice(r: SliceResult, sampleShape: number[], ctx: PageContext): Rendered {
+  const [lo, hi] = r.window;
+  const span = hi - lo || 1;
+  const sx = (u: number) => ((u - lo) / span) * S;
+  const sy = (v: number) => S - ((v - lo) / span) * S;
+  const exact = r.exact?.polygons;
+  const mode: 'exact' | 'grid' = exact && ctx.ui.mode !== 'grid' ? 'exact' : 'grid';
+  const vb: ViewBox = isViewBox(ctx.ui.view) ? { ...(ctx.ui.view as ViewBox) } : { k: 1, tx: 0, ty: 0 };
+
+  const svg = s('svg', { viewBox: `0 0 ${S} ${S}`, class: 'map', tabindex: 0, role: 'application', 'aria-label': `Region map over [${lo}, ${hi}]², ${mode === 'exact' ? `${exact!.length} exact regions` : `${r.grid.distinct_codes} sampled regions`}. Arrows pan, plus and minus zoom, 0 resets, Enter shows the model at the centre.` });
+  const clipId = 'map-clip';
+  svg.append(s('defs', {}, s('clipPath', { id: clipId }, s('rect', { x: 0, y: 0, width: S, height: S }))));
+  const clip = s('g', { 'clip-path': `url(#${clipId})` });
+  const view = s('g', { class: 'view' });
+  const regions = s('g', { class: 'regions' });
+  const boundary = s('g', { class: 'boundaries' });
+  const marker = s('g', { class: 'markers' });
+  view.append(regions, boundary, marker);
+  clip.append(view);
+  svg.append(clip, s('rect', { class: 'map-frame', x: 0.5, y: 0.5, width: S - 1, height: S - 1 }));
+
+  // ---- regions ----
+  const R = r.grid.resolution;
+  const ids = r.grid.region_ids_row_major;
+  const cell = S / (R - 1);
+  const gridCounts = new Map<number, number>();
+  if (mode === 'exact') {
+    exact!.forEach((p, i) => {
+      if (p.vertices.length < 3) return;
+      const d = p.vertices.map(([u, v], j) => `${j ? 'L' : 'M'}${sx(u).toFixed(2)},${sy(v).toFixed(2)}`).join('') + 'Z';
+      regions.append(s('path', { class: 'region', d, fill: regionColour(p.code_hex), 'data-i': i }));
+    });
+    for (const [u0, v0, u1, v1] of r.exact!.decision_boundary) {
+      boundary.append(s('line', { class: 'boundary', x1: sx(u0), y1: sy(v0), x2: sx(u1), y2: sy(v1), 'vector-effect': 'non-scaling-stroke' }));
+    }
+  } else {
+    for (const id of ids) gridCounts.set(id, (gridCounts.get(id) ?? 0) + 1);
+    // Row runs of one region become one rectangle. Point (i, j) is (xs[j], ys[i]); its cell is centred there.
+    for (let i = 0; i < R; i++) {
+      let j = 0;
+      while (j < R) {
+        const id = ids[i * R + j]!;
+        let e = j + 1;
+        while (e < R && ids[i * R + e] === id) e++;
+        regions.append(
+          s('rect', { class: 'region', x: (j - 0.5) * cell, y: S - (i + 0.5) * cell, width: (e - j) * cell, height: cell, fill: regionColour(`grid-${id}`), 'data-r': id, 'shape-rendering': 'crispEdges' }),
+        );
+        j = e;
+      }
+    }
+    // Decision boundary of the grid: between neighbouring points of different predicted class.
+    const pr = r.grid.pred_row_major;
+    let d = '';
+    for (let i = 0; i < R; i++) {
+      for (let j = 0; j < R; j++) {
+        const p = pr[i * R + j];
+        if (j + 1 < R && pr[i * R + j + 1] !== p) d += `M${((j + 0.5) * cell).toFixed(2)},${(S - (i + 0.5) * cell).toFixed(2)}v${cell.toFixed(2)}`;
+        if (i + 1 < R && pr[(i + 1) * R + j] !== p) d += `M${((j - 0.5) * cell).toFixed(2)},${(S - (i + 0.5) * cell).toFixed(2)}h${cell.toFixed(2)}`;
+      }
+    }
+    if (d) boundary.append(s('path', { class: 'boundary', d, 'vector-effect': 'non-scaling-stroke' }));
+  }
+
+  // ---- the side panel ----
+  const hoverBox = h('dl', { id: 'hover' });
+  const pointBox = h('div', { id: 'point' });
+  const side = h('div', { class: 'side' }, h('h2', {}, 'Region'), h('div', { class: 'info', 'aria-live': 'polite' }, hoverBox), h('h2', {}, 'Clicked point'), pointBox);
+  const setHover = (hit: RegionHit | undefined, u: number, v: number) => {
+    if (!hit) {
+      hoverBox.replaceChildren(h('dt', {}, 'at'), h('dd', {}, `(${fmt(u)}, ${fmt(v)})`), h('dt', {}, ''), h('dd', {}, 'outside the regions'));
+      return;
+    }
+    const rows: [string, string][] = [
+      ['region', `#${hit.index}`],
+      ['at', `(${fmt(u)}, ${fmt(v)})`],
+    ];
+    if (hit.code !== undefined) {
+      rows.push(['active bits', `${popcountHex(hit.code)} of ${hit.code.length * 4}`], ['code', `${hit.code.slice(0, 16)}${hit.code.length > 16 ? '…' : ''}`]);
+    }
+    rows.push([hit.approx ? 'area (grid)' : 'area', fmt(hit.area, 4)], ['class', String(hit.pred)]);
+    hoverBox.replaceChildren(...rows.flatMap(([k, val]) => [h('dt', {}, k), h('dd', { 'data-field': k }, val)]));
+  };
+  const drawPoint = (p: PointInfo | undefined) => {
+    marker.replaceChildren();
+    if (!p) {
+      pointBox.replaceChildren(h('p', { class: 'hint' }, `Click the map to see the model at that point${sampleShape.length >= 2 ? ' and its input' : ''}.`));
+      return;
+    }
+    marker.append(s('circle', { class: 'point-marker', cx: sx(p.u), cy: sy(p.v), r: 5 / vb.k, 'vector-effect': 'non-scaling-stroke' }));
+    const parts: Node[] = [h('p', {}, `(u, v) = (${fmt(p.u, 4)}, ${fmt(p.v, 4)})`)];
+    if (p.pending) parts.push(h('p', { class: 'hint' }, 'Asking the model…'));
+    else if (p.error) parts.push(h('p', { class: 'error', role: 'alert' }, p.error));
+    else if (p.pred !== undefined) {
+      const top = (p.scores ?? []).map((v, i) => [i, v] as const).sort((a, b) => b[1] - a[1]).slice(0, 3);
+      parts.push(
+        h('p', {}, 'predicted class ', h('strong', { id: 'point-pred' }, String(p.pred))),
+        h('p', { class: 'hint' }, `top scores: ${top.map(([i, v]) => `${i}: ${fmt(v)}`).join(', ')}`),
+      );
+      if (p.image) parts.push(h('img', { class: 'input-image', src: p.image, alt: `the input at (${fmt(p.u)}, ${fmt(p.v)})` }), h('p', { class: 'hint' }, p.imageNote ?? ''));
+    }
+    pointBox.replaceChildren(...parts);
+  };
+
+  // ---- hit testing, zoom, pan ----
+  const applyView = () => {
+    view.setAttribute('transform', `translate(${vb.tx.toFixed(3)} ${vb.ty.toFixed(3)}) scale(${vb.k.toFixed(5)})`);
+    const circle = marker.querySelector('circle');
+    if (circle) circle.setAttribute('r', String(5 / vb.k));
+  };
+  const saveView = () => {
+    ctx.ui.view = { ...vb };
+    ctx.saveUi();
+  };
+  const toMap = (ev: { clientX: number; clientY: number }) => {
+    const rect = svg.getBoundingClientRect();
+    return { x: ((ev.clientX - rect.left) / rect.width) * S, y: ((ev.clientY - rect.top) / rect.height) * S };
+  };
+  const toData = (x: number, y: number) => {
+    const bx = (x - vb.tx) / vb.k;
+    const by = (y - vb.ty) / vb.k;
+    return { u: lo + (bx / S) * span, v: lo + ((S - by) / S) * span };
+  };
+  const hitAt = (u: number, v: number, target: EventTarget | null): RegionHit | undefined => {
+    if (mode === 'exact') {
+      let i = target instanceof Element && target.classList.contains('region') ? Number(target.getAttribute('data-i')) : -1;
+      if (i < 0) i = exact!.findIndex((p) => inPolygon(u, v, p.vertices));
+      const p = exact![i];
+      return p ? { index: i, code: p.code_hex, area: p.area, pred: p.pred, approx: false } : undefined;
+    }
+    const j = Math.round(((u - lo) / span) * (R - 1));
+    const i = Math.round(((v - lo) / span) * (R - 1));
+    if (i < 0 || j < 0 || i >= R || j >= R) return undefined;
+    const id = ids[i * R + j]!;
+    const step = span / (R - 1);
+    return { index: id, area: (gridCounts.get(id) ?? 0) * step * step, pred: r.grid.pred_row_major[i * R + j]!, approx: true };
+  };
+  let hovered: Element | undefined;
+  const hover = (x: number, y: number, target: EventTarget | null) => {
+    const { u, v } = toData(x, y);
+    const hit = hitAt(u, v, target);
+    hovered?.classList.remove('hover');
+    hovered = undefined;
+    if (hit && mode === 'exact') {
+      hovered = regions.querySelector(`[data-i="${hit.index}"]`) ?? undefined;
+      hovered?.classList.add('hover');
+    }
+    setHover(hit, u, v);
+  };
+  const ask = (u: number, v: number) => {
+    const p: PointInfo = { u, v, pending: true };
+    ctx.ui.point = p;
+    ctx.saveUi();
+    drawPoint(p);
+    ctx.post({ type: 'point', u, v });
+  };
+  const zoomAt = (x: number, y: number, factor: number) => {
+    const k = Math.min(200, Math.max(1, vb.k * factor));
+    const f = k / vb.k;
+    vb.tx = x - (x - vb.tx) * f;
+    vb.ty = y - (y - vb.ty) * f;
+    vb.k = k;
+    clampView();
+    applyView();
+    saveView();
+  };
+  const clampView = () => {
+    const min = S - S * vb.k;
+    vb.tx = Math.min(0, Math.max(min, vb.tx));
+    vb.ty = Math.min(0, Math.max(min, vb.ty));
+  };
+  let drag: { x: number; y: number; tx: number; ty: number; moved: boolean; id: number } | undefined;
+  svg.addEventListener('pointerdown', (ev) => {
+    const m = toMap(ev);
+    drag = { x: m.x, y: m.y, tx: vb.tx, ty: vb.ty, moved: false, id: ev.pointerId };
+  });
+  svg.addEventListener('pointermove', (ev) => {
+    const m = toMap(ev);
+    if (drag) {
+      const dx = m.x - drag.x;
+      const dy = m.y - drag.y;
+      if (!drag.moved && Math.hypot(dx, dy) > 3) {
+        drag.moved = true;
+        svg.setPointerCapture(drag.id);
+        svg.classList.add('dragging');
+      }
+      if (drag.moved) {
+        vb.tx = drag.tx + dx;
+        vb.ty = drag.ty + dy;
+        clampView();
+        applyView();
+        return;
+      }
+    }
+    hover(m.x, m.y, ev.target);
+  });
+  svg.addEventListener('pointerup', (ev) => {
+    const d = drag;
+    drag = undefined;
+    svg.classList.remove('dragging');
+    if (!d) return;
+    if (d.moved) {
+      saveView();
+      return;
+    }
+    const m = toMap(ev);
+    const { u, v } = toData(m.x, m.y);
+    ask(u, v);
+  });
+  svg.addEventListener('pointerleave', () => {
+    hovered?.classList.remove('hover');
+    hovered = undefined;
+  });
+  svg.addEventListener(
+    'wheel',
+    (ev) => {
+      ev.preventDefault();
+      const m = toMap(ev);
+      zoomAt(m.x, m.y, Math.exp(-ev.deltaY * 0.0015));
+    },
+    { passive: false },
+  );
+  svg.addEventListener('keydown', (ev) => {
+    const pan = (S / 10) ;
+    switch (ev.key) {
+      case 'ArrowLeft': vb.tx += pan; break;
+      case 'ArrowRight': vb.tx -= pan; break;
+      case 'ArrowUp': vb.ty += pan; break;
+      case 'ArrowDown': vb.ty -= pan; break;
+      case '+': case '=': zoomAt(S / 2, S / 2, 1.25); ev.preventDefault(); return;
+      case '-': case '_': zoomAt(S / 2, S / 2, 0.8); ev.preventDefault(); return;
+      case '0': reset(); ev.preventDefault(); return;
+      case 'Enter': case ' ': {
+        const { u, v } = toData(S / 2, S / 2);
+        hover(S / 2, S / 2, null);
+        ask(u, v);
+        ev.preventDefault();
+        return;
+      }
+      default: return;
+    }
+    ev.preventDefault();
+    clampView();
+    applyView();
+    saveView();
+    hover(S / 2, S / 2, null);
+  });
+  const reset = () => {
+    vb.k = 1;
+    vb.tx = 0;
+    vb.ty = 0;
+    applyView();
+    saveView();
+  };
+
+  // ---- toolbar and summary ----
+  const resetBtn = h('vscode-button', { id: 'reset', secondary: true }, 'Reset view');
+  resetBtn.addEventListener('click', reset);
+  const tools = h('div', { class: 'toolbar' }, resetBtn);
+  if (exact) {
+    const t = h('button', { type: 'button', class: 'toggle', id: 'toggle-mode', 'aria-pressed': String(mode === 'exact') }, 'exact regions');
+    t.addEventListener('click', () => {
+      ctx.ui.mode = mode === 'exact' ? 'grid' : 'exact';
+      ctx.saveUi();
+      ctx.rerender();
+    });
+    tools.append(t);
+  }
+  const e = r.exact;
+  const meta = h(
+    'p',
+    { class: 'meta' },
+    `window [${lo}, ${hi}]² · ${r.plane.note}${r.plane.indices.length ? ` (samples ${r.plane.indices.join(', ')})` : ''} · grid ${R}×${R}: ${r.grid.distinct_codes} distinct codes`,
+    e ? ` · exact: ${e.regions} regions, ${e.decision_boundary.length} boundary segments, min area ${fmt(e.min_region_area)} (${e.precision})` : '',
+    mode === 'grid' ? ' · showing the sampled grid' : ' · showing the exact regions',
+  );
+  applyView();
+  const saved = ctx.ui.point as PointInfo | undefined;
+  drawPoint(saved && typeof saved.u === 'number' ? { ...saved, pending: false } : undefined);
+  setHover(undefined, (lo + hi) / 2, (lo + hi) / 2);
+  hoverBox.replaceChildren(h('dt', {}, ''), h('dd', {}, 'Hover a region.'));
+  const root = h('div', { class: 'region-view' }, meta, tools, h('div', { class: 'region-layout' }, svg, side));
+  return {
+    root,
+    chart: () => svg,
+    items: () => (mode === 'exact' ? regions.querySelectorAll('path.region').length : new Set(Array.from(regions.querySelectorAll('rect.region')).map((x) => x.getAttribute('data-r'))).size),
+    marks: () => (mode === 'exact' ? boundary.querySelectorAll('.boundary').length : r.grid.pred_row_major.length && boundary.querySelector('path') ? countMoves(boundary.querySelector('path')!.getAttribute('d') ?? '') : 0),
+  };
+}
+
+function countMoves(d: string): number {
+  let n = 0;
+  for (const ch of d) if (ch === 'M') n++;
+  return n;
+}
+
+function isViewBox(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null) return false;
+  const o = x as Record<string, unknown>;
+  return [o.k, o.tx, o.ty].every((v) => typeof v === 'number' && Number.isFinite(v)) && (o.k as number) >= 1;
+}
+
+function inPolygon(u: number, v: number, pts: [number, number][]): boolean {
+  let inside = false;
+  for (let i = 0, j = pts.length - 1; i < pts.length; j = i++) {
+    const [xi, yi] = pts[i]!;
+    const [xj, yj] = pts[j]!;
+    if (yi > v !== yj > v && u < ((xj - xi) * (v - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+startPage({
+  title: { path: 'Boundary density', slice: 'Region map', local: 'Local complexity', scale: 'Scaling' },
+  render: (data: AnalysisData, ctx) => {
+    if (data.kind !== 'slice') return { root: h('p', { class: 'error' }, `This view shows slices, not ${data.kind}.`), items: () => 0, marks: () => 0 };
+    return renderSlice(data.result, data.sampleShape, ctx);
+  },
+  onMessage: (m: AnalysisToWebview, ctx) => {
+    if (m.type !== 'point' && m.type !== 'pointError') return false;
+    const p: PointInfo = m.type === 'point' ? { u: m.u, v: m.v, pred: m.pred, scores: m.scores, image: m.image, imageNote: m.imageNote } : { u: m.u, v: m.v, error: m.message };
+    ctx.ui.point = p;
+    ctx.saveUi();
+    ctx.rerender();
+    return true;
+  },
+});

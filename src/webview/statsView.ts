@@ -1,0 +1,115 @@
+/**
+ * Local complexity and activation scaling: one generic page of a bar chart (hover and arrow keys show the values)
+ * over a table.
+ *   local: per point, units cut within the radius, stacked by layer; table of the per-layer means.
+ *   scale: per alpha, bits flipped per sample in the later layers, stacked by layer; table of the alphas.
+ */
+import type { LocalResult, ScaleResult } from '../shared/results';
+import type { AnalysisData } from '../shared/webview-protocol';
+import { barChart, legend, type Series } from './charts/bars';
+import { fmt, pct, startPage, type PageContext, type Rendered } from './charts/page';
+import { h } from './vscodeApi';
+
+interface Generic {
+  meta: string;
+  note?: string;
+  categories: string[];
+  xTitle: string;
+  yTitle: string;
+  series: Series[];
+  describe(i: number): string;
+  columns: string[];
+  rows: (string | number)[][];
+  caption: string;
+}
+
+function local(r: LocalResult): Generic {
+  const keys = r.layers.map((l) => l.key);
+  return {
+    meta: `${r.n} points · ${r.directions} directions · radius ${r.radius} · seed ${r.seed} · ${r.precision} · mean total ${fmt(r.mean_total)} units cut`,
+    note: r.note,
+    categories: r.per_point.map((p) => String(p.index)),
+    xTitle: 'input (sample index)',
+    yTitle: 'units cut within the radius',
+    series: keys.map((k, l) => ({ name: k, slot: l, values: r.per_point.map((p) => p.per_layer[l] ?? 0) })),
+    describe: (i) => {
+      const p = r.per_point[i]!;
+      return `input ${p.index}: class ${p.pred}, ${p.total} units cut (${keys.map((k, l) => `${k} ${p.per_layer[l] ?? 0}`).join(', ')})`;
+    },
+    columns: ['layer', 'op', 'bits', 'mean units cut', 'share of bits', 'exact'],
+    rows: r.layers.map((l) => [l.key, l.op, l.units, fmt(r.mean_per_layer[l.key] ?? 0), pct((r.mean_per_layer[l.key] ?? 0) / Math.max(1, l.units)), r.exact_layers.includes(l.key) ? 'yes' : 'sampled']),
+    caption: 'Mean per layer',
+  };
+}
+
+function scale(r: ScaleResult): Generic {
+  const keys = r.later_layers.map((l) => l.key);
+  return {
+    meta: `${r.layer} (${r.scaled_tensor}) scaled by alpha · ${r.n} inputs (${r.inputs_note}) · later layers: ${keys.join(', ') || 'none'}`,
+    categories: r.alphas.map((a) => String(a.alpha)),
+    xTitle: 'alpha',
+    yTitle: 'bits flipped per sample (later layers)',
+    series: keys.map((k, l) => ({ name: k, slot: l, values: r.alphas.map((a) => a.flipped_bits_per_layer[k] ?? 0) })),
+    describe: (i) => {
+      const a = r.alphas[i]!;
+      return `alpha ${a.alpha}: ${fmt(a.flipped_bits_total)} bits flipped per sample (${keys.map((k) => `${k} ${fmt(a.flipped_bits_per_layer[k] ?? 0)}`).join(', ')}); predictions changed ${pct(a.changed_predictions)}; codes changed ${pct(a.changed_codes)}`;
+    },
+    columns: ['alpha', 'changed predictions', 'changed codes', 'bits flipped / sample', ...keys],
+    rows: r.alphas.map((a) => [a.alpha, pct(a.changed_predictions), pct(a.changed_codes), fmt(a.flipped_bits_total), ...keys.map((k) => fmt(a.flipped_bits_per_layer[k] ?? 0))]),
+    caption: 'Per alpha',
+  };
+}
+
+function renderGeneric(g: Generic, ctx: PageContext): Rendered {
+  const hidden = new Set(Array.isArray(ctx.ui.layersHidden) ? (ctx.ui.layersHidden as string[]) : []);
+  const info = h('div', { id: 'info', class: 'info', 'aria-live': 'polite' }, 'Hover the chart, or focus it and use the arrow keys.');
+  const tbody = h('tbody', {}, ...g.rows.map((row) => h('tr', {}, h('th', { scope: 'row' }, String(row[0])), ...row.slice(1).map((c) => h('td', { class: typeof c === 'number' || /^[\d.%e+-]+$/.test(String(c)) ? 'num' : undefined }, String(c))))));
+  const chart = barChart({
+    n: g.categories.length,
+    series: g.series.filter((se) => !hidden.has(se.name)),
+    label: (i) => g.categories[i] ?? '',
+    ticks: g.categories.length <= 24 ? g.categories.map((_, i) => i) : undefined,
+    xTitle: g.xTitle,
+    yTitle: g.yTitle,
+    ariaLabel: g.yTitle,
+    describe: g.describe,
+    height: 280,
+    cursor: typeof ctx.ui.cursor === 'number' ? (ctx.ui.cursor as number) : undefined,
+    onCursor: (i) => {
+      ctx.ui.cursor = i;
+      ctx.saveUi();
+      info.textContent = g.describe(i);
+    },
+  });
+  if (typeof ctx.ui.cursor === 'number' && g.categories[ctx.ui.cursor as number] !== undefined) info.textContent = g.describe(ctx.ui.cursor as number);
+  const toggles = legend(
+    g.series.map((se) => ({ name: se.name, slot: se.slot, on: !hidden.has(se.name) })),
+    (name) => {
+      if (hidden.has(name)) hidden.delete(name);
+      else hidden.add(name);
+      ctx.ui.layersHidden = [...hidden];
+      ctx.saveUi();
+      ctx.rerender();
+    },
+  );
+  const root = h(
+    'div',
+    { class: 'stats' },
+    h('p', { class: 'meta' }, g.meta),
+    g.note ? h('p', { class: 'hint' }, g.note) : undefined,
+    toggles,
+    h('div', { class: 'chart-box' }, chart.svg),
+    info,
+    h('table', { class: 'grid', id: 'stats-table' }, h('caption', {}, g.caption), h('thead', {}, h('tr', {}, ...g.columns.map((c) => h('th', { scope: 'col' }, c)))), tbody),
+  );
+  return { root, chart: () => chart.svg, items: () => tbody.querySelectorAll('tr').length, marks: () => root.querySelectorAll('rect.bar').length };
+}
+
+startPage({
+  title: { path: 'Boundary density', slice: 'Region map', local: 'Local complexity', scale: 'Scaling' },
+  render: (data: AnalysisData, ctx) => {
+    if (data.kind === 'local') return renderGeneric(local(data.result), ctx);
+    if (data.kind === 'scale') return renderGeneric(scale(data.result), ctx);
+    return { root: h('p', { class: 'error' }, `This view shows local complexity and scaling, not ${data.kind}.`), items: () => 0, marks: () => 0 };
+  },
+});
