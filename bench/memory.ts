@@ -4,7 +4,7 @@
  * --out-format arrow` does it, while the process's RSS is sampled (workers are threads, so it includes them);
  * then the time of `summary` of ultraface-RFB-320 in a fresh pool.
  *
- *   node out/bench/memory.js [--n 1000000] [--format arrow|plcodes|raw] [--workers W] [--keep]
+ *   node out/bench/memory.js [--n 1000000] [--format arrow|plcodes|raw] [--workers W] [--worker-heap-mb M] [--keep]
  *
  * Writes bench/memory-results.json. Targets: peak RSS under 1 GiB; summary of ultraface in seconds.
  */
@@ -21,7 +21,7 @@ const SHARED = resolve(ROOT, '../shared/models');
 const MB = 2 ** 20;
 
 async function main(): Promise<void> {
-  const { values: v } = parseArgs({ options: { n: { type: 'string' }, format: { type: 'string' }, workers: { type: 'string' }, keep: { type: 'boolean' }, out: { type: 'string' } } });
+  const { values: v } = parseArgs({ options: { n: { type: 'string' }, format: { type: 'string' }, workers: { type: 'string' }, 'worker-heap-mb': { type: 'string' }, keep: { type: 'boolean' }, out: { type: 'string' } } });
   const n = Number(v.n ?? 1_000_000);
   const format = parseOutFormat(v.format ?? 'arrow');
   const dir = mkdtempSync(join(tmpdir(), 'pl-memory-'));
@@ -35,7 +35,10 @@ async function main(): Promise<void> {
     sampledPeak = Math.max(sampledPeak, rss);
     if (timeline.length === 0 || Date.now() - t0 - timeline[timeline.length - 1]![0] * 1000 >= 5000) timeline.push([(Date.now() - t0) / 1000, Math.round(rss / MB)]);
   }, 100);
-  const pool = new EnginePool(v.workers ? { workers: Number(v.workers) } : {});
+  const pool = new EnginePool({
+    ...(v.workers ? { workers: Number(v.workers) } : {}),
+    ...(v['worker-heap-mb'] ? { resourceLimits: { maxOldGenerationSizeMb: Number(v['worker-heap-mb']) } } : {}),
+  });
   let lastReport = 0;
   try {
     const r = await runCodes(
@@ -45,7 +48,10 @@ async function main(): Promise<void> {
         onProgress: (done, total) => {
           if (Date.now() - lastReport > 10_000) {
             lastReport = Date.now();
-            process.stderr.write(`memory: ${done}/${total}, ${((Date.now() - t0) / 1000).toFixed(0)} s, RSS ${(process.memoryUsage().rss / MB).toFixed(0)} MB\n`);
+            const m = process.memoryUsage();
+            process.stderr.write(
+              `memory: ${done}/${total}, ${((Date.now() - t0) / 1000).toFixed(0)} s, RSS ${(m.rss / MB).toFixed(0)} MB (heap ${(m.heapUsed / MB).toFixed(0)}, array buffers ${(m.arrayBuffers / MB).toFixed(0)})\n`,
+            );
           }
         },
       },
@@ -77,6 +83,7 @@ async function main(): Promise<void> {
         rss_at_start_mb: Math.round(rssAtStart / MB),
         rss_timeline_s_mb: timeline,
         target_peak_rss_mb: 1024,
+        target_met: maxRss < 1024 * MB,
         file_bytes: fileBytes,
         row_bytes: r.code_bytes,
         bytes_per_row_on_disk: round(fileBytes / n),

@@ -199,8 +199,18 @@ export class EnginePool {
         return slot;
       }
       await new Promise<void>((resolve, reject) => {
-        this.waiting.push(resolve);
-        signal?.addEventListener('abort', () => reject(new CancelledError()), { once: true });
+        // A cancelled waiter leaves the queue: a stale entry would swallow the wake-up of a live one (a hang).
+        const onAbort = () => {
+          const i = this.waiting.indexOf(wake);
+          if (i >= 0) this.waiting.splice(i, 1);
+          reject(new CancelledError());
+        };
+        const wake = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        this.waiting.push(wake);
+        signal?.addEventListener('abort', onAbort, { once: true });
       });
     }
   }

@@ -105,6 +105,22 @@ test('a worker killed mid-request fails only its request; the job on the other w
   }
 });
 
+test('tasks of a cancelled job that were waiting for a worker never block the next job', { timeout: 60_000 }, async () => {
+  const pool = new EnginePool({ workers: 1 });
+  try {
+    for (let round = 0; round < 3; round++) {
+      const ac = new AbortController();
+      let chunks = 0;
+      const job = runCodes(pool, { ...mlpJob(5000), chunk: 10 }, { signal: ac.signal, onProgress: () => void (++chunks === 2 && ac.abort()) });
+      await assert.rejects(job, (e: unknown) => (e as Error).name === 'CancelledError');
+    }
+    const r = await runCodes(pool, mlpJob(500));
+    assert.equal(r.samples!.map((s) => s.code_hex).join(''), await directHex(500));
+  } finally {
+    await pool.dispose();
+  }
+});
+
 test('NaN and Inf inputs are refused with a clear message before any worker runs', async () => {
   const pool = new EnginePool({ workers: 1 });
   try {
