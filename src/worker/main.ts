@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import { CodeExtractor } from '../core/extract';
+import { softPath } from '../core/analyses/soft';
 import { PlainForward } from '../core/forward';
 import { Lens } from '../core/lens';
 import { computePath, pathEndpoints } from '../core/analyses/path';
@@ -82,7 +83,11 @@ const api: EngineApi = {
       const { n, data } = loadInputs(req.inputs ?? '', l.sampleShape);
       ends = pathEndpoints(data, n, l.sampleSize, req.from, req.to);
     }
-    return computePath(l, l.select(selection), ends.a, ends.b, { steps: req.steps, exact: req.exact, precision: req.precision, threads: config.threads });
+    const layers = l.select(selection);
+    const r = await computePath(l, layers, ends.a, ends.b, { steps: req.steps, exact: req.exact, precision: req.precision, threads: config.threads });
+    // path --soft: the probabilistic spline code's distances along the same endpoints.
+    if (req.soft) r.soft = await softPath(l, layers, ends.a, ends.b, req.steps, { precision: req.precision, threads: config.threads });
+    return r;
   },
   async local(m, selection, req) {
     const l = await lens(m);
@@ -128,21 +133,4 @@ api.cluster = async (m, selection, req) => {
     methods: req.methods,
     threads: config.threads,
   });
-};
-
-// ---- path --soft (src/core/analyses/soft): wraps the path entry; the soft distances use the same endpoints. ----
-import { softPath } from '../core/analyses/soft';
-const plainPath = api.path;
-api.path = async (m, selection, req) => {
-  const r = await plainPath(m, selection, req);
-  if (!req.soft) return r;
-  const l = await lens(m);
-  let ends;
-  if (req.a && req.b) ends = { a: Float64Array.from(req.a), b: Float64Array.from(req.b) };
-  else {
-    const { n, data } = loadInputs(req.inputs ?? '', l.sampleShape);
-    ends = pathEndpoints(data, n, l.sampleSize, req.from, req.to);
-  }
-  r.soft = await softPath(l, l.select(selection), ends.a, ends.b, req.steps, { precision: req.precision, threads: config.threads });
-  return r;
 };
