@@ -12,7 +12,7 @@ import { loadSamples, sampleShapeOf, type InputSource } from '../worker/jobs';
 import type { EnginePool } from '../worker/pool';
 import type { ModelSummary } from '../shared/results';
 import type { SliceRequest } from '../shared/worker-protocol';
-import type { AnalysisData, AnalysisKind, AnalysisParams } from '../shared/webview-protocol';
+import { ANALYSIS_COMMANDS, type AnalysisData, type AnalysisKind, type AnalysisParams } from '../shared/webview-protocol';
 import { planeContext, type AnalysisPanel, type AnalysisPanels, type PlaneContext } from './analysisPanel';
 import { pickInputs, pickModel } from './pickers';
 import type { Services } from './services';
@@ -223,7 +223,7 @@ export class AnalysisCommands {
     onDone?: (panel: AnalysisPanel) => void,
   ): Promise<AnalysisData['result'] | undefined> {
     const { log } = this.services;
-    const command = { path: 'pathDensity', slice: 'regionMap', local: 'localComplexity', scale: 'scaleActivations' }[kind];
+    const command = ANALYSIS_COMMANDS[kind];
     const panel = this.panels.show(kind, model, params);
     const name = panel.fileName;
     panel.post({ type: 'busy', label: `${title}…`, ...panel.head() });

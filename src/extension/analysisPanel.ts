@@ -13,6 +13,7 @@ import { readNpyHeader } from '../core/inputs';
 import { loadSamples, sampleShapeOf } from '../worker/jobs';
 import {
   ANALYSIS_PAGES,
+  ANALYSIS_TITLES,
   parseAnalysisMessage,
   parseAnalysisState,
   type AnalysisKind,
@@ -27,13 +28,6 @@ import { trustedModelUri } from './summaryPanel';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 export const ANALYSIS_VIEW_TYPE = 'polytopeLens.analysis';
-
-const TITLES: Record<AnalysisKind, string> = {
-  path: 'Boundary density',
-  slice: 'Region map',
-  local: 'Local complexity',
-  scale: 'Scaling',
-};
 
 /** What a panel last rendered (for tests and tools, through LensApi.analyses()). */
 export interface AnalysisInfo {
@@ -76,7 +70,7 @@ export class AnalysisPanel implements vscode.Disposable {
     this.params = params;
     const { context } = services;
     panel.webview.options = webviewOptions(context.extensionUri);
-    panel.title = `${TITLES[kind]}: ${this.fileName}`;
+    panel.title = `${ANALYSIS_TITLES[kind]}: ${this.fileName}`;
     this.disposables.push(
       panel.webview.onDidReceiveMessage((raw) => {
         const msg = parseAnalysisMessage(raw);
@@ -89,7 +83,7 @@ export class AnalysisPanel implements vscode.Disposable {
       panel.onDidDispose(() => this.dispose()),
       panel.onDidChangeViewState(() => owner.fire(this)),
     );
-    panel.webview.html = webviewHtml(panel.webview, context.extensionUri, ANALYSIS_PAGES[kind], `Polytope Lens: ${TITLES[kind]} of ${this.fileName}`);
+    panel.webview.html = webviewHtml(panel.webview, context.extensionUri, ANALYSIS_PAGES[kind], `Polytope Lens: ${ANALYSIS_TITLES[kind]} of ${this.fileName}`);
   }
 
   get fileName(): string {
@@ -130,7 +124,7 @@ export class AnalysisPanel implements vscode.Disposable {
     const stem = this.fileName.replace(/\.onnx$/i, '');
     const defaultUri = vscode.Uri.joinPath(this.model, '..', `${stem}.${this.kind}.${format}`);
     const filters: Record<ExportFormat, Record<string, string[]>> = { svg: { 'SVG image': ['svg'] }, png: { 'PNG image': ['png'] }, json: { JSON: ['json'] } };
-    const target = await this.owner.saveDialog({ defaultUri, filters: filters[format], title: `Export ${TITLES[this.kind].toLowerCase()} as ${format.toUpperCase()}` });
+    const target = await this.owner.saveDialog({ defaultUri, filters: filters[format], title: `Export ${ANALYSIS_TITLES[this.kind].toLowerCase()} as ${format.toUpperCase()}` });
     if (!target) return;
     const bytes = format === 'png' ? Buffer.from(content.slice(content.indexOf(',') + 1), 'base64') : Buffer.from(content, 'utf8');
     if (format === 'png' && !bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) {
@@ -296,7 +290,7 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
     if (p) {
       p.panel.reveal(vscode.ViewColumn.Beside, true);
     } else {
-      const panel = vscode.window.createWebviewPanel(ANALYSIS_VIEW_TYPE, TITLES[kind], { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { retainContextWhenHidden: false });
+      const panel = vscode.window.createWebviewPanel(ANALYSIS_VIEW_TYPE, ANALYSIS_TITLES[kind], { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { retainContextWhenHidden: false });
       p = new AnalysisPanel(this, this.services, panel, kind, model, params);
       this.panels.add(p);
     }

@@ -3,7 +3,7 @@
  * host accepts it only through the matching `parse...` function below, and nothing in it names a file (the host
  * knows which model a view shows).
  */
-import type { CodesResult, LocalResult, ModelSummary, PathResult, ScaleResult, SliceResult } from './results';
+import type { ClusterResult, CodesResult, DensityStudyResult, LocalResult, ModelSummary, PathResult, ScaleResult, SliceResult } from './results';
 
 /** A CodesResult as a view receives it: without per-sample rows (they can be large and the view does not need them). */
 export type CodesView = Omit<CodesResult, 'samples' | 'out'>;
@@ -84,18 +84,39 @@ export function withoutSamples(r: CodesResult): CodesView {
   return rest;
 }
 
-// ---- channel "analysis view" (webview panel polytopeLens.analysis: density, region map, local complexity, scaling) ----
+// ---- channel "analysis view" (webview panel polytopeLens.analysis: density, density study, region map, local
+// complexity, scaling, clusters) ----
 
 /** The analyses with a view of their own; each has one panel per model, reused. */
-export const ANALYSIS_KINDS = ['path', 'slice', 'local', 'scale'] as const;
+export const ANALYSIS_KINDS = ['path', 'study', 'slice', 'local', 'scale', 'cluster'] as const;
 export type AnalysisKind = (typeof ANALYSIS_KINDS)[number];
 
 /** The page (src/webview/<page>.ts) that shows each kind. */
-export const ANALYSIS_PAGES: Record<AnalysisKind, 'densityView' | 'regionView' | 'statsView'> = {
+export const ANALYSIS_PAGES: Record<AnalysisKind, 'densityView' | 'regionView' | 'statsView' | 'clusterView'> = {
   path: 'densityView',
+  study: 'densityView',
   slice: 'regionView',
   local: 'statsView',
   scale: 'statsView',
+  cluster: 'clusterView',
+};
+
+/** The title of each kind's view, and the command (polytopeLens.<command>) that runs it. */
+export const ANALYSIS_TITLES: Record<AnalysisKind, string> = {
+  path: 'Boundary density',
+  study: 'Density study',
+  slice: 'Region map',
+  local: 'Local complexity',
+  scale: 'Scaling',
+  cluster: 'Clusters',
+};
+export const ANALYSIS_COMMANDS: Record<AnalysisKind, string> = {
+  path: 'pathDensity',
+  study: 'densityStudy',
+  slice: 'regionMap',
+  local: 'localComplexity',
+  scale: 'scaleActivations',
+  cluster: 'clusterCodes',
 };
 
 /** What the user asked for (shown in the view; for a region map also what a click needs after a reload). */
@@ -115,6 +136,14 @@ export interface AnalysisParams {
   n?: number;
   directions?: number;
   radius?: number;
+  /** Density study: pairs per group, permutations of the test, window (steps either side of the class change). */
+  pairs?: number;
+  permutations?: number;
+  studyWindow?: number;
+  /** Cluster: the labels file (absolute path, re-validated by the host), k of k-medoids, HDBSCAN's min cluster size. */
+  labels?: string;
+  k?: number;
+  minClusterSize?: number;
 }
 
 export type AnalysisData =
@@ -122,7 +151,13 @@ export type AnalysisData =
   /** `sampleShape`: the model's input shape without the batch axis (the view says whether a click gives an image). */
   | { kind: 'slice'; result: SliceResult; sampleShape: number[] }
   | { kind: 'local'; result: LocalResult }
-  | { kind: 'scale'; result: ScaleResult };
+  | { kind: 'scale'; result: ScaleResult }
+  | { kind: 'study'; result: DensityStudyResult }
+  /**
+   * `thumbnails`: the exemplar inputs as PNG data URLs, keyed by input index, when the inputs are images (the host
+   * renders them, as for a region-map click); `sampleShape` as for a slice.
+   */
+  | { kind: 'cluster'; result: ClusterResult; sampleShape: number[]; thumbnails?: Record<number, string> };
 
 interface AnalysisHead {
   kind: AnalysisKind;

@@ -153,7 +153,6 @@ function renderPath(r: PathResult, ctx: PageContext): Rendered {
 }
 
 startPage({
-  title: { path: 'Boundary density', slice: 'Region map', local: 'Local complexity', scale: 'Scaling' },
   render: (data: AnalysisData, ctx) => {
     if (data.kind !== 'path') return { root: h('p', { class: 'error' }, `This view shows paths, not ${data.kind}.`), items: () => 0, marks: () => 0 };
     return renderPath(data.result, ctx);

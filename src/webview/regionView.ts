@@ -349,7 +349,6 @@ function inPolygon(u: number, v: number, pts: [number, number][]): boolean {
 }
 
 startPage({
-  title: { path: 'Boundary density', slice: 'Region map', local: 'Local complexity', scale: 'Scaling' },
   render: (data: AnalysisData, ctx) => {
     if (data.kind !== 'slice') return { root: h('p', { class: 'error' }, `This view shows slices, not ${data.kind}.`), items: () => 0, marks: () => 0 };
     return renderSlice(data.result, data.sampleShape, ctx);

@@ -106,7 +106,6 @@ function renderGeneric(g: Generic, ctx: PageContext): Rendered {
 }
 
 startPage({
-  title: { path: 'Boundary density', slice: 'Region map', local: 'Local complexity', scale: 'Scaling' },
   render: (data: AnalysisData, ctx) => {
     if (data.kind === 'local') return renderGeneric(local(data.result), ctx);
     if (data.kind === 'scale') return renderGeneric(scale(data.result), ctx);

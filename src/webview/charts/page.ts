@@ -6,14 +6,14 @@
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
-import type {
-  AnalysisData,
-  AnalysisKind,
-  AnalysisRenderedView,
-  AnalysisToHost,
-  AnalysisToWebview,
-  AnalysisViewState,
-  ExportFormat,
+import {
+  ANALYSIS_TITLES,
+  type AnalysisData,
+  type AnalysisRenderedView,
+  type AnalysisToHost,
+  type AnalysisToWebview,
+  type AnalysisViewState,
+  type ExportFormat,
 } from '../../shared/webview-protocol';
 import { h, vscodeApi } from '../vscodeApi';
 import { svgToPng, svgToString } from './export';
@@ -36,7 +36,6 @@ export interface PageContext {
 }
 
 export interface PageSpec {
-  title: Record<AnalysisKind, string>;
   render(data: AnalysisData, ctx: PageContext): Rendered;
   /** Messages only this page handles (a region map's point); return true when handled. */
   onMessage?(m: AnalysisToWebview, ctx: PageContext): boolean;
@@ -91,7 +90,7 @@ export function startPage(spec: PageSpec): void {
     const parts: Node[] = [];
     let view: AnalysisRenderedView = 'empty';
     current = undefined;
-    const title = state.kind ? spec.title[state.kind] : 'Analysis';
+    const title = state.kind ? ANALYSIS_TITLES[state.kind] : 'Analysis';
     parts.push(h('h1', {}, state.fileName ? `${title}: ${state.fileName}` : title));
     if (busyLabel !== undefined) {
       view = 'busy';
