@@ -57,7 +57,16 @@ export interface LayerStats {
   distinct_codes: number;
   /** Distinct prefix codes: this layer and all before it (in the selection). */
   distinct_prefix_codes: number;
+  /**
+   * Histogram of the units' active fractions (share of samples on which a unit's bit is 1) in ACTIVE_HISTOGRAM_BINS
+   * equal bins over [0, 1]; bin i holds fractions in [i/B, (i+1)/B), the last bin also 1. Dead units are in bin 0,
+   * always-on units in the last bin.
+   */
+  active_histogram: number[];
 }
+
+/** Bins of LayerStats.active_histogram. */
+export const ACTIVE_HISTOGRAM_BINS = 20;
 
 export interface CodeSample {
   index: number;

@@ -23,7 +23,7 @@ export type ModelViewToWebview =
   | { type: 'codes'; codes: CodesView };
 
 /** Analyses a view may ask for: a closed list, checked by the host. */
-export const MODEL_VIEW_ACTIONS = ['probeCodes', 'pathDensity', 'regionMap', 'localComplexity', 'scaleActivations'] as const;
+export const MODEL_VIEW_ACTIONS = ['probeCodes', 'pathDensity', 'densityStudy', 'regionMap', 'localComplexity', 'scaleActivations', 'clusterCodes', 'exportResults'] as const;
 export type ModelViewAction = (typeof MODEL_VIEW_ACTIONS)[number];
 
 export type ModelViewToHost =
