@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { makeProbes } from '../src/core/inputs';
 import { PlainForward } from '../src/core/forward';
 import { Lens } from '../src/core/lens';
-import { runCodes } from '../src/worker/jobs';
+import { chunkSize, runCodes } from '../src/worker/jobs';
 import { EnginePool } from '../src/worker/pool';
 
 const ROOT = resolve(__dirname, '../..');
@@ -134,9 +134,9 @@ async function measure(m: Model): Promise<ModelResult> {
   }
 }
 
+/** The plain forward pass gets the same task size rule as code extraction (without code bytes). */
 function chunkFor(lens: Lens, n: number, workers: number): number {
-  const bySize = Math.floor(8e6 / (4 * lens.sampleSize));
-  return Math.max(1, Math.min(512, bySize, Math.ceil(n / (2 * workers))));
+  return chunkSize(lens.sampleSize, 0, n, workers);
 }
 
 function round(x: number): number {

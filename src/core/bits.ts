@@ -162,3 +162,51 @@ export class HashSet53 {
     for (let i = 0; i < lo.length; i++) if (lo[i] !== 0 || hi[i] !== 0) this.add(hi[i]! * 0x100000000 + lo[i]!);
   }
 }
+
+/**
+ * Per-bit on-counts of packed rows. Eight bit planes per byte hold a vertical 8-bit counter for each of its bits:
+ * adding a row is a ripple carry over the planes (about two byte operations per code byte on average), and every
+ * 255 rows the planes are flushed into 32-bit counts.
+ */
+export class UnitCounter {
+  private readonly planes: Uint8Array;
+  private readonly counts: Uint32Array;
+  private pending = 0;
+
+  constructor(private readonly bytes: number) {
+    this.planes = new Uint8Array(8 * bytes);
+    this.counts = new Uint32Array(8 * bytes);
+  }
+
+  add(codes: Uint8Array, start: number): void {
+    const { planes, bytes } = this;
+    for (let j = 0; j < bytes; j++) {
+      let carry = codes[start + j]!;
+      for (let k = j; carry !== 0; k += bytes) {
+        const t = planes[k]! & carry;
+        planes[k]! ^= carry;
+        carry = t;
+      }
+    }
+    if (++this.pending === 255) this.flush();
+  }
+
+  private flush(): void {
+    const { planes, counts, bytes } = this;
+    for (let k = 0; k < 8; k++) {
+      for (let j = 0; j < bytes; j++) {
+        const p = planes[k * bytes + j]!;
+        if (p === 0) continue;
+        for (let b = 0; b < 8; b++) if (p & (0x80 >> b)) counts[8 * j + b]! += 1 << k;
+      }
+    }
+    planes.fill(0);
+    this.pending = 0;
+  }
+
+  /** On-count of every bit, MSB-first bit order (bit i of the row is counts[i]). */
+  result(): Uint32Array {
+    this.flush();
+    return this.counts;
+  }
+}

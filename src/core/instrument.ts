@@ -151,7 +151,7 @@ export function tilingPool(layer: SizedLayer): boolean {
 export type LayerOutput =
   | { kind: 'packed'; name: string; rowBytes: number }
   | { kind: 'window'; name: string }
-  /** Per output element of a MaxPool, the index of its window's first maximum (int64). */
+  /** Per output element of a MaxPool, the index of its window's first maximum (uint8, or int32 for windows over 256). */
   | { kind: 'argmax'; name: string; window: number };
 
 /**
@@ -200,8 +200,10 @@ export function codeModel(proto: ModelProto, opset: number, layers: SizedLayer[]
         const blocks = ed.reshape(x, [0, c, oh, kh, ow, kw]);
         const windows = ed.reshape(ed.node('Transpose', [blocks], [ints('perm', [0, 1, 2, 4, 3, 5])]), [0, c, oh, ow, kh * kw]);
         // The first maximum of each window; its one-hot bits are set in JS (a broadcast Equal costs more here).
-        const first = ed.node('ArgMax', [windows], [intAttr('axis', 4), intAttr('keepdims', 0)]);
-        ed.output(first, DataType.INT64);
+        const argmax = ed.node('ArgMax', [windows], [intAttr('axis', 4), intAttr('keepdims', 0)]);
+        // int64 indices cost 8 bytes each to copy out and BigInt reads in JS; a window index fits a uint8 (or int32).
+        const first = ed.cast(argmax, kh * kw <= 256 ? DataType.UINT8 : DataType.INT32);
+        ed.output(first, kh * kw <= 256 ? DataType.UINT8 : DataType.INT32);
         return { kind: 'argmax', name: first, window: kh * kw };
       }
       // Other pools: the input leaves the graph as floats; its argmax bits are computed from it (src/core/maxpool.ts).

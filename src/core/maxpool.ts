@@ -127,13 +127,13 @@ function maxPoolBits2d(x: Float32Array, rows: number, layer: LensLayer): Uint8Ar
 }
 
 /** MaxPool bits from the index of each window's first maximum (rows x output elements, C order). */
-export function oneHotBits(first: BigInt64Array, rows: number, window: number, rowBytes: number): Uint8Array {
+export function oneHotBits(first: Uint8Array | Int32Array, rows: number, window: number, rowBytes: number): Uint8Array {
   const elements = first.length / rows;
   const bits = new Uint8Array(rows * rowBytes);
   for (let r = 0; r < rows; r++) {
     const out = r * rowBytes;
     for (let e = 0; e < elements; e++) {
-      const bit = e * window + Number(first[r * elements + e]!);
+      const bit = e * window + first[r * elements + e]!;
       bits[out + (bit >> 3)]! |= 0x80 >> (bit & 7);
     }
   }
