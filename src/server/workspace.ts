@@ -2,7 +2,7 @@
  * Open Python documents and what the server knows about each: the parsed definitions (per version), the model
  * it belongs to, the mapping onto that model, and the latest analysis.
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import type { DocumentModel, MappedLayer, ModelStructure } from '../shared/lsp-protocol';
@@ -25,6 +25,8 @@ export class Workspace {
   private readonly parsed = new Map<string, { version: number; py: PyFile }>();
   /** The last mapping of each document, reused while the definitions keep their structure (edits elsewhere). */
   private readonly mappings = new Map<string, { py: PyFile; signature: string; structure: ModelStructure; mapping: Mapping }>();
+  /** The saved text of each open document's file, read again only when its mtime changes. */
+  private readonly saved = new Map<string, { mtimeMs: number; text: string }>();
 
   constructor(
     private readonly parser: Parser,
@@ -50,6 +52,8 @@ export class Workspace {
     this.docs.delete(uri);
     this.parsed.delete(uri);
     this.mappings.delete(uri);
+    const path = uriToPath(uri);
+    if (path) this.saved.delete(path);
   }
 
   has(uri: string): boolean {
@@ -93,16 +97,33 @@ export class Workspace {
       }
     }
     const analysis = structure ? this.cache.analysis(structure.modelPath) : undefined;
-    let stale = false;
     const modelTime = structure?.mtimeMs || analysis?.modelMtimeMs;
-    if (path && modelTime) {
-      try {
-        stale = statSync(path).mtimeMs > modelTime;
-      } catch {
-        stale = false;
-      }
-    }
+    const stale = !!(path && modelTime && this.changedSince(path, this.docs.get(uri)!.doc.getText(), modelTime));
     return { uri, py, candidates, structure, mapping, analysis, stale };
+  }
+
+  /**
+   * Whether the document changed after the model was exported: its file was saved later, or the editor holds
+   * unsaved edits (the text differs from the file), which no export can have seen.
+   */
+  private changedSince(path: string, text: string, modelMtimeMs: number): boolean {
+    let mtimeMs: number;
+    try {
+      mtimeMs = statSync(path).mtimeMs;
+    } catch {
+      return false;
+    }
+    if (mtimeMs > modelMtimeMs) return true;
+    let saved = this.saved.get(path);
+    if (!saved || saved.mtimeMs !== mtimeMs) {
+      try {
+        saved = { mtimeMs, text: readFileSync(path, 'utf8') };
+      } catch {
+        return false;
+      }
+      this.saved.set(path, saved);
+    }
+    return saved.text !== text;
   }
 
   async documentModel(uri: string): Promise<DocumentModel | null> {

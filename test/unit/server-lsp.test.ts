@@ -130,7 +130,7 @@ test('digits example, standalone: hover names the ONNX nodes, units and shapes; 
   }
 });
 
-test('stale numbers: the Python file is newer than the exported model', async () => {
+test('stale numbers: the Python file is newer than the exported model, or has unsaved edits', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'plens-lsp-'));
   const { client } = await LspClient.start();
   try {
@@ -146,6 +146,13 @@ test('stale numbers: the Python file is newer than the exported model', async ()
     assert.match(await hoverAt(client, uri, text, 'self.fc1 ='), /changed after `digits\.onnx` was exported: the numbers may be stale/);
     // Re-exported: the model is newer again (the server sees the new mtime and reloads)
     utimesSync(model, t + 10, t + 10);
+    assert.doesNotMatch(await hoverAt(client, uri, text, 'self.fc1 ='), /stale/);
+    // An unsaved edit in the editor (the file on disk is unchanged) is a change no export has seen.
+    await client.change(uri, 2, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '# edited, not saved\n' }]);
+    const edited = '# edited, not saved\n' + text;
+    assert.match(await hoverAt(client, uri, edited, 'self.fc1 ='), /may be stale/);
+    // Undone: the text equals the saved file again.
+    await client.change(uri, 3, [{ range: { start: { line: 0, character: 0 }, end: { line: 1, character: 0 } }, text: '' }]);
     assert.doesNotMatch(await hoverAt(client, uri, text, 'self.fc1 ='), /stale/);
   } finally {
     await client.stop();
