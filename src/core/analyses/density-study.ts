@@ -6,11 +6,15 @@
  * pairs: ratio of means, paired effect size and a one-sided sign-flip permutation p-value (seeded).
  *
  *   densityStudy(lens, layers, data, n, classes, { pairs, steps, window, permutations, seed, classSource })
+ *
+ * Its parts, for the engine pool (src/worker/jobs.ts runs the pairs in chunks across workers): drawStudyPairs,
+ * pairDensity (one pair's path), studyResult (the statistics); densityStudy is the three in one process.
  */
 import { UserError } from '../errors';
 import { Rng } from '../inputs/random';
 import type { Lens, LensLayer } from '../lens';
 import type { DensityGroupStats, DensityStudyResult } from '../../shared/results';
+import type { StudyPairDensity } from '../../shared/worker-protocol';
 import { computePath } from './path';
 
 export interface StudyOptions {
@@ -24,80 +28,102 @@ export interface StudyOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-interface PairDensity {
-  near: number;
-  elsewhere: number;
-  profile: (number | null)[];
+/** The pairs of a study, drawn from the seed: different-class pairs and same-class (control) pairs of input indices. */
+export interface StudyPairs {
+  different: [number, number][];
+  same: [number, number][];
 }
 
-export async function densityStudy(lens: Lens, layers: LensLayer[], data: Float32Array, n: number, classes: ArrayLike<number>, opts: StudyOptions): Promise<DensityStudyResult> {
-  const rng = new Rng(opts.seed);
-  const size = lens.sampleSize;
+export function drawStudyPairs(classes: ArrayLike<number>, n: number, pairs: number, seed: number): StudyPairs {
+  const rng = new Rng(seed);
   const byClass = new Map<number, number[]>();
   for (let i = 0; i < n; i++) byClass.set(classes[i]!, [...(byClass.get(classes[i]!) ?? []), i]);
   const multi = [...byClass.values()].filter((v) => v.length >= 2);
   if (byClass.size < 2) throw new UserError('the inputs fall into one class only; a density study needs at least two classes');
   if (!multi.length) throw new UserError('no class has two inputs; same-class control pairs cannot be drawn');
-  const diff: [number, number][] = [];
+  const different: [number, number][] = [];
   const same: [number, number][] = [];
-  for (let guard = 0; diff.length < opts.pairs && guard < 100 * opts.pairs; guard++) {
+  for (let guard = 0; different.length < pairs && guard < 100 * pairs; guard++) {
     const i = rng.int(n);
     const j = rng.int(n);
-    if (classes[i] !== classes[j]) diff.push([i, j]);
+    if (classes[i] !== classes[j]) different.push([i, j]);
   }
-  for (let k = 0; k < opts.pairs; k++) {
+  for (let k = 0; k < pairs; k++) {
     const group = multi[rng.int(multi.length)]!;
     const i = group[rng.int(group.length)]!;
     let j = group[rng.int(group.length)]!;
     while (j === i) j = group[rng.int(group.length)]!;
     same.push([i, j]);
   }
-  const total = diff.length + same.length;
+  return { different, same };
+}
+
+/**
+ * One pair's densities near the aligned step (the first class change, or the middle step for a control pair) and
+ * elsewhere; null when an aligned pair's path shows no class change (left out of the study).
+ */
+export async function pairDensity(lens: Lens, layers: LensLayer[], a: Float64Array, b: Float64Array, aligned: boolean, opts: { steps: number; window: number; threads?: number }): Promise<StudyPairDensity | null> {
+  const r = await computePath(lens, layers, a, b, { steps: opts.steps, threads: opts.threads });
+  const centre = aligned ? r.class_changes_at_step[0] : Math.floor(opts.steps / 2);
+  if (centre === undefined) return null;
+  const d = r.density_input.map((x) => x ?? 0);
+  let nearSum = 0;
+  let nearN = 0;
+  let elseSum = 0;
+  let elseN = 0;
+  d.forEach((x, k) => (Math.abs(k - centre) <= opts.window ? ((nearSum += x), nearN++) : ((elseSum += x), elseN++)));
+  const profile: (number | null)[] = [];
+  for (let o = -opts.window; o <= opts.window; o++) profile.push(centre + o >= 0 && centre + o < d.length ? d[centre + o]! : null);
+  return { near: nearSum / Math.max(nearN, 1), elsewhere: elseN ? elseSum / elseN : 0, profile };
+}
+
+export async function densityStudy(lens: Lens, layers: LensLayer[], data: Float32Array, n: number, classes: ArrayLike<number>, opts: StudyOptions): Promise<DensityStudyResult> {
+  const pairs = drawStudyPairs(classes, n, opts.pairs, opts.seed);
+  const size = lens.sampleSize;
+  const total = pairs.different.length + pairs.same.length;
   let done = 0;
   const row = (i: number) => Float64Array.from(data.subarray(i * size, (i + 1) * size));
-  const measure = async (pairs: [number, number][], aligned: boolean): Promise<{ list: PairDensity[]; skipped: number }> => {
-    const list: PairDensity[] = [];
-    let skipped = 0;
-    for (const [i, j] of pairs) {
-      const r = await computePath(lens, layers, row(i), row(j), { steps: opts.steps, threads: opts.threads });
+  const measure = async (list: [number, number][], aligned: boolean): Promise<(StudyPairDensity | null)[]> => {
+    const out: (StudyPairDensity | null)[] = [];
+    for (const [i, j] of list) {
+      out.push(await pairDensity(lens, layers, row(i), row(j), aligned, opts));
       opts.onProgress?.(++done, total);
-      const centre = aligned ? r.class_changes_at_step[0] : Math.floor(opts.steps / 2);
-      if (centre === undefined) {
-        skipped++;
-        continue;
-      }
-      const d = r.density_input.map((x) => x ?? 0);
-      let nearSum = 0;
-      let nearN = 0;
-      let elseSum = 0;
-      let elseN = 0;
-      d.forEach((x, k) => (Math.abs(k - centre) <= opts.window ? ((nearSum += x), nearN++) : ((elseSum += x), elseN++)));
-      const profile: (number | null)[] = [];
-      for (let o = -opts.window; o <= opts.window; o++) profile.push(centre + o >= 0 && centre + o < d.length ? d[centre + o]! : null);
-      list.push({ near: nearSum / Math.max(nearN, 1), elsewhere: elseN ? elseSum / elseN : 0, profile });
     }
-    return { list, skipped };
+    return out;
   };
-  const different = await measure(diff, true);
-  const control = await measure(same, false);
+  const different = await measure(pairs.different, true);
+  const same = await measure(pairs.same, false);
+  return studyResult(lens.model.name, pairs, different, same, opts);
+}
+
+/** The study's statistics from each pair's densities (in the order of `pairs`; null = no class change, left out). */
+export function studyResult(
+  model: string,
+  pairs: StudyPairs,
+  different: (StudyPairDensity | null)[],
+  same: (StudyPairDensity | null)[],
+  opts: Omit<StudyOptions, 'pairs' | 'threads' | 'onProgress'>,
+): DensityStudyResult {
+  const kept = (xs: (StudyPairDensity | null)[]) => xs.filter((x): x is StudyPairDensity => x !== null);
+  const skipped = different.length - kept(different).length;
   return {
-    model: lens.model.name,
+    model,
     steps: opts.steps,
     window: opts.window,
     permutations: opts.permutations,
     seed: opts.seed,
     class_source: opts.classSource,
-    different_class: groupStats(different.list, opts, new Rng(opts.seed + 1)),
-    same_class: groupStats(control.list, opts, new Rng(opts.seed + 2)),
-    skipped_pairs: different.skipped,
+    different_class: groupStats(kept(different), opts, new Rng(opts.seed + 1)),
+    same_class: groupStats(kept(same), opts, new Rng(opts.seed + 2)),
+    skipped_pairs: skipped,
     note:
-      `density = Hamming distance per unit of input-space step length over all selected layers; ${diff.length} different-class pairs ` +
-      `(aligned at the first class change; ${different.skipped} without a change left out) and ${same.length} same-class pairs (aligned at step ${Math.floor(opts.steps / 2)}); ` +
+      `density = Hamming distance per unit of input-space step length over all selected layers; ${pairs.different.length} different-class pairs ` +
+      `(aligned at the first class change; ${skipped} without a change left out) and ${pairs.same.length} same-class pairs (aligned at step ${Math.floor(opts.steps / 2)}); ` +
       `classes from ${opts.classSource === 'labels' ? 'the labels file' : 'the model\'s predictions'}; one-sided sign-flip permutation test of mean(near - elsewhere) > 0`,
   };
 }
 
-function groupStats(list: PairDensity[], opts: StudyOptions, rng: Rng): DensityGroupStats {
+function groupStats(list: StudyPairDensity[], opts: Pick<StudyOptions, 'permutations' | 'window'>, rng: Rng): DensityGroupStats {
   const m = list.length;
   const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
   const d = list.map((p) => p.near - p.elsewhere);
