@@ -15,11 +15,11 @@ import { CLUSTER_METHODS } from '../core/analyses/cluster';
 import { loadSamples, sampleShapeOf, type InputSource } from '../worker/jobs';
 import type { EnginePool } from '../worker/pool';
 import { runDensityStudy } from '../worker/study';
-import type { ClusterMethodKey, ClusterResult, ModelSummary } from '../shared/results';
+import type { ClusterMethodKey, ModelSummary } from '../shared/results';
 import type { SliceRequest } from '../shared/worker-protocol';
 import { ANALYSIS_COMMANDS, ANALYSIS_TITLES, ANALYSIS_KINDS, type AnalysisData, type AnalysisKind, type AnalysisParams } from '../shared/webview-protocol';
 import { planeContext, type AnalysisPanel, type AnalysisPanels, type PlaneContext } from './analysisPanel';
-import { imageOf } from './inputImage';
+import { exemplarImages } from './inputImage';
 import { pickInputs, pickLabels, pickModel, pickNpy } from './pickers';
 import type { Services } from './services';
 
@@ -306,7 +306,7 @@ export class AnalysisCommands {
         };
         // The inputs stay here for the thumbnails; the worker gets a copy.
         const r = await pool.submit((api) => api.cluster(this.services.modelRef(model), {}, { ...req, data: req.data.slice() }), signal);
-        return { kind: 'cluster', result: r, sampleShape, thumbnails: thumbnails(r, samples.data, sampleShape) };
+        return { kind: 'cluster', result: r, sampleShape, thumbnails: exemplarImages(r, samples.data, sampleShape, MAX_THUMBNAILS) };
       });
     } catch (e) {
       return this.reportPickError('clusterCodes', e);
@@ -459,23 +459,6 @@ function readLabels(path: string, n: number): Int32Array {
   const y = toLabels(readNpy(path), basename(path));
   if (y.length < n) throw new UserErrorLike(`${basename(path)} has ${y.length} labels for ${n} inputs.`);
   return y.slice(0, n);
-}
-
-/** PNG data URLs of the exemplars (and medoids) of every method, by input index, when the inputs are images. */
-function thumbnails(r: ClusterResult, data: Float32Array, sampleShape: number[]): Record<number, string> | undefined {
-  const size = sampleShape.reduce((p, d) => p * d, 1);
-  const wanted = new Set<number>();
-  for (const m of Object.values(r.methods)) for (const c of m?.clusters ?? []) for (const i of [...(c.medoid === null ? [] : [c.medoid]), ...c.exemplars]) wanted.add(i);
-  const out: Record<number, string> = {};
-  let count = 0;
-  for (const i of wanted) {
-    if (count >= MAX_THUMBNAILS) break;
-    const img = imageOf(data.subarray(i * size, (i + 1) * size), sampleShape);
-    if (!img) return undefined; // not an image-shaped input: no thumbnails at all
-    out[i] = img.url;
-    count++;
-  }
-  return count ? out : undefined;
 }
 
 async function askInt(prompt: string, dflt: number, min: number, max?: number): Promise<number | undefined> {

@@ -4,6 +4,7 @@
  * such as the digits example's 64 = 8x8 pixels. Any other vector (features, negative values) is not drawn.
  */
 import { PNG } from 'pngjs';
+import type { ClusterResult } from '../shared/results';
 
 /** A PNG data URL of an image-like input ([1,H,W], [3,H,W] or [H,W]); values in [0,1] or [0,255] as they are, else min-max scaled. */
 export function imageOf(x: Float32Array, shape: number[]): { url: string; note: string } | undefined {
@@ -47,4 +48,24 @@ export function imageOf(x: Float32Array, shape: number[]): { url: string; note: 
     png.data[4 * p + 3] = 255;
   }
   return { url: `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`, note: `${flat}${w}×${hgt}${c === 3 ? ' RGB' : ''}, ${note}` };
+}
+
+/**
+ * PNG data URLs of the medoids and exemplars of every method of a clustering, by input index (at most `max`), when
+ * the inputs can be drawn; undefined when they cannot.
+ */
+export function exemplarImages(r: ClusterResult, data: Float32Array, sampleShape: number[], max: number): Record<number, string> | undefined {
+  const size = sampleShape.reduce((p, d) => p * d, 1);
+  const wanted = new Set<number>();
+  for (const m of Object.values(r.methods)) for (const c of m?.clusters ?? []) for (const i of [...(c.medoid === null ? [] : [c.medoid]), ...c.exemplars]) wanted.add(i);
+  const out: Record<number, string> = {};
+  let count = 0;
+  for (const i of wanted) {
+    if (count >= max) break;
+    const img = imageOf(data.subarray(i * size, (i + 1) * size), sampleShape);
+    if (!img) return undefined; // not image-like inputs: no thumbnails at all
+    out[i] = img.url;
+    count++;
+  }
+  return count ? out : undefined;
 }

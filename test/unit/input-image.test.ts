@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { readNpy } from '../../src/core/inputs';
-import { imageOf } from '../../src/extension/inputImage';
+import { exemplarImages, imageOf } from '../../src/extension/inputImage';
+import { clusterInputs } from '../../src/core/analyses/cluster';
+import { Lens } from '../../src/core/lens';
+import { toLabels } from '../../src/core/inputs';
 import { fixture, ROOT } from '../support/paths';
 
 function decode(url: string): PNG {
@@ -32,4 +35,24 @@ test('a [1, 12, 12] image is drawn; feature vectors and non-square vectors are n
   const negative = new Float32Array(64).fill(-0.5);
   assert.equal(imageOf(negative, [64]), undefined, 'negative values are not pixels');
   assert.equal(imageOf(new Float32Array(16), [16]), undefined, 'a 4x4 vector is too small to be taken for an image');
+});
+
+test('exemplar thumbnails of a digits clustering: every medoid and exemplar of every method, each its own pixels', async () => {
+  const dir = join(ROOT, 'examples/digits');
+  const lens = await Lens.open(join(dir, 'digits.onnx'));
+  const n = 120;
+  const x = (readNpy(join(dir, 'digits-x.npy')).data as Float32Array).subarray(0, n * 64);
+  const y = toLabels(readNpy(join(dir, 'digits-y.npy')), 'digits-y.npy').slice(0, n);
+  const r = await clusterInputs(lens, lens.layers, x, n, { labels: y, k: 10, minClusterSize: 5, seed: 0, methods: ['kmedoids_codes', 'hdbscan_codes', 'pca'] });
+  const want = new Set<number>();
+  for (const m of Object.values(r.methods)) for (const c of m!.clusters) for (const i of [...(c.medoid === null ? [] : [c.medoid]), ...c.exemplars]) want.add(i);
+  assert.ok(want.size > 10);
+  const thumbs = exemplarImages(r, x, [64], 10_000)!;
+  assert.deepEqual(Object.keys(thumbs).map(Number).sort((a, b) => a - b), [...want].sort((a, b) => a - b));
+  for (const i of want) {
+    const png = decode(thumbs[i]!);
+    for (let p = 0; p < 64; p++) assert.equal(png.data[4 * p], Math.round(x[i * 64 + p]! * 255));
+  }
+  assert.equal(Object.keys(exemplarImages(r, x, [64], 7)!).length, 7, 'capped');
+  assert.equal(exemplarImages(r, x.map((v) => v - 0.5), [64], 100), undefined, 'not pixels: no thumbnails');
 });
