@@ -61,10 +61,11 @@ export function registerStudyClusterTests(getApi: () => LensApi, driverStep: Dri
     // The labelled digits change class along every different-class path (the model is 96% accurate).
     assert.ok(r.different_class.pairs >= 15, `${r.different_class.pairs} aligned pairs`);
     const p = await rendered('study', digits());
-    // The view draws each group's aligned profile (points with a value) and a row per group in its table.
+    // The view draws each group's aligned profile (a dot per offset with a value), the class-change line at offset 0
+    // and each group's level elsewhere on the path (src/webview/densityStudy.ts in the views branch).
     const points = [...r.different_class.aligned_profile, ...r.same_class.aligned_profile].filter((x) => Number.isFinite(x)).length;
-    assert.equal(p.rendered!.items, points, 'a profile point per offset and group');
-    assert.equal(p.rendered!.marks, 2, 'a row per group');
+    assert.equal(p.rendered!.items, points, 'a profile dot per offset and group');
+    assert.equal(p.rendered!.marks, 3, 'the class-change line and two elsewhere levels');
   }, 120_000);
 
   test('Cluster Codes on the example with its labels: a comparison row per method, scores in [0, 1], exemplar thumbnails', async () => {
