@@ -11,7 +11,6 @@ import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { isUserError, messageOf } from '../core/errors';
 import { readNpy, readNpyHeader, toLabels } from '../core/inputs';
-import { CLUSTER_METHODS } from '../core/analyses/cluster';
 import { loadSamples, sampleShapeOf, type InputSource } from '../worker/jobs';
 import type { EnginePool } from '../worker/pool';
 import { runDensityStudy } from '../worker/study';
@@ -279,9 +278,8 @@ export class AnalysisCommands {
       if (!labels) return undefined;
       const n = num(o, 'n') ?? (scripted ? Math.min(available, 2000) : await askInt('How many inputs (the distances are an n x n matrix)', Math.min(available, 2000), 2, Math.min(available, 20_000)));
       if (n === undefined) return undefined;
+      // Checked by the engine (an unknown method is a UserError in the view).
       const methods = strs(o, 'methods');
-      const bad = methods?.filter((m) => !CLUSTER_METHODS.includes(m as ClusterMethodKey)) ?? [];
-      if (bad.length) throw new UserErrorLike(`Unknown clustering method ${bad.join(', ')}; the methods are ${CLUSTER_METHODS.join(', ')}.`);
       const k = num(o, 'k');
       const minClusterSize = num(o, 'minClusterSize');
       const params: AnalysisParams = { inputs, labels: labels.path, n, k, minClusterSize };

@@ -4,7 +4,7 @@
  * measure the pairs' paths in chunks (EngineApi.densityStudy), and the host computes the statistics. Same result as
  * densityStudy() in one process; progress after each chunk, and Cancel stops between chunks, as for codes.
  */
-import { drawStudyPairs, studyResult } from '../core/analyses/density-study';
+import { drawStudyPairs, studyResult } from '../core/analyses/density-stats';
 import type { DensityStudyResult } from '../shared/results';
 import type { LayerSelection, ModelRef, StudyPairDensity } from '../shared/worker-protocol';
 import { chunkSize } from './jobs';
