@@ -81,7 +81,12 @@ export class AnalysisPanel implements vscode.Disposable {
         void this.onMessage(msg);
       }),
       panel.onDidDispose(() => this.dispose()),
-      panel.onDidChangeViewState(() => owner.fire(this)),
+      panel.onDidChangeViewState(() => {
+        // Hidden, the page is destroyed (no retainContextWhenHidden) and re-created when shown, and says "ready"
+        // again: until then messages are queued, not posted into a page that is gone or not listening yet.
+        if (!panel.visible) this.ready = false;
+        owner.fire(this);
+      }),
     );
     panel.webview.html = webviewHtml(panel.webview, context.extensionUri, ANALYSIS_PAGES[kind], `Polytope Lens: ${ANALYSIS_TITLES[kind]} of ${this.fileName}`);
   }
