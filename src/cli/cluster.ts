@@ -11,7 +11,6 @@ import { CLUSTER_METHODS } from '../core/analyses/cluster';
 import { loadSamples, sampleShapeOf } from '../worker/jobs';
 import { EnginePool } from '../worker/pool';
 import type { ClusterMethodKey, ClusterResult } from '../shared/results';
-import type { EngineApi } from '../shared/worker-protocol';
 import type { CliArgs } from './args';
 import { inputSource } from './codes';
 import { table } from './format';
@@ -68,7 +67,7 @@ export async function runCluster(a: CliArgs): Promise<void> {
       seed: a.seed,
       methods: parseMethods(x.methods),
     };
-    const r: ClusterResult = await pool.submit((api) => (api as unknown as Required<Pick<EngineApi, 'cluster'>>).cluster(modelRef(a), { ops: a.ops, layers: a.layers }, req));
+    const r: ClusterResult = await pool.submit((api) => api.cluster(modelRef(a), { ops: a.ops, layers: a.layers }, req));
     process.stdout.write(a.json ? JSON.stringify(r) + '\n' : formatCluster(r));
   } finally {
     await pool.dispose();

@@ -7,13 +7,20 @@ import { statSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { PathStats } from '../shared/lsp-protocol';
 import type { ModelSummary, PathResult } from '../shared/results';
-import type { CodesView } from '../shared/webview-protocol';
+import type { AnalysisData, AnalysisKind, AnalysisParams, CodesView } from '../shared/webview-protocol';
 import type { InputSource } from '../worker/jobs';
 
 export interface CodesRecord {
   codes: CodesView;
   /** The inputs it was run with: re-run as is when the model is re-exported. */
   inputs: InputSource;
+  at: number;
+}
+
+/** The latest run of one analysis kind: what was asked and what came out (thumbnails are not kept). */
+export interface ResultRecord {
+  params: AnalysisParams;
+  result: AnalysisData['result'];
   at: number;
 }
 
@@ -25,11 +32,13 @@ export interface ModelAnalysis {
   codes?: CodesRecord;
   /** Crossings of each path run: total and per layer (exact flips when computed, else the sampled Hamming total). */
   paths: { total: number; perLayer: Record<string, number> }[];
+  /** The latest result of each analysis with a view (path, study, slice, local, scale, cluster): Export Results writes them. */
+  results: Partial<Record<AnalysisKind, ResultRecord>>;
 }
 
 export interface AnalysisEvent {
   model: vscode.Uri;
-  kind: 'codes' | 'path' | 'summary' | 'rollover';
+  kind: 'codes' | 'path' | 'result' | 'summary' | 'rollover';
   analysis: ModelAnalysis | undefined;
 }
 
@@ -59,7 +68,7 @@ export class AnalysisStore implements vscode.Disposable {
       a = undefined;
     }
     if (!a) {
-      a = { model, mtimeMs, paths: [] };
+      a = { model, mtimeMs, paths: [], results: {} };
       this.current.set(key, a);
     }
     return a;
@@ -76,6 +85,13 @@ export class AnalysisStore implements vscode.Disposable {
     const a = this.entry(model);
     a.paths.push(path.exact ? { total: path.exact.total_flips, perLayer: path.exact.flips_per_layer } : { total: path.total, perLayer: path.per_layer_total });
     this.emitter.fire({ model, kind: 'path', analysis: a });
+  }
+
+  /** The latest result of an analysis kind (a path run is also counted in `paths` by recordPath). */
+  recordResult(model: vscode.Uri, data: AnalysisData, params: AnalysisParams): void {
+    const a = this.entry(model);
+    a.results[data.kind] = { params, result: data.result, at: Date.now() };
+    this.emitter.fire({ model, kind: 'result', analysis: a });
   }
 
   recordSummary(model: vscode.Uri, summary: ModelSummary): void {
@@ -101,7 +117,7 @@ export class AnalysisStore implements vscode.Disposable {
   rollover(model: vscode.Uri): ModelAnalysis | undefined {
     const key = model.fsPath;
     const a = this.current.get(key);
-    if (a && (a.codes || a.summary || a.paths.length)) this.previous.set(key, a);
+    if (a && (a.codes || a.summary || a.paths.length || Object.keys(a.results).length)) this.previous.set(key, a);
     this.current.delete(key);
     this.emitter.fire({ model, kind: 'rollover', analysis: undefined });
     return a;

@@ -1,23 +1,29 @@
 /**
- * Commands of the analyses with a view of their own: Boundary Density Along a Path, Region Map of a 2D Slice,
- * Local Complexity, Scale Activations. Each asks only what it needs (quick picks; a caller such as a test passes
- * options instead), runs in the engine pool under a cancellable progress notification, and shows its result in
- * the analysis panel of that kind and model, beside the code. Cancel shows "cancelled" (never a partial result);
- * a UserError is an error notification and an error state in the view.
+ * Commands of the analyses with a view of their own: Boundary Density Along a Path, Density Study, Region Map of a
+ * 2D Slice, Local Complexity, Scale Activations, Cluster Codes; and Export Results. Each asks only what it needs
+ * (quick picks; a caller such as a test passes options instead), runs in the engine pool under a cancellable
+ * progress notification, shows its result in the analysis panel of that kind and model, beside the code, and
+ * keeps it in the analyses store. Cancel shows "cancelled" (never a partial result); a UserError is an error
+ * notification and an error state in the view.
  */
+import { writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { isUserError, messageOf } from '../core/errors';
-import { readNpyHeader } from '../core/inputs';
+import { readNpy, readNpyHeader, toLabels } from '../core/inputs';
 import { loadSamples, sampleShapeOf, type InputSource } from '../worker/jobs';
 import type { EnginePool } from '../worker/pool';
-import type { ModelSummary } from '../shared/results';
+import { runDensityStudy } from '../worker/study';
+import type { ClusterMethodKey, ModelSummary } from '../shared/results';
 import type { SliceRequest } from '../shared/worker-protocol';
-import { ANALYSIS_COMMANDS, type AnalysisData, type AnalysisKind, type AnalysisParams } from '../shared/webview-protocol';
+import { ANALYSIS_COMMANDS, ANALYSIS_TITLES, ANALYSIS_KINDS, type AnalysisData, type AnalysisKind, type AnalysisParams } from '../shared/webview-protocol';
 import { planeContext, type AnalysisPanel, type AnalysisPanels, type PlaneContext } from './analysisPanel';
-import { pickInputs, pickModel } from './pickers';
+import { exemplarImages } from './inputImage';
+import { pickInputs, pickLabels, pickModel, pickNpy } from './pickers';
 import type { Services } from './services';
 
-const EXCLUDE = '{**/node_modules/**,**/.git/**,**/.tools/**,**/out/**}';
+/** At most this many exemplar thumbnails go to a cluster view (a 28x28 PNG is about 1 kB). */
+const MAX_THUMBNAILS = 600;
 
 type Opts = Record<string, unknown>;
 
@@ -27,6 +33,10 @@ function optsOf(x: unknown): Opts {
 const num = (o: Opts, k: string): number | undefined => (typeof o[k] === 'number' && Number.isFinite(o[k]) ? (o[k] as number) : undefined);
 const str = (o: Opts, k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
 const bool = (o: Opts, k: string): boolean | undefined => (typeof o[k] === 'boolean' ? (o[k] as boolean) : undefined);
+const strs = (o: Opts, k: string): string[] | undefined => {
+  const v = o[k];
+  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
+};
 const nums = (o: Opts, k: string, len?: number): number[] | undefined => {
   const v = o[k];
   return Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x)) && (len === undefined || v.length === len) ? (v as number[]) : undefined;
@@ -48,6 +58,9 @@ export class AnalysisCommands {
       reg('polytopeLens.regionMap', (u, o) => c.slice(u, o)),
       reg('polytopeLens.localComplexity', (u, o) => c.local(u, o)),
       reg('polytopeLens.scaleActivations', (u, o) => c.scale(u, o)),
+      reg('polytopeLens.densityStudy', (u, o) => c.study(u, o)),
+      reg('polytopeLens.clusterCodes', (u, o) => c.cluster(u, o)),
+      reg('polytopeLens.exportResults', (u, o) => c.exportResults(u, o)),
     );
   }
 
@@ -200,6 +213,162 @@ export class AnalysisCommands {
     }
   }
 
+  // ---- Density study ----
+
+  async study(given: vscode.Uri | undefined, o: Opts): Promise<unknown> {
+    const model = await this.model(given);
+    if (!model) return undefined;
+    try {
+      // Given a data file (from code), nothing is asked: absent values take their defaults.
+      const scripted = str(o, 'inputs') !== undefined;
+      const inputs = str(o, 'inputs') ?? (await pickNpy(model, 'Density study: pairs of inputs from which data file?'));
+      if (!inputs) return undefined;
+      const labels = scripted
+        ? { path: str(o, 'labels') }
+        : await pickLabels(inputs, samplesIn(inputs), 'Density study: the class of each input from', { label: "the model's predictions", detail: 'argmax of the first output' });
+      if (!labels) return undefined;
+      const pairs = num(o, 'pairs') ?? (scripted ? 50 : await askInt('Pairs of each kind (different-class and same-class control)', 50, 1, 10_000));
+      if (pairs === undefined) return undefined;
+      const steps = num(o, 'steps') ?? 100;
+      const studyWindow = num(o, 'window') ?? 5;
+      const permutations = num(o, 'permutations') ?? 2000;
+      const seed = num(o, 'seed') ?? 0;
+      const params: AnalysisParams = { inputs, labels: labels.path, pairs, steps, studyWindow, permutations };
+      return await this.run('study', model, params, `Density study of ${pairs} + ${pairs} pairs`, async (pool, signal, onProgress) => {
+        const summary = await pool.summary(this.services.modelRef(model), {}, signal);
+        const sampleShape = sampleShapeOf(summary);
+        const samples = loadSamples({ kind: 'file', path: inputs }, sampleShape);
+        const r = await runDensityStudy(
+          pool,
+          {
+            model: this.services.modelRef(model),
+            selection: {},
+            data: samples.data,
+            n: samples.n,
+            sampleSize: sampleShape.reduce((p, d) => p * d, 1),
+            labels: labels.path ? readLabels(labels.path, samples.n) : undefined,
+            pairs,
+            steps,
+            window: studyWindow,
+            permutations,
+            seed,
+          },
+          { signal, onProgress },
+        );
+        return { kind: 'study', result: r };
+      });
+    } catch (e) {
+      return this.reportPickError('densityStudy', e);
+    }
+  }
+
+  // ---- Clusters of codes (and of activations, with PCA / NMF baselines) ----
+
+  async cluster(given: vscode.Uri | undefined, o: Opts): Promise<unknown> {
+    const model = await this.model(given);
+    if (!model) return undefined;
+    try {
+      const scripted = str(o, 'inputs') !== undefined;
+      const inputs = str(o, 'inputs') ?? (await pickNpy(model, 'Cluster codes: cluster the inputs of which data file?'));
+      if (!inputs) return undefined;
+      const available = samplesIn(inputs);
+      const labels = scripted
+        ? { path: str(o, 'labels') }
+        : await pickLabels(inputs, available, 'Cluster codes: labels to score the clusters against', { label: 'no labels', detail: 'clusters without purity and NMI' });
+      if (!labels) return undefined;
+      const n = num(o, 'n') ?? (scripted ? Math.min(available, 2000) : await askInt('How many inputs (the distances are an n x n matrix)', Math.min(available, 2000), 2, Math.min(available, 20_000)));
+      if (n === undefined) return undefined;
+      // Checked by the engine (an unknown method is a UserError in the view).
+      const methods = strs(o, 'methods');
+      const k = num(o, 'k');
+      const minClusterSize = num(o, 'minClusterSize');
+      const params: AnalysisParams = { inputs, labels: labels.path, n, k, minClusterSize };
+      return await this.run('cluster', model, params, `Clustering ${n} inputs`, async (pool, signal) => {
+        const summary = await pool.summary(this.services.modelRef(model), {}, signal);
+        const sampleShape = sampleShapeOf(summary);
+        const samples = loadSamples({ kind: 'file', path: inputs }, sampleShape, n);
+        const y = labels.path ? readLabels(labels.path, samples.n) : undefined;
+        const req = {
+          data: samples.data,
+          n: samples.n,
+          labels: y,
+          inputsNote: samples.note,
+          labelsNote: y && labels.path ? `${y.length} labels from ${basename(labels.path)} (${new Set(y).size} classes)` : undefined,
+          layer: str(o, 'layer'),
+          k,
+          minClusterSize,
+          minSamples: num(o, 'minSamples'),
+          exemplars: num(o, 'exemplars'),
+          seed: num(o, 'seed'),
+          methods: methods as ClusterMethodKey[] | undefined,
+        };
+        // The inputs stay here for the thumbnails; the worker gets a copy.
+        const r = await pool.submit((api) => api.cluster(this.services.modelRef(model), {}, { ...req, data: req.data.slice() }), signal);
+        return { kind: 'cluster', result: r, sampleShape, thumbnails: exemplarImages(r, samples.data, sampleShape, MAX_THUMBNAILS) };
+      });
+    } catch (e) {
+      return this.reportPickError('clusterCodes', e);
+    }
+  }
+
+  // ---- Export Results ----
+
+  /**
+   * Writes the model's latest results (the last Probe Codes and the latest run of each analysis) as one JSON file,
+   * where the save dialog (or `path` from code) says. Returns the path written, undefined when nothing was.
+   */
+  async exportResults(given: vscode.Uri | undefined, o: Opts): Promise<string | undefined> {
+    const model = given ?? (await pickModel(this.services));
+    if (!model) return undefined;
+    const name = model.path.split('/').pop() ?? model.path;
+    const a = this.services.analyses.get(model);
+    const kinds = ANALYSIS_KINDS.filter((k) => a?.results[k]);
+    if (!a || (!a.codes && kinds.length === 0)) {
+      const message = `Polytope Lens: nothing to export for ${name} yet; run Probe Codes or an analysis on it first.`;
+      this.services.lastRun = { command: 'exportResults', status: 'failed', ms: 0, message };
+      void vscode.window.showInformationMessage(message);
+      return undefined;
+    }
+    const given_ = str(o, 'path');
+    const target = given_
+      ? vscode.Uri.file(given_)
+      : await this.panels.saveDialog({
+          defaultUri: vscode.Uri.joinPath(model, '..', `${name.replace(/\.onnx$/i, '')}.results.json`),
+          filters: { JSON: ['json'] },
+          title: `Export the results of ${name}`,
+        });
+    if (!target) return undefined;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const doc = {
+      format: 'polytope-lens results 1',
+      model: { path: model.fsPath, fileName: name, mtime: a.mtimeMs ? iso(a.mtimeMs) : null },
+      exported: iso(Date.now()),
+      ...(a.summary ? { summary: a.summary } : {}),
+      codes: a.codes ? { at: iso(a.codes.at), inputs: a.codes.inputs, result: a.codes.codes } : null,
+      analyses: Object.fromEntries(
+        kinds.map((k) => {
+          const r = a.results[k]!;
+          return [k, { title: ANALYSIS_TITLES[k], command: `polytopeLens.${ANALYSIS_COMMANDS[k]}`, at: iso(r.at), params: r.params, result: r.result }];
+        }),
+      ),
+    };
+    const text = JSON.stringify(doc, null, 1);
+    try {
+      if (target.scheme === 'file') await writeFile(target.fsPath, text);
+      else await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
+    } catch (e) {
+      const message = `Polytope Lens: could not write ${target.fsPath} (${messageOf(e)}).`;
+      this.services.lastRun = { command: 'exportResults', status: 'failed', ms: 0, message };
+      void vscode.window.showErrorMessage(message);
+      return undefined;
+    }
+    const what = [...(a.codes ? ['codes'] : []), ...kinds].join(', ');
+    this.services.log.info(`exportResults: ${what} of ${model.fsPath} to ${target.fsPath} (${text.length} bytes)`);
+    this.services.lastRun = { command: 'exportResults', status: 'done', ms: 0 };
+    void vscode.window.showInformationMessage(`Polytope Lens: exported ${what} of ${name} to ${vscode.workspace.asRelativePath(target)}.`);
+    return target.fsPath;
+  }
+
   // ---- the common part ----
 
   /** A failure before the run (reading the model or the data file for the quick picks). */
@@ -219,7 +388,7 @@ export class AnalysisCommands {
     model: vscode.Uri,
     params: AnalysisParams,
     title: string,
-    job: (pool: EnginePool, signal: AbortSignal) => Promise<AnalysisData>,
+    job: (pool: EnginePool, signal: AbortSignal, onProgress: (done: number, total: number) => void) => Promise<AnalysisData>,
     onDone?: (panel: AnalysisPanel) => void,
   ): Promise<AnalysisData['result'] | undefined> {
     const { log } = this.services;
@@ -232,11 +401,16 @@ export class AnalysisCommands {
     try {
       const data = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `${title} (${name})`, cancellable: true },
-        async (_progress, token) => {
+        async (progress, token) => {
           const abort = new AbortController();
           const sub = token.onCancellationRequested(() => abort.abort());
+          let last = 0;
+          const onProgress = (done: number, total: number) => {
+            progress.report({ increment: (100 * (done - last)) / total, message: `${done} / ${total}` });
+            last = done;
+          };
           try {
-            return await this.services.withPool((pool) => job(pool, abort.signal));
+            return await this.services.withPool((pool) => job(pool, abort.signal, onProgress));
           } finally {
             sub.dispose();
           }
@@ -244,6 +418,7 @@ export class AnalysisCommands {
       );
       onDone?.(panel);
       if (data.kind === 'path') this.services.analyses.recordPath(model, data.result);
+      this.services.analyses.recordResult(model, data, params);
       panel.post({ type: 'result', data, ...panel.head() });
       this.services.lastRun = { command, status: 'done', ms: Date.now() - started };
       log.info(`${command}: done in ${Date.now() - started} ms`);
@@ -277,35 +452,11 @@ function samplesIn(path: string): number {
   return readNpyHeader(path).shape[0] ?? 0;
 }
 
-/** A .npy next to the model or in the workspace. */
-async function pickNpy(model: vscode.Uri, title: string): Promise<string | undefined> {
-  const dir = vscode.Uri.joinPath(model, '..');
-  const near: vscode.Uri[] = [];
-  try {
-    for (const [name, type] of await vscode.workspace.fs.readDirectory(dir)) {
-      if (type === vscode.FileType.File && name.toLowerCase().endsWith('.npy')) near.push(vscode.Uri.joinPath(dir, name));
-    }
-  } catch {
-    // An unreadable folder only means no suggestions from it.
-  }
-  const seen = new Set<string>();
-  const files = [...near, ...(await vscode.workspace.findFiles('**/*.npy', EXCLUDE, 200))].filter((u) => !seen.has(u.fsPath) && seen.add(u.fsPath));
-  if (files.length === 0) {
-    void vscode.window.showErrorMessage('Polytope Lens: no .npy data file next to the model or in the workspace.');
-    return undefined;
-  }
-  const items = files.map((uri) => {
-    let detail = '';
-    try {
-      const h = readNpyHeader(uri.fsPath);
-      detail = `${h.dtype} [${h.shape.join(', ')}]`;
-    } catch {
-      detail = 'not readable as .npy';
-    }
-    return { label: `$(file) ${uri.path.split('/').pop()}`, description: vscode.workspace.asRelativePath(uri), detail, path: uri.fsPath };
-  });
-  const pick = await vscode.window.showQuickPick(items, { title, matchOnDescription: true });
-  return pick?.path;
+/** Class ids of the first n inputs from an integer .npy (checked: integers, at least n of them). */
+function readLabels(path: string, n: number): Int32Array {
+  const y = toLabels(readNpy(path), basename(path));
+  if (y.length < n) throw new UserErrorLike(`${basename(path)} has ${y.length} labels for ${n} inputs.`);
+  return y.slice(0, n);
 }
 
 async function askInt(prompt: string, dflt: number, min: number, max?: number): Promise<number | undefined> {

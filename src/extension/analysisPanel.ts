@@ -6,7 +6,6 @@
  * the state's model URI (and for region maps the data path) and re-sends nothing.
  */
 import { writeFile } from 'node:fs/promises';
-import { PNG } from 'pngjs';
 import * as vscode from 'vscode';
 import { UserError, messageOf } from '../core/errors';
 import { readNpyHeader } from '../core/inputs';
@@ -26,6 +25,7 @@ import {
 import type { Services } from './services';
 import { trustedModelUri } from './summaryPanel';
 import { webviewHtml, webviewOptions } from './webviewHtml';
+import { imageOf } from './inputImage';
 
 export const ANALYSIS_VIEW_TYPE = 'polytopeLens.analysis';
 
@@ -81,7 +81,12 @@ export class AnalysisPanel implements vscode.Disposable {
         void this.onMessage(msg);
       }),
       panel.onDidDispose(() => this.dispose()),
-      panel.onDidChangeViewState(() => owner.fire(this)),
+      panel.onDidChangeViewState(() => {
+        // Hidden, the page is destroyed (no retainContextWhenHidden) and re-created when shown, and says "ready"
+        // again: until then messages are queued, not posted into a page that is gone or not listening yet.
+        if (!panel.visible) this.ready = false;
+        owner.fire(this);
+      }),
     );
     panel.webview.html = webviewHtml(panel.webview, context.extensionUri, ANALYSIS_PAGES[kind], `Polytope Lens: ${ANALYSIS_TITLES[kind]} of ${this.fileName}`);
   }
@@ -203,46 +208,6 @@ export function planeContext(path: string, indices: number[], sampleShape: numbe
   const size = sampleShape.reduce((p, d) => p * d, 1);
   const row = (i: number) => s.data.slice(i * size, (i + 1) * size);
   return { sampleShape, a: row(indices[0]!), b: row(indices[1]!), c: row(indices[2]!) };
-}
-
-/** A PNG data URL of an image-like input ([1,H,W], [3,H,W] or [H,W]); values in [0,1] or [0,255] as they are, else min-max scaled. */
-export function imageOf(x: Float32Array, shape: number[]): { url: string; note: string } | undefined {
-  let c: number, hgt: number, w: number;
-  if (shape.length === 3 && (shape[0] === 1 || shape[0] === 3)) [c, hgt, w] = shape as [number, number, number];
-  else if (shape.length === 2) [c, hgt, w] = [1, shape[0]!, shape[1]!];
-  else return undefined;
-  if (hgt < 2 || w < 2 || hgt * w > 4096 * 4096) return undefined;
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of x) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  let scale: (v: number) => number;
-  let note: string;
-  if (lo >= 0 && hi <= 1) {
-    scale = (v) => v * 255;
-    note = 'values in [0, 1]';
-  } else if (lo >= 0 && hi <= 255) {
-    scale = (v) => v;
-    note = 'values in [0, 255]';
-  } else {
-    const span = hi - lo || 1;
-    scale = (v) => ((v - lo) / span) * 255;
-    note = `min-max scaled from [${lo.toPrecision(3)}, ${hi.toPrecision(3)}]`;
-  }
-  const png = new PNG({ width: w, height: hgt });
-  const plane = hgt * w;
-  for (let p = 0; p < plane; p++) {
-    const r = scale(x[p]!);
-    const g = c === 3 ? scale(x[plane + p]!) : r;
-    const b = c === 3 ? scale(x[2 * plane + p]!) : r;
-    png.data[4 * p] = Math.round(Math.min(255, Math.max(0, r)));
-    png.data[4 * p + 1] = Math.round(Math.min(255, Math.max(0, g)));
-    png.data[4 * p + 2] = Math.round(Math.min(255, Math.max(0, b)));
-    png.data[4 * p + 3] = 255;
-  }
-  return { url: `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`, note: `${w}×${hgt}${c === 3 ? ' RGB' : ''}, ${note}` };
 }
 
 /** A data path from a saved state: an existing .npy inside the workspace or the extension's examples. */

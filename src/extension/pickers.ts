@@ -1,6 +1,9 @@
-/** Quick picks: which model, which inputs. Each asks only what is needed. */
+/** Quick picks: which model, which inputs, which labels. Each asks only what is needed. */
+import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
+import { readNpyHeader, type NpyHeader } from '../core/inputs';
 import type { InputSource } from '../worker/jobs';
+import { canLabel, labelsNameFor } from './dataFiles';
 import { readConfig } from './config';
 import type { Services } from './services';
 
@@ -35,9 +38,8 @@ interface InputItem extends vscode.QuickPickItem {
   source: InputSource;
 }
 
-/** Data files next to the model and in the workspace, or seeded random probes. */
-export async function pickInputs(model: vscode.Uri): Promise<InputSource | undefined> {
-  const { defaultProbes } = readConfig();
+/** The .npy files next to the model first, then the rest of the workspace (each once). */
+async function npyFiles(model: vscode.Uri): Promise<vscode.Uri[]> {
   const dir = vscode.Uri.joinPath(model, '..');
   const near: vscode.Uri[] = [];
   try {
@@ -47,9 +49,63 @@ export async function pickInputs(model: vscode.Uri): Promise<InputSource | undef
   } catch {
     // An unreadable folder only means no suggestions from it.
   }
-  const inWorkspace = await vscode.workspace.findFiles('**/*.npy', EXCLUDE, 200);
   const seen = new Set<string>();
-  const files = [...near, ...inWorkspace].filter((u) => !seen.has(u.fsPath) && seen.add(u.fsPath));
+  return [...near, ...(await vscode.workspace.findFiles('**/*.npy', EXCLUDE, 200))].filter((u) => !seen.has(u.fsPath) && seen.add(u.fsPath));
+}
+
+function headerOf(path: string): NpyHeader | undefined {
+  try {
+    return readNpyHeader(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A .npy data file next to the model or in the workspace (its dtype and shape shown); undefined if none or dismissed. */
+export async function pickNpy(model: vscode.Uri, title: string): Promise<string | undefined> {
+  const files = await npyFiles(model);
+  if (files.length === 0) {
+    void vscode.window.showErrorMessage('Polytope Lens: no .npy data file next to the model or in the workspace.');
+    return undefined;
+  }
+  const items = files.map((uri) => {
+    const h = headerOf(uri.fsPath);
+    return { label: `$(file) ${uri.path.split('/').pop()}`, description: vscode.workspace.asRelativePath(uri), detail: h ? `${h.dtype} [${h.shape.join(', ')}]` : 'not readable as .npy', path: uri.fsPath };
+  });
+  const pick = await vscode.window.showQuickPick(items, { title, matchOnDescription: true });
+  return pick?.path;
+}
+
+/**
+ * Labels for a data file of n samples: integer 1-D .npy files beside it with at least n entries, the one its name
+ * suggests first; or `none` (its label says what that means: predicted classes, or no labels). Resolves to
+ * { path } / { path: undefined } for "none", or undefined when dismissed.
+ */
+export async function pickLabels(data: string, n: number, title: string, none: { label: string; detail: string }): Promise<{ path: string | undefined } | undefined> {
+  const dir = dirname(data);
+  const suggested = new Set(labelsNameFor(data));
+  let names: string[] = [];
+  try {
+    names = (await vscode.workspace.fs.readDirectory(vscode.Uri.file(dir))).filter(([f, t]) => t === vscode.FileType.File && f.toLowerCase().endsWith('.npy')).map(([f]) => f);
+  } catch {
+    // No candidates from an unreadable folder: only "none" is offered.
+  }
+  const candidates = names
+    .map((f) => ({ f, h: headerOf(join(dir, f)) }))
+    .filter(({ f, h }) => h && f !== basename(data) && canLabel(h, n))
+    .sort((a, b) => Number(suggested.has(b.f)) - Number(suggested.has(a.f)) || a.f.localeCompare(b.f));
+  const items = [
+    ...candidates.map(({ f, h }) => ({ label: `$(tag) ${f}`, description: suggested.has(f) ? 'matches the data file' : '', detail: `${h!.dtype} [${h!.shape.join(', ')}]`, path: join(dir, f) as string | undefined })),
+    { label: `$(circle-slash) ${none.label}`, description: '', detail: none.detail, path: undefined },
+  ];
+  const pick = await vscode.window.showQuickPick(items, { title });
+  return pick ? { path: pick.path } : undefined;
+}
+
+/** Data files next to the model and in the workspace, or seeded random probes. */
+export async function pickInputs(model: vscode.Uri): Promise<InputSource | undefined> {
+  const { defaultProbes } = readConfig();
+  const files = await npyFiles(model);
   const items: (InputItem | vscode.QuickPickItem)[] = [
     ...files.map((uri) => ({
       label: `$(file) ${uri.path.split('/').pop()}`,

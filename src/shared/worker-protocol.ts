@@ -2,7 +2,7 @@
  * The host <-> worker channel: what a worker of the engine pool exposes through comlink. Inputs and results are
  * typed arrays, transferred (not copied) across the thread boundary.
  */
-import type { LocalResult, ModelSummary, PathResult, ScaleResult, SliceResult } from './results';
+import type { ClusterMethodKey, ClusterResult, LocalResult, ModelSummary, PathResult, ScaleResult, SliceResult } from './results';
 
 /** How to open a model; part of the key under which a worker caches it. */
 export interface ModelRef {
@@ -45,6 +45,14 @@ export interface EngineApi {
   slice(model: ModelRef, selection: LayerSelection, req: SliceRequest): Promise<SliceResult>;
   /** Scale one layer's activation by each alpha and compare later bits and predictions (src/core/analyses/scale). */
   scale(model: ModelRef, req: ScaleRequest): Promise<Omit<ScaleResult, 'inputs_note'>>;
+  /** Clusters spline codes and activations, with PCA / NMF baselines (src/core/analyses/cluster). */
+  cluster(model: ModelRef, selection: LayerSelection, req: ClusterRequest): Promise<ClusterResult>;
+  /**
+   * One chunk of a density study: the densities of the given pairs (src/core/analyses/density-study pairDensity).
+   * The host draws the pairs and computes the statistics (src/worker/jobs.ts runDensityStudy), so a study reports
+   * progress, stops between chunks on cancel, and uses every worker.
+   */
+  densityStudy(model: ModelRef, selection: LayerSelection, req: StudyChunkRequest): Promise<(StudyPairDensity | null)[]>;
 }
 
 /** Inputs of `path`: a .npy file / image folder and two row indices, or the two endpoints themselves. */
@@ -97,12 +105,8 @@ export interface WorkerConfig {
   threads: number;
 }
 
-/** Inputs of `cluster` (src/core/analyses/cluster): n inputs and optional labels; every field but data/n optional. */
-export interface ClusterRequest {
-  /** n x per-sample size inputs. */
-  data: Float32Array;
-  n: number;
-  labels?: Int32Array;
+/** Options of `cluster` that cross the thread boundary; src/core/analyses/cluster's ClusterOptions adds the rest. */
+export interface ClusterParams {
   inputsNote?: string;
   labelsNote?: string;
   /** Layer whose activation is clustered (default: the last selected layer). */
@@ -113,16 +117,35 @@ export interface ClusterRequest {
   topM?: number;
   exemplars?: number;
   seed?: number;
-  methods?: import('./results').ClusterMethodKey[];
+  methods?: ClusterMethodKey[];
 }
 
-/**
- * EngineApi's `cluster` (declaration merging, so this file is only appended to). Optional in the type only because
- * worker/main.ts attaches it after its api literal; every pool worker has it.
- */
-export interface EngineApi {
-  /** Clusters spline codes and activations, with PCA / NMF baselines (src/core/analyses/cluster). */
-  cluster?(model: ModelRef, selection: LayerSelection, req: ClusterRequest): Promise<import('./results').ClusterResult>;
+/** Inputs of `cluster`: n inputs, optional labels, and the options. */
+export interface ClusterRequest extends ClusterParams {
+  /** n x per-sample size inputs. */
+  data: Float32Array;
+  n: number;
+  labels?: Int32Array;
+}
+
+/** The pairs of one density-study chunk: the rows they use, and each pair as two row indices into them. */
+export interface StudyChunkRequest {
+  /** m x per-sample size inputs (only the rows this chunk's pairs use). */
+  rows: Float32Array;
+  /** Row indices into `rows`, two per pair. */
+  pairs: Int32Array;
+  /** Aligned at the first class change (different-class pairs) or at the middle step (control pairs). */
+  aligned: boolean;
+  steps: number;
+  window: number;
+}
+
+/** One pair of a density study: mean density within ±window steps of the aligned step, elsewhere, and the profile. */
+export interface StudyPairDensity {
+  near: number;
+  elsewhere: number;
+  /** Density at offsets -window..+window of the aligned step; null past the ends of the path. */
+  profile: (number | null)[];
 }
 
 /** `path --soft`: also compute the soft (probabilistic) spline code distances along the path. */

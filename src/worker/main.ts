@@ -16,6 +16,8 @@ import { loadInputs } from '../core/inputs';
 import type { CodeBatch, EngineApi, LayerSelection, ModelRef, WorkerConfig } from '../shared/worker-protocol';
 import { slice } from '../core/analyses/slice';
 import { scaleActivations } from '../core/analyses/scale';
+import { clusterInputs } from '../core/analyses/cluster';
+import { pairDensity } from '../core/analyses/density-study';
 
 const config = workerData as WorkerConfig;
 
@@ -111,26 +113,22 @@ const api: EngineApi = {
     const l = await lens(m);
     return scaleActivations(l, req.data, req.n, { layer: req.layer, alphas: req.alphas, threads: config.threads });
   },
+  async cluster(m, selection, req) {
+    const l = await lens(m);
+    const { data, n, ...opts } = req;
+    return clusterInputs(l, l.select(selection), data, n, { ...opts, threads: config.threads });
+  },
+  async densityStudy(m, selection, req) {
+    const l = await lens(m);
+    const layers = l.select(selection);
+    const size = l.sampleSize;
+    const row = (i: number) => Float64Array.from(req.rows.subarray(i * size, (i + 1) * size));
+    const out = [];
+    for (let p = 0; p < req.pairs.length; p += 2) {
+      out.push(await pairDensity(l, layers, row(req.pairs[p]!), row(req.pairs[p + 1]!), req.aligned, { steps: req.steps, window: req.window, threads: config.threads }));
+    }
+    return out;
+  },
 };
 
 Comlink.expose(api, nodeEndpoint(parentPort!));
-
-// ---- cluster (src/core/analyses/cluster): attached to the exposed api; comlink looks methods up per call. ----
-import { clusterInputs } from '../core/analyses/cluster';
-api.cluster = async (m, selection, req) => {
-  const l = await lens(m);
-  return clusterInputs(l, l.select(selection), req.data, req.n, {
-    labels: req.labels,
-    inputsNote: req.inputsNote,
-    labelsNote: req.labelsNote,
-    layer: req.layer,
-    minClusterSize: req.minClusterSize,
-    minSamples: req.minSamples,
-    k: req.k,
-    topM: req.topM,
-    exemplars: req.exemplars,
-    seed: req.seed,
-    methods: req.methods,
-    threads: config.threads,
-  });
-};

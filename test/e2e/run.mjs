@@ -188,12 +188,14 @@ function readHandshake() {
 
 /**
  * UI steps of the analysis panels (test/e2e/suite/analysis.ts):
- *   analysis-cancel  click Cancel on the "Boundary density" progress notification (notification center open)
+ *   analysis-cancel  click Cancel on the "Boundary density" progress notification (notification center open);
+ *                    analysis-cancel:TITLE on the notification whose text contains TITLE
  *   analysis-click   click the middle of the region map, wait for the model's answer, then click Export JSON
  */
 async function analysisStep(page, step) {
-  if (step === 'analysis-cancel') {
-    const toast = page.locator('.notifications-center .notification-list-item', { hasText: 'Boundary density' });
+  if (step.startsWith('analysis-cancel')) {
+    // 'analysis-cancel:TITLE' names the notification; plain 'analysis-cancel' is the boundary-density one.
+    const toast = page.locator('.notifications-center .notification-list-item', { hasText: step.split(':')[1] ?? 'Boundary density' });
     await toast.waitFor({ state: 'visible', timeout: 15_000 });
     await page.screenshot({ path: join(outDir, 'ui-analysis-progress.png') });
     await toast.getByRole('button', { name: 'Cancel' }).click({ timeout: 5_000 });

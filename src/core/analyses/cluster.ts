@@ -16,6 +16,7 @@ import { CodeExtractor } from '../extract';
 import type { Lens, LensLayer } from '../lens';
 import { layerInfos } from '../lens';
 import type { ClusterInfo, ClusterMethodKey, ClusterMethodResult, ClusterResult } from '../../shared/results';
+import type { ClusterParams } from '../../shared/worker-protocol';
 import { euclideanMatrix, hammingMatrix, MAX_DENSE, varyingBits, type DenseDistances } from './hamming';
 import { hdbscan } from './hdbscan';
 import { kmedoids } from './kmedoids';
@@ -26,19 +27,9 @@ import { PreactRunner } from './preacts';
 
 export const CLUSTER_METHODS: ClusterMethodKey[] = ['hdbscan_codes', 'hdbscan_activations', 'kmedoids_codes', 'kmedoids_activations', 'pca', 'nmf'];
 
-export interface ClusterOptions {
+/** ClusterParams (what crosses the worker boundary) with the labels, threads and a progress callback. */
+export interface ClusterOptions extends ClusterParams {
   labels?: ArrayLike<number>;
-  labelsNote?: string;
-  inputsNote?: string;
-  /** Key of the layer whose activation is clustered (default: the last of the code layers). */
-  layer?: string;
-  minClusterSize?: number;
-  minSamples?: number;
-  k?: number;
-  topM?: number;
-  exemplars?: number;
-  seed?: number;
-  methods?: ClusterMethodKey[];
   threads?: number;
   onProgress?: (done: number, total: number) => void;
 }

@@ -11,6 +11,7 @@ import type { CodesView } from '../../../src/shared/webview-protocol';
 import { runAll, test, waitFor, writeResult } from './harness';
 import { registerLanguageTests } from './language';
 import { registerAnalysisTests } from './analysis';
+import { registerStudyClusterTests } from './studyCluster';
 
 const EXT_ID = 'polytope-lens.polytope-lens';
 const MODEL_VIEW = 'polytopeLens.modelView';
@@ -157,6 +158,9 @@ registerLanguageTests(driverStep);
 
 // Analysis commands and their panels (test/e2e/suite/analysis.ts).
 registerAnalysisTests(() => api, driverStep);
+
+// Density study, clusters and Export Results (test/e2e/suite/studyCluster.ts).
+registerStudyClusterTests(() => api, driverStep);
 
 export async function run(): Promise<void> {
   const log = (l: string) => console.log(l);
