@@ -46,7 +46,9 @@ function harness(page) {
 }
 
 const tests = [];
-const test = (name, fn) => tests.push({ name, fn });
+// WEBVIEW_ONLY=text runs only the tests whose name contains it (a narrow run while working on one page).
+const only = process.env.WEBVIEW_ONLY;
+const test = (name, fn) => (!only || name.includes(only)) && tests.push({ name, fn });
 
 let browser;
 async function open(pageName, { theme = 'vscode-dark', state } = {}) {
