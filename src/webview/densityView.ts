@@ -2,12 +2,14 @@
  * Boundary density along a path: per-step Hamming distance stacked by layer (legend toggles layers), class
  * changes as dashed vertical lines, exact crossings as ticks under the axis, the input-space density as a line.
  * Hover or the arrow keys move a cursor; the box under the chart says step, per-layer counts, density and class.
+ * The same page shows a density study (densityStudy.ts).
  */
 import type { PathCrossing, PathResult } from '../shared/results';
 import type { AnalysisData } from '../shared/webview-protocol';
 import { barChart, legend } from './charts/bars';
 import { fmt, startPage, type PageContext, type Rendered } from './charts/page';
 import { Plot } from './charts/plot';
+import { renderStudy } from './densityStudy';
 import { h, s } from './vscodeApi';
 
 function renderPath(r: PathResult, ctx: PageContext): Rendered {
@@ -149,7 +151,8 @@ function renderPath(r: PathResult, ctx: PageContext): Rendered {
 
 startPage({
   render: (data: AnalysisData, ctx) => {
-    if (data.kind !== 'path') return { root: h('p', { class: 'error' }, `This view shows paths, not ${data.kind}.`), items: () => 0, marks: () => 0 };
-    return renderPath(data.result, ctx);
+    if (data.kind === 'path') return renderPath(data.result, ctx);
+    if (data.kind === 'study') return renderStudy(data.result, ctx);
+    return { root: h('p', { class: 'error' }, `This view shows paths and density studies, not ${data.kind}.`), items: () => 0, marks: () => 0 };
   },
 });

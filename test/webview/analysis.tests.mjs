@@ -9,6 +9,7 @@
 // around its elements, hence selectors such as 'g.bar rect'.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { exportAll, fmt } from './helpers.mjs';
 
 export function register({ test, open, send, posted, setTheme, THEMES, out, fixture }) {
   const path = fixture('digits.path.json');
@@ -21,23 +22,7 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
   const sendPath = (page) => send(page, { type: 'result', ...head('path', 'digits.onnx'), params: pathParams, data: { kind: 'path', result: path } });
   const sendSlice = (page, result = slice) => send(page, { type: 'result', ...head('slice', 'mlp2d.onnx'), params: { window: [-3, 3], resolution: result.grid.resolution, exact: !!result.exact }, data: { kind: 'slice', result, sampleShape: [2] } });
   const rendered = async (page) => (await posted(page)).filter((m) => m.type === 'rendered').at(-1);
-  const exports = async (page) => (await posted(page)).filter((m) => m.type === 'export');
   const segments = Object.values(path.per_layer_per_step).reduce((a, v) => a + v.filter((x) => x > 0).length, 0);
-  // The pages' number format (src/webview/charts/page.ts fmt).
-  const fmt = (x, d = 3) => (Number.isInteger(x) ? String(x) : Math.abs(x) >= 1000 || Math.abs(x) < 1e-3 ? x.toPrecision(d) : Number(x.toPrecision(d)).toString());
-
-  async function exportAll(page) {
-    for (const f of ['svg', 'png', 'json']) await page.click(`vscode-button#export-${f}`);
-    await page.waitForFunction(() => window.__posted.filter((m) => m.type === 'export').length >= 3);
-    const ex = await exports(page);
-    const by = Object.fromEntries(ex.map((m) => [m.format, m.content]));
-    assert.match(by.svg, /^<svg[\s>]/);
-    assert.ok(by.svg.trimEnd().endsWith('</svg>'));
-    assert.doesNotMatch(by.svg, /var\(--vscode/, 'colours are resolved in the exported SVG');
-    assert.match(by.png, /^data:image\/png;base64,[A-Za-z0-9+/]+=*$/);
-    assert.ok(by.png.length > 2000, 'the PNG has content');
-    return { svg: by.svg, png: by.png, json: JSON.parse(by.json) };
-  }
 
   // ---- Boundary density ----
 

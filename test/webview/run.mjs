@@ -184,8 +184,12 @@ test('model view: unsupported ops, sign codes, errors and restricted mode', asyn
   await page.close();
 });
 
+// The model view's histograms and analysis buttons: test/webview/modelView.tests.mjs.
+(await import('./modelView.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 // The analysis pages (density, region map, local complexity / scaling): test/webview/analysis.tests.mjs.
 (await import('./analysis.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
+// The density study (densityView, kind 'study'): test/webview/study.tests.mjs.
+(await import('./study.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 // The side panel page: test/webview/sidePanel.tests.mjs.
 (await import('./sidePanel.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 

@@ -15,20 +15,30 @@ export interface CursorSpec {
   /** Frame top and bottom in SVG pixels (the highlight's extent). */
   top: number;
   bottom: number;
+  /**
+   * false: the chart stays an image (role img, its aria-label says everything) and only the mouse moves the cursor;
+   * for small charts inside a table, where one tab stop per chart would be noise.
+   */
+  slider?: boolean;
   /** A restored cursor: placed without calling onCursor. */
   cursor?: number;
   onCursor?(i: number): void;
+  /** Images only: the mouse left the chart (the cursor is hidden). */
+  onLeave?(): void;
 }
 
 export function attachCursor(svg: PlotSvg, spec: CursorSpec): (i: number) => void {
   const n = Math.max(1, spec.n);
   const x = svg.scale('x');
   const width = Number(svg.getAttribute('width'));
-  svg.setAttribute('tabindex', '0');
-  svg.setAttribute('role', 'slider');
+  const slider = spec.slider !== false;
+  svg.setAttribute('role', slider ? 'slider' : 'img');
   svg.setAttribute('aria-label', spec.ariaLabel);
-  svg.setAttribute('aria-valuemin', '0');
-  svg.setAttribute('aria-valuemax', String(n - 1));
+  if (slider) {
+    svg.setAttribute('tabindex', '0');
+    svg.setAttribute('aria-valuemin', '0');
+    svg.setAttribute('aria-valuemax', String(n - 1));
+  }
   const band = s('rect', { class: 'cursor', x: 0, y: spec.top, width: Math.max(1, x.apply(1) - x.apply(0)), height: spec.bottom - spec.top, visibility: 'hidden' });
   svg.append(band);
   let at = -1;
@@ -36,6 +46,7 @@ export function attachCursor(svg: PlotSvg, spec: CursorSpec): (i: number) => voi
     at = i;
     band.setAttribute('x', String(x.apply(i)));
     band.setAttribute('visibility', 'visible');
+    if (!slider) return;
     svg.setAttribute('aria-valuenow', String(i));
     svg.setAttribute('aria-valuetext', spec.describe(i));
   };
@@ -49,7 +60,13 @@ export function attachCursor(svg: PlotSvg, spec: CursorSpec): (i: number) => voi
     const i = Math.floor(x.invert!(px));
     if (i >= 0 && i < n && i !== at) setCursor(i);
   });
-  svg.addEventListener('keydown', (ev) => {
+  svg.addEventListener('mouseleave', () => {
+    if (slider) return;
+    at = -1;
+    band.setAttribute('visibility', 'hidden');
+    spec.onLeave?.();
+  });
+  if (slider) svg.addEventListener('keydown', (ev) => {
     const step: Record<string, number> = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, PageUp: 10, PageDown: -10 };
     let next: number | undefined;
     if (ev.key in step) next = at < 0 ? 0 : at + step[ev.key]!;
