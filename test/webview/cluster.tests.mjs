@@ -90,6 +90,12 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
     await again.page.waitForSelector('#selected[data-method=hdbscan_activations]');
     assert.equal((await rendered(again.page)).items, hd.clusters.length);
     assert.equal((await posted(again.page)).filter((m) => m.type !== 'ready' && m.type !== 'rendered').length, 0, 'nothing asked of the host');
+    // A new run of the same analysis keeps the chosen method; one without that method falls back to the first.
+    await sendCluster(again.page);
+    await again.page.waitForSelector('#selected[data-method=hdbscan_activations]');
+    const { hdbscan_activations: _dropped, ...others } = cluster.methods;
+    await send(again.page, { type: 'result', ...head, params, data: { kind: 'cluster', result: { ...cluster, methods: others }, sampleShape: [64] } });
+    await again.page.waitForSelector(`#selected[data-method=${cluster.method}]`);
     await again.page.close();
   });
 
