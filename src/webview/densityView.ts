@@ -2,11 +2,14 @@
  * Boundary density along a path: per-step Hamming distance stacked by layer (legend toggles layers), class
  * changes as dashed vertical lines, exact crossings as ticks under the axis, the input-space density as a line.
  * Hover or the arrow keys move a cursor; the box under the chart says step, per-layer counts, density and class.
+ * The same page shows a density study (densityStudy.ts).
  */
-import type { PathResult } from '../shared/results';
+import type { PathCrossing, PathResult } from '../shared/results';
 import type { AnalysisData } from '../shared/webview-protocol';
 import { barChart, legend } from './charts/bars';
 import { fmt, startPage, type PageContext, type Rendered } from './charts/page';
+import { Plot } from './charts/plot';
+import { renderStudy } from './densityStudy';
 import { h, s } from './vscodeApi';
 
 function renderPath(r: PathResult, ctx: PageContext): Rendered {
@@ -53,7 +56,7 @@ function renderPath(r: PathResult, ctx: PageContext): Rendered {
     n: N,
     series: visible.map((key) => ({ name: key, values: r.per_layer_per_step[key] ?? [], slot: slotOf.get(key)! })),
     label: (i) => String(i),
-    xTitle: `step along the path ${r.layers.length ? '' : ''}(${N} steps)`,
+    xTitle: `step along the path (${N} steps)`,
     yTitle: 'Hamming distance (bits)',
     ariaLabel: `Per-step Hamming distance along the path, ${N} steps`,
     describe,
@@ -63,36 +66,30 @@ function renderPath(r: PathResult, ctx: PageContext): Rendered {
       ctx.saveUi();
       showInfo(k);
     },
-    decorate: (layer, g) => {
-      for (const k of r.class_changes_at_step) {
-        const x = g.x(k + 0.5);
-        layer.append(
-          s('line', { class: 'class-change', x1: x, x2: x, y1: g.top - 6, y2: g.bottom }),
-          s('text', { class: 'class-label', x, y: g.top - 9, 'text-anchor': 'middle' }, `${r.preds[k]}→${r.preds[k + 1]}`),
-        );
-      }
-      for (const c of crossings) {
-        if (hidden.has(c.layer)) continue;
-        const x = g.x(c.t * N);
-        layer.append(s('line', { class: `crossing s${slotOf.get(c.layer)! % 8}`, x1: x, x2: x, y1: g.bottom + 1, y2: g.bottom + 7 }, s('title', {}, `${c.layer} bit ${c.unit} at t ${fmt(c.t, 4)}`)));
+    marks: (g) => {
+      const out: Plot.Markish[] = [
+        // Dashed lines at class changes, extended 6 px above the frame, with "a→b" above them.
+        Plot.ruleX(r.class_changes_at_step, { x: (k: number) => k + 0.5, insetTop: -6, className: 'class-change' }),
+        Plot.text(r.class_changes_at_step, { x: (k: number) => k + 0.5, frameAnchor: 'top', dy: -9, text: (k: number) => `${r.preds[k]}→${r.preds[k + 1]}`, className: 'class-label' }),
+      ];
+      // Exact crossings: ticks from 1 to 7 px under the axis, one mark per layer for its colour.
+      for (const key of visible) {
+        const own = crossings.filter((c) => c.layer === key);
+        if (own.length) out.push(Plot.ruleX(own, { x: (c: PathCrossing) => c.t * N, insetTop: g.frameHeight + 1, insetBottom: -7, title: (c: PathCrossing) => `${c.layer} bit ${c.unit} at t ${fmt(c.t, 4)}`, className: `crossing s${slotOf.get(key)! % 8}` }));
       }
       if (showDensity) {
-        const ds = r.density_input.map((d) => (d === null ? NaN : d));
-        const dmax = Math.max(1e-12, ...ds.filter((d) => Number.isFinite(d)));
-        const y = (d: number) => g.bottom - (d / dmax) * (g.bottom - g.top);
-        let path = '';
-        let pen = false;
-        ds.forEach((d, k) => {
-          if (!Number.isFinite(d)) {
-            pen = false;
-            return;
-          }
-          path += `${pen ? 'L' : 'M'}${g.x(k + 0.5).toFixed(1)},${y(d).toFixed(1)}`;
-          pen = true;
-        });
-        if (path) layer.append(s('path', { class: 'density-line', d: path }));
-        layer.append(s('text', { class: 'tick-label', x: g.right + 6, y: g.top + 4 }, fmt(dmax)), s('text', { class: 'tick-label', x: g.right + 6, y: g.bottom }, '0'));
+        // The density line on a right axis of its own: values scaled into the bars' y domain.
+        const dmax = Math.max(1e-12, ...r.density_input.filter((d): d is number => d !== null && Number.isFinite(d)));
+        const toY = (d: number) => (d / dmax) * g.yMax;
+        out.push(
+          Plot.lineY(
+            r.density_input.map((d, k) => ({ k, d })),
+            { x: (p: { k: number }) => p.k + 0.5, y: (p: { d: number | null }) => (p.d === null || !Number.isFinite(p.d) ? NaN : toY(p.d)), className: 'density-line' },
+          ),
+          Plot.axisY([0, dmax / 2, dmax].map(toY), { anchor: 'right', tickFormat: (y: number) => fmt((y / g.yMax) * dmax), className: 'density-axis', label: null }),
+        );
       }
+      return out;
     },
   });
 
@@ -147,14 +144,15 @@ function renderPath(r: PathResult, ctx: PageContext): Rendered {
   return {
     root,
     chart: () => chart.svg,
-    items: () => root.querySelectorAll('rect.bar').length,
-    marks: () => root.querySelectorAll('.class-change, .crossing').length,
+    items: () => root.querySelectorAll('g.bar rect').length,
+    marks: () => root.querySelectorAll('g.class-change line, g.crossing line').length,
   };
 }
 
 startPage({
   render: (data: AnalysisData, ctx) => {
-    if (data.kind !== 'path') return { root: h('p', { class: 'error' }, `This view shows paths, not ${data.kind}.`), items: () => 0, marks: () => 0 };
-    return renderPath(data.result, ctx);
+    if (data.kind === 'path') return renderPath(data.result, ctx);
+    if (data.kind === 'study') return renderStudy(data.result, ctx);
+    return { root: h('p', { class: 'error' }, `This view shows paths and density studies, not ${data.kind}.`), items: () => 0, marks: () => 0 };
   },
 });

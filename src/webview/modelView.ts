@@ -1,12 +1,13 @@
 /**
  * The model view page: summary (producer, opset, inputs/outputs, piecewise-linear layers, unsupported ops) and,
- * after probing, per-layer code statistics. Talks to the host only through the "model view" protocol.
+ * after probing, per-layer code statistics with each layer's units by active fraction (a Plot histogram). Talks to the host only through the "model view" protocol.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
-import type { LayerInfo, LayerStats, TensorInfo } from '../shared/results';
+import type { LayerInfo, TensorInfo } from '../shared/results';
 import type { CodesView, ModelViewAction, ModelViewState, ModelViewToHost, ModelViewToWebview } from '../shared/webview-protocol';
+import { activeHistogram, describeBin, type HistogramBin } from './charts/histogram';
 import { h, s, vscodeApi } from './vscodeApi';
 
 const api = vscodeApi<ModelViewToHost, ModelViewState>();
@@ -27,12 +28,15 @@ function save(): void {
   api.setState({ model, fileName, summary, codes });
 }
 
-/** The analyses with a panel of their own (src/extension/analysisCommands.ts). */
+/** Every analysis the host runs for this model (MODEL_VIEW_ACTIONS after probeCodes), in the order of the toolbar. */
 const ANALYSIS_BUTTONS: [ModelViewAction, string][] = [
   ['pathDensity', 'Boundary density'],
+  ['densityStudy', 'Density study'],
   ['regionMap', 'Region map'],
   ['localComplexity', 'Local complexity'],
   ['scaleActivations', 'Scale activations'],
+  ['clusterCodes', 'Cluster codes'],
+  ['exportResults', 'Export results'],
 ];
 
 const fmtShape = (d: (number | string)[]) => `[${d.join(', ')}]`;
@@ -73,25 +77,11 @@ function layersTable(layers: LayerInfo[]): HTMLElement {
   );
 }
 
-/** A bar: dead share (left), active fraction marker, always-on share (right). */
-function activityBar(st: LayerStats, units: number): SVGSVGElement {
-  const W = 160;
-  const H = 14;
-  const dead = units ? st.dead_units / units : 0;
-  const on = units ? st.always_on_units / units : 0;
-  return s(
-    'svg',
-    { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `active ${pct(st.active_fraction)}, dead ${pct(dead)}, always on ${pct(on)}` },
-    s('rect', { class: 'bar-bg', x: 0, y: 2, width: W, height: H - 4 }),
-    s('rect', { class: 'bar-dead', x: 0, y: 2, width: W * dead, height: H - 4 }),
-    s('rect', { class: 'bar-on', x: W * (1 - on), y: 2, width: W * on, height: H - 4 }),
-    s('rect', { class: 'bar-active', x: Math.max(0, W * st.active_fraction - 1), y: 0, width: 2, height: H }),
-    s('title', {}, `active ${pct(st.active_fraction)} · dead ${st.dead_units} · always on ${st.always_on_units}`),
-  );
-}
-
 function statsTable(codes: CodesView): HTMLElement {
-  const units = new Map(codes.layers.map((l) => [l.key, l.units]));
+  const hover = h('p', { id: 'hist-info', class: 'hint', 'aria-live': 'polite' }, 'Hover a histogram to read a bin.');
+  const onHover = (key: string) => (b: HistogramBin | undefined) => {
+    hover.textContent = b ? `${key}: ${describeBin(b)} of the layer's units are on for that share of the inputs.` : 'Hover a histogram to read a bin.';
+  };
   return h(
     'section',
     { id: 'codes' },
@@ -104,7 +94,7 @@ function statsTable(codes: CodesView): HTMLElement {
       h(
         'thead',
         {},
-        h('tr', {}, ...['layer', 'active', 'dead / always on', 'dead', 'always on', 'distinct codes', 'prefix codes'].map((c) => h('th', { scope: 'col' }, c))),
+        h('tr', {}, ...['layer', 'active', 'units by active fraction', 'dead', 'always on', 'distinct codes', 'prefix codes'].map((c) => h('th', { scope: 'col' }, c))),
       ),
       h(
         'tbody',
@@ -115,7 +105,7 @@ function statsTable(codes: CodesView): HTMLElement {
             { 'data-key': st.key },
             h('th', { scope: 'row' }, h('code', {}, st.key)),
             h('td', { class: 'num' }, pct(st.active_fraction)),
-            h('td', {}, activityBar(st, units.get(st.key) ?? 0)),
+            h('td', { class: 'hist-cell' }, st.active_histogram?.length ? activeHistogram(st, onHover(st.key)) : '–'),
             h('td', { class: 'num' }, String(st.dead_units)),
             h('td', { class: 'num' }, String(st.always_on_units)),
             h('td', { class: 'num' }, String(st.distinct_codes)),
@@ -124,6 +114,17 @@ function statsTable(codes: CodesView): HTMLElement {
         ),
       ),
     ),
+    h(
+      'p',
+      { class: 'hist-legend hint' },
+      s('svg', { width: 10, height: 10, 'aria-hidden': 'true' }, s('rect', { class: 'dead', width: 10, height: 10 })),
+      ' dead units (never on) ',
+      s('svg', { width: 10, height: 10, 'aria-hidden': 'true' }, s('rect', { class: 'always-on', width: 10, height: 10 })),
+      ' always-on units ',
+      s('svg', { width: 10, height: 10, 'aria-hidden': 'true' }, s('rect', { class: 'units', width: 10, height: 10 })),
+      ' other units, by the share of inputs they are on for · the line marks the mean active fraction',
+    ),
+    hover,
   );
 }
 

@@ -102,7 +102,7 @@ function renderGeneric(g: Generic, ctx: PageContext): Rendered {
     info,
     h('table', { class: 'grid', id: 'stats-table' }, h('caption', {}, g.caption), h('thead', {}, h('tr', {}, ...g.columns.map((c) => h('th', { scope: 'col' }, c)))), tbody),
   );
-  return { root, chart: () => chart.svg, items: () => tbody.querySelectorAll('tr').length, marks: () => root.querySelectorAll('rect.bar').length };
+  return { root, chart: () => chart.svg, items: () => tbody.querySelectorAll('tr').length, marks: () => root.querySelectorAll('g.bar rect').length };
 }
 
 startPage({

@@ -5,8 +5,11 @@
 //   node out/cli/main.js slice test/fixtures/mlp2d.onnx --window=-3,3 --resolution 60 --json
 //   node out/cli/main.js local examples/digits/digits.onnx --inputs examples/digits/digits-x.npy --n 30 --json
 //   node out/cli/main.js scale examples/digits/digits.onnx --inputs examples/digits/digits-x.npy --layer /act1/Relu --alphas 0,0.5,1,2,4 --json
+// Charts are Observable Plot SVGs (src/webview/charts/plot.ts): a mark is a <g> with its class (g.bar.s0, g.class-change)
+// around its elements, hence selectors such as 'g.bar rect'.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { exportAll, fmt } from './helpers.mjs';
 
 export function register({ test, open, send, posted, setTheme, THEMES, out, fixture }) {
   const path = fixture('digits.path.json');
@@ -19,23 +22,7 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
   const sendPath = (page) => send(page, { type: 'result', ...head('path', 'digits.onnx'), params: pathParams, data: { kind: 'path', result: path } });
   const sendSlice = (page, result = slice) => send(page, { type: 'result', ...head('slice', 'mlp2d.onnx'), params: { window: [-3, 3], resolution: result.grid.resolution, exact: !!result.exact }, data: { kind: 'slice', result, sampleShape: [2] } });
   const rendered = async (page) => (await posted(page)).filter((m) => m.type === 'rendered').at(-1);
-  const exports = async (page) => (await posted(page)).filter((m) => m.type === 'export');
   const segments = Object.values(path.per_layer_per_step).reduce((a, v) => a + v.filter((x) => x > 0).length, 0);
-  // The pages' number format (src/webview/charts/page.ts fmt).
-  const fmt = (x, d = 3) => (Number.isInteger(x) ? String(x) : Math.abs(x) >= 1000 || Math.abs(x) < 1e-3 ? x.toPrecision(d) : Number(x.toPrecision(d)).toString());
-
-  async function exportAll(page) {
-    for (const f of ['svg', 'png', 'json']) await page.click(`vscode-button#export-${f}`);
-    await page.waitForFunction(() => window.__posted.filter((m) => m.type === 'export').length >= 3);
-    const ex = await exports(page);
-    const by = Object.fromEntries(ex.map((m) => [m.format, m.content]));
-    assert.match(by.svg, /^<svg[\s>]/);
-    assert.ok(by.svg.trimEnd().endsWith('</svg>'));
-    assert.doesNotMatch(by.svg, /var\(--vscode/, 'colours are resolved in the exported SVG');
-    assert.match(by.png, /^data:image\/png;base64,[A-Za-z0-9+/]+=*$/);
-    assert.ok(by.png.length > 2000, 'the PNG has content');
-    return { svg: by.svg, png: by.png, json: JSON.parse(by.json) };
-  }
 
   // ---- Boundary density ----
 
@@ -46,12 +33,12 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
     assert.match(await page.textContent('.busy'), /Boundary density along 0 → 7/);
     assert.equal((await rendered(page)).view, 'busy');
     await sendPath(page);
-    await page.waitForSelector('svg.chart rect.bar');
+    await page.waitForSelector('svg.chart g.bar rect');
     assert.equal(await page.textContent('h1'), 'Boundary density: digits.onnx');
     assert.deepEqual(await rendered(page), { type: 'rendered', view: 'result', kind: 'path', items: segments, marks: path.class_changes_at_step.length + path.exact.crossings.length });
-    assert.equal(await page.$$eval('.class-change', (l) => l.length), path.class_changes_at_step.length);
+    assert.equal(await page.$$eval('g.class-change line', (l) => l.length), path.class_changes_at_step.length);
     const k = path.class_changes_at_step[0];
-    assert.equal(await page.textContent('.class-label'), `${path.preds[k]}→${path.preds[k + 1]}`);
+    assert.equal(await page.textContent('g.class-label text'), `${path.preds[k]}→${path.preds[k + 1]}`);
     const rows = await page.$$eval('#layer-totals tbody tr', (rs) => rs.map((r) => [...r.children].map((c) => c.textContent)));
     assert.deepEqual(rows.map((r) => r[3]), path.layers.map((l) => String(path.per_layer_total[l.key])));
     assert.deepEqual(rows.map((r) => r[4]), path.layers.map((l) => String(path.exact.flips_per_layer[l.key])));
@@ -111,7 +98,7 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
     assert.deepEqual(state.ui.layersHidden, [first]);
     await page.close();
     const again = await open('densityView', { state });
-    await again.page.waitForSelector('svg.chart rect.bar');
+    await again.page.waitForSelector('svg.chart g.bar rect');
     assert.equal((await rendered(again.page)).items, without, 'hidden layer restored');
     assert.equal(await again.page.getAttribute('svg.chart', 'aria-valuenow'), String(path.steps - 1), 'cursor restored');
     assert.equal((await posted(again.page)).filter((m) => m.type !== 'ready' && m.type !== 'rendered').length, 0, 'nothing asked of the host');
@@ -134,8 +121,8 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
     const fills = {};
     for (const theme of Object.keys(THEMES)) {
       await setTheme(page, theme);
-      await page.waitForSelector('svg.chart rect.bar.s0');
-      fills[theme] = await page.evaluate(() => ({ bar: getComputedStyle(document.querySelector('rect.bar.s0')).fill, bg: getComputedStyle(document.body).backgroundColor }));
+      await page.waitForSelector('svg.chart g.bar.s0 rect');
+      fills[theme] = await page.evaluate(() => ({ bar: getComputedStyle(document.querySelector('g.bar.s0 rect')).fill, bg: getComputedStyle(document.body).backgroundColor }));
       await page.screenshot({ path: join(out, `densityView-${theme.replace('vscode-', '')}.png`), fullPage: true });
     }
     assert.equal(fills['vscode-light'].bar, 'rgb(26, 133, 255)');

@@ -46,7 +46,9 @@ function harness(page) {
 }
 
 const tests = [];
-const test = (name, fn) => tests.push({ name, fn });
+// WEBVIEW_ONLY=text runs only the tests whose name contains it (a narrow run while working on one page).
+const only = process.env.WEBVIEW_ONLY;
+const test = (name, fn) => (!only || name.includes(only)) && tests.push({ name, fn });
 
 let browser;
 async function open(pageName, { theme = 'vscode-dark', state } = {}) {
@@ -182,8 +184,14 @@ test('model view: unsupported ops, sign codes, errors and restricted mode', asyn
   await page.close();
 });
 
+// The model view's histograms and analysis buttons: test/webview/modelView.tests.mjs.
+(await import('./modelView.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 // The analysis pages (density, region map, local complexity / scaling): test/webview/analysis.tests.mjs.
 (await import('./analysis.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
+// The density study (densityView, kind 'study'): test/webview/study.tests.mjs.
+(await import('./study.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
+// The cluster page: test/webview/cluster.tests.mjs.
+(await import('./cluster.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 // The side panel page: test/webview/sidePanel.tests.mjs.
 (await import('./sidePanel.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 

@@ -1,10 +1,13 @@
 /**
- * A hand-written SVG bar chart: categories on x, stacked series on y, a hover cursor that follows the mouse and
- * the keyboard (the chart is a focusable slider: arrows, Page Up/Down, Home/End), and a hook for decorations
+ * A stacked bar chart drawn by Observable Plot (charts/plot.ts): categories on x (category i spans x = i..i + 1 of a
+ * linear scale, so fractional positions such as exact crossings at t * N fall where they belong), stacked series on
+ * y, a cursor that follows the mouse and the keyboard (charts/cursor.ts), and extra Plot marks from the page
  * (class-change lines, crossing ticks, a second line). Colours are CSS classes over --vscode-charts-* variables.
  */
 import { s } from '../vscodeApi';
+import { attachCursor } from './cursor';
 import { fmt } from './page';
+import { Plot, plotSvg, type PlotSvg } from './plot';
 
 export interface Series {
   name: string;
@@ -13,14 +16,12 @@ export interface Series {
   slot: number;
 }
 
+/** What extra marks need to place themselves: the y domain's top and the frame's height in pixels. */
 export interface Geometry {
-  /** x of a (fractional) category position: category i spans x(i)..x(i + 1). */
-  x(pos: number): number;
-  y(v: number): number;
-  top: number;
-  bottom: number;
-  left: number;
-  right: number;
+  n: number;
+  yMax: number;
+  /** Pixels between the frame's top and bottom. */
+  frameHeight: number;
 }
 
 export interface BarChartSpec {
@@ -33,14 +34,18 @@ export interface BarChartSpec {
   xTitle: string;
   yTitle: string;
   ariaLabel: string;
-  /** What the cursor at category i says (hover box and aria-valuetext). */
+  /** What the cursor at category i says (aria-valuetext). */
   describe(i: number): string;
-  decorate?(layer: SVGGElement, g: Geometry): void;
+  /** Marks drawn over the bars. */
+  marks?(g: Geometry): Plot.Markish[];
   width?: number;
   height?: number;
   cursor?: number;
   onCursor?(i: number): void;
 }
+
+/** Chart margins: room for tick labels on both sides (a page may add a right axis) and a label above the frame. */
+export const MARGIN = { left: 56, right: 56, top: 22, bottom: 44 } as const;
 
 export function niceMax(v: number): number {
   if (!(v > 0)) return 1;
@@ -49,97 +54,55 @@ export function niceMax(v: number): number {
   return 10 * p;
 }
 
-export function barChart(spec: BarChartSpec): { svg: SVGSVGElement; setCursor(i: number): void } {
+interface Segment {
+  i: number;
+  y1: number;
+  y2: number;
+}
+
+export function barChart(spec: BarChartSpec): { svg: PlotSvg; setCursor(i: number): void } {
   const W = spec.width ?? 900;
   const H = spec.height ?? 320;
-  const L = 56;
-  const R = 56;
-  const T = 22;
-  const B = 44;
   const n = Math.max(1, spec.n);
-  let max = 0;
-  for (let i = 0; i < n; i++) max = Math.max(max, spec.series.reduce((a, se) => a + (se.values[i] ?? 0), 0));
-  const yMax = niceMax(max);
-  const g: Geometry = {
-    x: (pos) => L + (pos / n) * (W - L - R),
-    y: (v) => H - B - (v / yMax) * (H - B - T),
-    top: T,
-    bottom: H - B,
-    left: L,
-    right: W - R,
-  };
-  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', tabindex: 0, role: 'slider', 'aria-label': spec.ariaLabel, 'aria-valuemin': 0, 'aria-valuemax': n - 1 });
-  // Axes and grid.
-  const axes = s('g', { class: 'axes' });
-  for (let k = 0; k <= 4; k++) {
-    const v = (yMax * k) / 4;
-    axes.append(s('line', { class: 'grid-line', x1: L, x2: W - R, y1: g.y(v), y2: g.y(v) }), s('text', { class: 'tick-label', x: L - 6, y: g.y(v) + 4, 'text-anchor': 'end' }, fmt(v)));
-  }
-  axes.append(s('line', { class: 'axis', x1: L, x2: W - R, y1: H - B, y2: H - B }), s('line', { class: 'axis', x1: L, x2: L, y1: T, y2: H - B }));
-  const ticks = spec.ticks ?? Array.from({ length: Math.min(n, 11) }, (_, k) => Math.round((k * (n - 1)) / Math.max(1, Math.min(n, 11) - 1)));
-  for (const i of new Set(ticks)) {
-    axes.append(s('line', { class: 'axis', x1: g.x(i + 0.5), x2: g.x(i + 0.5), y1: H - B, y2: H - B + 4 }), s('text', { class: 'tick-label', x: g.x(i + 0.5), y: H - B + 16, 'text-anchor': 'middle' }, spec.label(i)));
-  }
-  axes.append(
-    s('text', { class: 'axis-title', x: (L + W - R) / 2, y: H - 6, 'text-anchor': 'middle' }, spec.xTitle),
-    s('text', { class: 'axis-title', x: 14, y: (T + H - B) / 2, 'text-anchor': 'middle', transform: `rotate(-90 14 ${(T + H - B) / 2})` }, spec.yTitle),
-  );
-  svg.append(axes);
-  // Bars.
-  const bars = s('g', { class: 'bars' });
-  const bw = Math.max(0.5, (W - L - R) / n - (n > 60 ? 0.5 : 2));
-  for (let i = 0; i < n; i++) {
-    let acc = 0;
-    for (const se of spec.series) {
+  // Stacks are summed here (series in order, zero values left out) so each series is one mark with its own class.
+  const acc = new Float64Array(n);
+  const segments = spec.series.map((se) => {
+    const out: Segment[] = [];
+    for (let i = 0; i < n; i++) {
       const v = se.values[i] ?? 0;
-      if (v <= 0) continue;
-      bars.append(s('rect', { class: `bar s${se.slot % 8}`, 'data-i': i, 'data-series': se.name, x: g.x(i) + (n > 60 ? 0.25 : 1), width: bw, y: g.y(acc + v), height: g.y(acc) - g.y(acc + v) }));
-      acc += v;
+      if (!(v > 0)) continue;
+      out.push({ i, y1: acc[i]!, y2: acc[i]! + v });
+      acc[i] += v;
     }
-  }
-  svg.append(bars);
-  const deco = s('g', { class: 'decorations' });
-  spec.decorate?.(deco, g);
-  svg.append(deco);
-  // Cursor.
-  const cursor = s('rect', { class: 'cursor', x: 0, y: T, width: Math.max(1, (W - L - R) / n), height: H - B - T, visibility: 'hidden' });
-  svg.append(cursor);
-  let at = -1;
-  const setCursor = (i: number) => {
-    at = Math.max(0, Math.min(n - 1, i));
-    cursor.setAttribute('x', String(g.x(at)));
-    cursor.setAttribute('visibility', 'visible');
-    svg.setAttribute('aria-valuenow', String(at));
-    svg.setAttribute('aria-valuetext', spec.describe(at));
-    spec.onCursor?.(at);
-  };
-  const toCategory = (ev: MouseEvent) => {
-    const r = svg.getBoundingClientRect();
-    const x = ((ev.clientX - r.left) / r.width) * W;
-    return Math.floor(((x - L) / (W - L - R)) * n);
-  };
-  svg.addEventListener('mousemove', (ev) => {
-    const i = toCategory(ev);
-    if (i >= 0 && i < n && i !== at) setCursor(i);
+    return out;
   });
-  svg.addEventListener('keydown', (ev) => {
-    const step: Record<string, number> = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, PageUp: 10, PageDown: -10 };
-    let next: number | undefined;
-    if (ev.key in step) next = (at < 0 ? 0 : at + step[ev.key]!);
-    else if (ev.key === 'Home') next = 0;
-    else if (ev.key === 'End') next = n - 1;
-    if (next === undefined) return;
-    ev.preventDefault();
-    setCursor(next);
+  const yMax = niceMax(Math.max(0, ...acc));
+  const ticks = spec.ticks ?? Array.from({ length: Math.min(n, 11) }, (_, k) => Math.round((k * (n - 1)) / Math.max(1, Math.min(n, 11) - 1)));
+  const gap = n > 60 ? 0.25 : 1;
+  const g: Geometry = { n, yMax, frameHeight: H - MARGIN.top - MARGIN.bottom };
+  const svg = plotSvg({
+    width: W,
+    height: H,
+    marginLeft: MARGIN.left,
+    marginRight: MARGIN.right,
+    marginTop: MARGIN.top,
+    marginBottom: MARGIN.bottom,
+    ariaLabel: spec.ariaLabel,
+    x: { type: 'linear', domain: [0, n], axis: null },
+    y: { domain: [0, yMax], axis: null },
+    marks: [
+      Plot.gridY({ ticks: 4, className: 'grid-line', strokeOpacity: 1 }),
+      Plot.axisY({ ticks: 4, tickFormat: (v: number) => fmt(v), label: spec.yTitle, labelAnchor: 'center', labelArrow: 'none', className: 'y-axis' }),
+      Plot.axisX([...new Set(ticks)].map((i) => i + 0.5), { tickFormat: (p: number) => spec.label(Math.floor(p)), label: spec.xTitle, labelAnchor: 'center', labelArrow: 'none', className: 'x-axis' }),
+      ...segments.map((segs, k) =>
+        Plot.rect(segs, { x1: (d: Segment) => d.i, x2: (d: Segment) => d.i + 1, y1: 'y1', y2: 'y2', insetLeft: gap, insetRight: n > 60 ? 0.25 : 1, className: `bar s${spec.series[k]!.slot % 8}`, ariaLabel: spec.series[k]!.name }),
+      ),
+      Plot.ruleY([0], { className: 'axis' }),
+      Plot.ruleX([0], { className: 'axis' }),
+      ...(spec.marks?.(g) ?? []),
+    ],
   });
-  if (spec.cursor !== undefined && spec.cursor >= 0 && spec.cursor < n) {
-    // Restored cursor: placed without firing a state save loop.
-    at = spec.cursor;
-    cursor.setAttribute('x', String(g.x(at)));
-    cursor.setAttribute('visibility', 'visible');
-    svg.setAttribute('aria-valuenow', String(at));
-    svg.setAttribute('aria-valuetext', spec.describe(at));
-  }
+  const setCursor = attachCursor(svg, { n, ariaLabel: spec.ariaLabel, describe: spec.describe, top: MARGIN.top, bottom: H - MARGIN.bottom, cursor: spec.cursor, onCursor: spec.onCursor });
   return { svg, setCursor };
 }
 

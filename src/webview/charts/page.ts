@@ -121,8 +121,9 @@ export function startPage(spec: PageSpec): void {
         busyLabel = m.label;
         break;
       case 'result':
-        // A new result starts with fresh view settings (zoom, cursor, hidden layers) unless it is the same kind.
-        state = { kind: m.kind, model: m.model, fileName: m.fileName, params: m.params, data: m.data, ui: state.kind === m.kind ? { layersHidden: state.ui?.layersHidden } : {} };
+        // A new result starts with fresh view settings (zoom, cursor); a result of the same kind keeps the choices that
+        // still apply to it (hidden layers, the cluster method: the page falls back when it is not in the result).
+        state = { kind: m.kind, model: m.model, fileName: m.fileName, params: m.params, data: m.data, ui: state.kind === m.kind ? { layersHidden: state.ui?.layersHidden, method: state.ui?.method } : {} };
         busyLabel = undefined;
         exported = undefined;
         break;

@@ -1,0 +1,174 @@
+/**
+ * The density study (kind 'study', shown by densityView): the mean boundary density of different-class pairs aligned
+ * at their class change, against a control of same-class pairs aligned at the middle step, at offsets -W..+W; each
+ * group's mean density elsewhere on the path as a dashed level; the test stated in words above the chart. Hover or
+ * the arrow keys move a cursor over the offsets; the box under the chart gives both groups' values there.
+ */
+import type { DensityGroupStats, DensityStudyResult } from '../shared/results';
+import { niceMax } from './charts/bars';
+import { attachCursor } from './charts/cursor';
+import { fmt, type PageContext, type Rendered } from './charts/page';
+import { Plot, plotSvg } from './charts/plot';
+import { h, s } from './vscodeApi';
+
+/** The level below which the page calls a p-value evidence (stated on the page with the number itself). */
+const ALPHA = 0.05;
+
+const GROUPS = [
+  { key: 'different_class', name: 'different class', cls: 's0' },
+  { key: 'same_class', name: 'same-class control', cls: 's1' },
+] as const;
+
+const signed = (k: number) => (k > 0 ? `+${k}` : k < 0 ? `−${-k}` : '0');
+const pValue = (p: number) => (p < 0.001 ? '< 0.001' : `= ${fmt(p, 2)}`);
+
+/** The outcome of the test in one plain sentence. */
+export function verdict(r: DensityStudyResult): string {
+  const d = r.different_class;
+  const c = r.same_class;
+  const around = `within ${r.window} steps of the class change`;
+  if (d.pairs === 0) return 'No different-class pair had a class change on its path: nothing to test.';
+  if (d.p_value < ALPHA && c.p_value >= ALPHA)
+    return `The density is higher ${around} than elsewhere on the path (${fmt(d.ratio)}×, p ${pValue(d.p_value)}), and the same-class control shows no such rise (p ${pValue(c.p_value)}).`;
+  if (d.p_value < ALPHA)
+    return `The density is higher ${around} (${fmt(d.ratio)}×, p ${pValue(d.p_value)}), but so it is at the middle of same-class paths (${fmt(c.ratio)}×, p ${pValue(c.p_value)}): the rise is not specific to class changes.`;
+  return `No evidence that the density rises ${around}: near/elsewhere ${fmt(d.ratio)}×, p ${pValue(d.p_value)} (${ALPHA} or less would count as evidence); same-class control ${fmt(c.ratio)}×, p ${pValue(c.p_value)}.`;
+}
+
+export function renderStudy(r: DensityStudyResult, ctx: PageContext): Rendered {
+  const W = r.window;
+  const n = 2 * W + 1;
+  const groups = GROUPS.map((g) => ({ ...g, stats: r[g.key] as DensityGroupStats }));
+  const top = Math.max(0, ...groups.flatMap((g) => [...g.stats.aligned_profile, g.stats.elsewhere_mean]).filter(Number.isFinite));
+  const yMax = niceMax(top);
+  const width = 900;
+  const height = 320;
+  const margin = { left: 56, right: 120, top: 22, bottom: 44 };
+  // Offset k (-W..W) is category k + W, drawn over x = k + W .. k + W + 1 (charts/cursor.ts).
+  const points = groups.flatMap((g) => g.stats.aligned_profile.map((v, i) => ({ group: g.name, cls: g.cls, i, v })));
+  const svg = plotSvg({
+    width,
+    height,
+    marginLeft: margin.left,
+    marginRight: margin.right,
+    marginTop: margin.top,
+    marginBottom: margin.bottom,
+    ariaLabel: `Mean boundary density at offsets ${-W} to ${W} from the aligned step`,
+    x: { type: 'linear', domain: [0, n], axis: null },
+    y: { domain: [0, yMax], axis: null },
+    marks: [
+      Plot.gridY({ ticks: 4, className: 'grid-line', strokeOpacity: 1 }),
+      Plot.axisY({ ticks: 4, tickFormat: (v: number) => fmt(v), label: 'mean density (bits per unit length)', labelAnchor: 'center', labelArrow: 'none', className: 'y-axis' }),
+      Plot.axisX(
+        Array.from({ length: n }, (_, i) => i + 0.5),
+        { tickFormat: (p: number) => signed(Math.floor(p) - W), label: 'steps from the aligned step (different class: the class change; control: the middle)', labelAnchor: 'center', labelArrow: 'none', className: 'x-axis' },
+      ),
+      Plot.ruleX([W + 0.5], { insetTop: -6, className: 'class-change' }),
+      Plot.text([W + 0.5], { x: (p: number) => p, frameAnchor: 'top', dy: -9, text: () => 'class change', className: 'class-label' }),
+      ...groups.flatMap((g) => [
+        Plot.ruleY([g.stats.elsewhere_mean], { className: `elsewhere ${g.cls}` }),
+        Plot.text([g.stats.elsewhere_mean], { y: (v: number) => v, frameAnchor: 'right', dx: 6, textAnchor: 'start', text: () => `${g.name === 'different class' ? 'different' : 'control'}, elsewhere ${fmt(g.stats.elsewhere_mean)}`, className: `elsewhere-label ${g.cls}` }),
+        Plot.lineY(
+          points.filter((p) => p.cls === g.cls),
+          { x: (p: { i: number }) => p.i + 0.5, y: 'v', className: `profile ${g.cls}` },
+        ),
+        Plot.dot(
+          points.filter((p) => p.cls === g.cls && Number.isFinite(p.v)),
+          { x: (p: { i: number }) => p.i + 0.5, y: 'v', r: 3.5, className: `profile-dot ${g.cls}`, ariaLabel: g.name },
+        ),
+      ]),
+      Plot.ruleY([0], { className: 'axis' }),
+      Plot.ruleX([0], { className: 'axis' }),
+    ],
+  });
+
+  const info = h('div', { id: 'info', class: 'info', 'aria-live': 'polite' }, 'Hover the chart, or focus it and use the arrow keys.');
+  const describe = (i: number) =>
+    `offset ${signed(i - W)}: ${groups.map((g) => `${g.name} ${fmt(g.stats.aligned_profile[i] ?? NaN)} (elsewhere ${fmt(g.stats.elsewhere_mean)})`).join('; ')}`;
+  const showInfo = (i: number) => {
+    info.replaceChildren(
+      h('strong', { class: 'info-step' }, `Offset ${signed(i - W)}`),
+      i === W ? ' (the aligned step)' : '',
+      h(
+        'ul',
+        { class: 'info-layers' },
+        ...groups.map((g) =>
+          h(
+            'li',
+            { 'data-group': g.key },
+            s('svg', { width: 10, height: 10, 'aria-hidden': 'true' }, s('rect', { class: `swatch ${g.cls}`, width: 10, height: 10 })),
+            ` ${g.name}: `,
+            h('span', { class: 'info-value' }, fmt(g.stats.aligned_profile[i] ?? NaN)),
+            ` (elsewhere ${fmt(g.stats.elsewhere_mean)})`,
+          ),
+        ),
+      ),
+    );
+  };
+  attachCursor(svg, {
+    n,
+    ariaLabel: `Density study: mean density at offsets ${-W} to ${W} from the aligned step`,
+    describe,
+    top: margin.top,
+    bottom: height - margin.bottom,
+    cursor: typeof ctx.ui.cursor === 'number' ? (ctx.ui.cursor as number) : undefined,
+    onCursor: (i) => {
+      ctx.ui.cursor = i;
+      ctx.saveUi();
+      showInfo(i);
+    },
+  });
+  if (typeof ctx.ui.cursor === 'number' && ctx.ui.cursor >= 0 && ctx.ui.cursor < n) showInfo(ctx.ui.cursor as number);
+
+  const key = h(
+    'div',
+    { class: 'legend', role: 'group', 'aria-label': 'Groups' },
+    ...groups.map((g) => h('span', { class: 'key' }, s('svg', { width: 12, height: 12, 'aria-hidden': 'true' }, s('rect', { class: `swatch ${g.cls}`, width: 12, height: 12 })), ` ${g.name} (${g.stats.pairs} pairs)`)),
+    h('span', { class: 'key hint' }, '— profile · - - - mean elsewhere on the path'),
+  );
+  const table = h(
+    'table',
+    { class: 'grid', id: 'study-table' },
+    h('caption', {}, `Near (within ±${W} steps) against elsewhere, per group`),
+    h('thead', {}, h('tr', {}, ...['group', 'pairs', 'near', 'elsewhere', 'near / elsewhere', 'effect size', 'p (one-sided)'].map((c) => h('th', { scope: 'col' }, c)))),
+    h(
+      'tbody',
+      {},
+      ...groups.map((g) =>
+        h(
+          'tr',
+          { 'data-group': g.key },
+          h('th', { scope: 'row' }, g.name),
+          h('td', { class: 'num' }, String(g.stats.pairs)),
+          h('td', { class: 'num' }, fmt(g.stats.near_mean)),
+          h('td', { class: 'num' }, fmt(g.stats.elsewhere_mean)),
+          h('td', { class: 'num' }, fmt(g.stats.ratio)),
+          h('td', { class: 'num' }, fmt(g.stats.effect_size)),
+          h('td', { class: 'num' }, fmt(g.stats.p_value)),
+        ),
+      ),
+    ),
+  );
+  const root = h(
+    'div',
+    { class: 'study' },
+    h('p', { class: 'verdict', id: 'verdict' }, verdict(r)),
+    h(
+      'p',
+      { class: 'meta' },
+      `${r.steps} steps per path · window ±${W} · classes from ${r.class_source === 'labels' ? 'the labels file' : "the model's predictions"} · ${r.permutations} sign-flip permutations, seed ${r.seed}` +
+        (r.skipped_pairs ? ` · ${r.skipped_pairs} different-class pair${r.skipped_pairs === 1 ? '' : 's'} without a class change left out` : ''),
+    ),
+    key,
+    h('div', { class: 'chart-box' }, svg),
+    info,
+    table,
+    h('p', { class: 'hint' }, r.note),
+  );
+  return {
+    root,
+    chart: () => svg,
+    items: () => root.querySelectorAll('g.profile-dot circle').length,
+    marks: () => root.querySelectorAll('g.class-change line, g.elsewhere line').length,
+  };
+}
