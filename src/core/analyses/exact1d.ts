@@ -65,69 +65,75 @@ export async function exactCrossings(lens: Lens, selected: LensLayer[], a: Float
   const point = (t: number, out: Float64Array, o: number) => {
     for (let i = 0; i < size; i++) out[o + i] = a[i]! + t * (b[i]! - a[i]!);
   };
-  /** Layer l's pre-activations at the given t values, streamed in batches. */
-  async function* evaluate(ts: number[], l: number): AsyncGenerator<{ t: number; z: Float64Array }> {
+  type Values = Float32Array | Float64Array;
+  /** Pre-activations at the given t values, streamed in batches (views of layers `from`.. of each point). */
+  async function* evaluate(ts: number[]): AsyncGenerator<{ t: number; z: Values[] }> {
     for (let s = 0; s < ts.length; s += batch) {
       const m = Math.min(batch, ts.length - s);
       const xs = new Float64Array(m * size);
       for (let j = 0; j < m; j++) point(ts[s + j]!, xs, j * size);
-      const r = await runner.run(xs, m);
+      const r = await runner.runViews(xs, m);
       forwardPoints += m;
-      const n = runner.sizes[l]!;
-      for (let j = 0; j < m; j++) yield { t: ts[s + j]!, z: r.preacts[l]!.subarray(j * n, (j + 1) * n) };
+      for (let j = 0; j < m; j++) yield { t: ts[s + j]!, z: r.preacts.map((p, l) => p.subarray(j * runner.sizes[l]!, (j + 1) * runner.sizes[l]!)) };
     }
   }
-  const gOf = (f: Found, z: Float64Array) => (f.j >= 0 ? z[f.j]! - z[f.i]! : z[f.i]! - f.theta);
+  // Every point of the final breakpoint set is evaluated once: the pass that confirms a crossing of layer l also
+  // gives the later layers' pre-activations there, which the walk over layer l + 1 needs. Views of layers already
+  // walked are dropped, so the cache holds at most the not-yet-walked layers of the breakpoints.
+  const cache = new Map<number, (Values | undefined)[]>();
+  async function ensure(ts: number[], from: number): Promise<void> {
+    const missing = [...new Set(ts)].filter((t) => !cache.has(t));
+    for await (const { t, z } of evaluate(missing)) cache.set(t, z.map((v, l) => (l >= from ? v : undefined)));
+  }
+  const gOf = (f: Found, z: Values) => (f.j >= 0 ? z[f.j]! - z[f.i]! : z[f.i]! - f.theta);
 
   let T = [0, 1];
   const found: Found[] = [];
   try {
+    await ensure(T, 0);
     for (let l = 0; l < all.length; l++) {
       const layer = all[l]!;
       const rule = layer.plan.rule;
       const bounds = runner.bounds[l];
       const win = windows[l];
       const fresh: Found[] = [];
-      let prevT = 0;
-      let prev: Float64Array | undefined;
-      for await (const { t, z } of evaluate(T, l)) {
-        if (prev) {
-          if (rule.kind === 'positive') {
-            for (let u = 0; u < z.length; u++) {
-              const p = prev[u]!;
-              const q = z[u]!;
-              if (p > 0 !== q > 0) fresh.push(cross(prevT, t, p, q, l, [u], u, -1, 0));
-            }
-          } else if (rule.kind === 'between') {
-            for (let u = 0; u < z.length; u++) {
-              for (let k = 0; k < 2; k++) {
-                const th = k === 0 ? bounds!.lo[u]! : bounds!.hi[u]!;
-                const p = prev[u]! - th;
-                const q = z[u]! - th;
-                if (p > 0 !== q > 0) fresh.push(cross(prevT, t, p, q, l, [2 * u + k], u, -1, th));
-              }
-            }
-          } else {
-            envelope(win!, prev, z, prevT, t, l, fresh);
+      for (let k = 1; k < T.length; k++) {
+        const prevT = T[k - 1]!;
+        const t = T[k]!;
+        const prev = cache.get(prevT)![l]!;
+        const z = cache.get(t)![l]!;
+        if (rule.kind === 'positive') {
+          for (let u = 0; u < z.length; u++) {
+            const p = prev[u]!;
+            const q = z[u]!;
+            if (p > 0 !== q > 0) fresh.push(cross(prevT, t, p, q, l, [u], u, -1, 0));
           }
+        } else if (rule.kind === 'between') {
+          for (let u = 0; u < z.length; u++) {
+            for (let c = 0; c < 2; c++) {
+              const th = c === 0 ? bounds!.lo[u]! : bounds!.hi[u]!;
+              const p = prev[u]! - th;
+              const q = z[u]! - th;
+              if (p > 0 !== q > 0) fresh.push(cross(prevT, t, p, q, l, [2 * u + c], u, -1, th));
+            }
+          }
+        } else {
+          envelope(win!, prev, z, prevT, t, l, fresh);
         }
-        prevT = t;
-        prev = z.slice();
       }
       // Non-affine layers: refine each crossing by regula falsi on its bracket.
       if (nonAffine[l] && fresh.length) await refine(fresh, l, opts.refine ?? 4);
       found.push(...fresh);
-      // Confirm: evaluate the crossings themselves (the next pass would too; doing it here keeps it per layer).
+      // Confirm: evaluate the crossings themselves (their values of later layers are kept for the next walks).
       if (fresh.length) {
-        const ts = fresh.map((f) => f.t);
-        let k = 0;
-        for await (const { z } of evaluate(ts, l)) {
-          const f = fresh[k++]!;
-          const r = Math.abs(gOf(f, z)) / Math.max(f.scale, 1e-300);
+        await ensure(fresh.map((f) => f.t), l);
+        for (const f of fresh) {
+          const r = Math.abs(gOf(f, cache.get(f.t)![l]!)) / Math.max(f.scale, 1e-300);
           if (r > maxResidual) maxResidual = r;
         }
       }
       T = mergeSorted(T, fresh.map((f) => f.t));
+      for (const t of T) cache.get(t)![l] = undefined;
     }
   } finally {
     await runner.dispose();
@@ -136,9 +142,9 @@ export async function exactCrossings(lens: Lens, selected: LensLayer[], a: Float
   async function refine(list: Found[], l: number, rounds: number): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       let k = 0;
-      for await (const { z } of evaluate(list.map((f) => f.t), l)) {
+      for await (const { z } of evaluate(list.map((f) => f.t))) {
         const f = list[k++]!;
-        const g = gOf(f, z);
+        const g = gOf(f, z[l]!);
         if (g === 0) continue;
         if (g > 0 === f.ghi > 0) (f.hi = f.t), (f.ghi = g);
         else (f.lo = f.t), (f.glo = g);
@@ -184,7 +190,7 @@ function cross(lo: number, hi: number, p: number, q: number, layer: number, unit
 }
 
 /** MaxPool: per window, the argmax changes along the upper envelope of affine values between t0 and t1. */
-function envelope(win: { table: Int32Array; window: number }, z0: Float64Array, z1: Float64Array, t0: number, t1: number, layer: number, out: Found[]): void {
+function envelope(win: { table: Int32Array; window: number }, z0: Float32Array | Float64Array, z1: Float32Array | Float64Array, t0: number, t1: number, layer: number, out: Found[]): void {
   const W = win.window;
   const E = win.table.length / W;
   const dt = t1 - t0;

@@ -15,6 +15,9 @@
  *   r.preacts[l]            // Float64Array, n x sizes[l], C order per sample (the LayerPlan.preact tensor)
  *   r.outputs               // Float64Array, n x outputSize (the model's first output)
  *   r.precision             // as runner.precision
+ *   const v = await runner.runViews(data, n);  // the same values without copying or widening: one onnxruntime
+ *                           //   call (n at most the fixed batch, when there is one); v.preacts[l] is a view of
+ *                           //   n x sizes[l] float32 or float64 values (for hot loops: exact 1-D crossings)
  *   await runner.dispose();
  *
  * The graph edit is lossless: the model's nodes stay as they are, the pre-activation tensors become extra graph
@@ -141,6 +144,23 @@ export class PreactRunner {
       outputs.set(y.subarray(0, m * this.outputSize), start * this.outputSize);
     }
     return { preacts, outputs, precision: this.precision };
+  }
+
+  /**
+   * Pre-activations of n samples in one onnxruntime call, as views of its output buffers (no copy, no widening).
+   * run() copies into float64, which costs as much as the forward pass itself for small convolutional models.
+   */
+  async runViews(data: Float64Array | Float32Array, n: number): Promise<{ preacts: (Float32Array | Float64Array)[] }> {
+    const lens = this.lens;
+    const size = lens.sampleSize;
+    if (data.length !== n * size) throw new Error(`PreactRunner.runViews: expected ${n * size} values, got ${data.length}`);
+    if (lens.fixedBatch !== undefined && n > lens.fixedBatch) throw new Error(`PreactRunner.runViews: ${n} samples do not fit the fixed batch of ${lens.fixedBatch}`);
+    const rows = lens.fixedBatch ?? n;
+    const feed = this.precision === 'float64' ? new Float64Array(rows * size) : new Float32Array(rows * size);
+    feed.set(data);
+    const tensor = new ort.Tensor(this.precision, feed, [rows, ...lens.sampleShape]);
+    const result = await runSession(this.session, { [lens.model.inputs[0]!.name]: tensor }, [...new Set(this.fetchPre)], lens.model.name);
+    return { preacts: this.fetchPre.map((name, l) => (result[name]!.data as Float32Array | Float64Array).subarray(0, n * this.sizes[l]!)) };
   }
 
   async dispose(): Promise<void> {
