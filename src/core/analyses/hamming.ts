@@ -12,7 +12,14 @@
  * distance is sum(popcnt(a[w] ^ b[w])) over 64-bit words (i64.popcnt, four words per loop turn). Pairs are
  * computed in column blocks that fit the L2 cache. Never per-bit arrays. When WebAssembly is unavailable, the
  * same loop runs in JS over 32-bit words (SWAR popcount), about 10x slower.
+ *
+ * Big matrices (pairs x row bytes at least hammingOptions.parallelMinBytes) are filled by several threads: the matrix lives in a
+ * SharedArrayBuffer, worker threads (an inline script instantiating the same kernel) and the calling thread take
+ * column blocks from a shared counter, largest first, and the caller blocks in Atomics.wait until every block is
+ * done, so hammingMatrix stays synchronous. A worker that fails sets a flag and the caller recomputes alone.
  */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { POPCOUNT } from '../bits';
 
 /** A dense symmetric distance matrix, row-major n x n (zero diagonal). */
@@ -103,8 +110,16 @@ function makeKernel(): Kernel | null {
   }
 }
 
-/** Forces the JS fallback (tests compare the two). */
-export const hammingOptions = { useWasm: true };
+/**
+ * useWasm: false forces the JS fallback (tests compare the two). threads: threads filling a big matrix, the
+ * calling one included (0: the machine's available parallelism, at most 8; 1: no worker threads).
+ * parallelMinBytes: bytes compared (pairs x padded row bytes) from which threads are used; below about a second
+ * of work, starting them (tens of ms each, more on a busy machine) costs more than it saves.
+ */
+export const hammingOptions = { useWasm: true, threads: 0, parallelMinBytes: 4e9 };
+
+/** How the last wasm fill ran: threads used, and column blocks done by the calling thread out of all blocks. */
+export const lastFill = { threads: 1, callerBlocks: 0, blocks: 0 };
 
 // ---- Hamming -----------------------------------------------------------------------------------------------
 
@@ -147,8 +162,13 @@ export function hammingMatrix(codes: Uint8Array, n: number, codeBytes: number, o
   if (n > MAX_DENSE) throw new RangeError(`hammingMatrix: ${n} rows; the dense matrix takes at most ${MAX_DENSE}`);
   if (codes.length < n * codeBytes) throw new RangeError(`hammingMatrix: expected ${n * codeBytes} bytes, got ${codes.length}`);
   if (opts.dropConstant !== false && n > 1) ({ codes, codeBytes } = varyingBits(codes, n, codeBytes));
-  const d = codeBytes * 8 < 65536 ? new Uint16Array(n * n) : new Uint32Array(n * n);
   const k = hammingOptions.useWasm ? makeKernel() : null;
+  // A shared buffer only when threads will fill it (the rest of the engine reads it like any typed array).
+  const work = ((n * (n - 1)) / 2) * Math.ceil(codeBytes / 32) * 32;
+  const shared = k && work >= hammingOptions.parallelMinBytes && threadCount() > 1 && typeof SharedArrayBuffer === 'function';
+  const bytes = codeBytes * 8 < 65536 ? 2 : 4;
+  const buffer = shared ? new SharedArrayBuffer(n * n * bytes) : new ArrayBuffer(n * n * bytes);
+  const d = bytes === 2 ? new Uint16Array(buffer) : new Uint32Array(buffer);
   if (k) wasmFill(k, codes, n, codeBytes, d, opts.onProgress);
   else jsFill(codes, n, codeBytes, d, opts.onProgress);
   return { n, d };
@@ -158,29 +178,123 @@ function wasmFill(k: Kernel, codes: Uint8Array, n: number, codeBytes: number, d:
   const stride = Math.ceil(codeBytes / 32) * 32;
   // Column blocks of about 256 KB of rows stay in the L2 cache while every row i streams past them.
   const block = Math.max(8, Math.min(n, Math.floor(262144 / stride)));
-  const outBytes = 4 * block;
-  const need = n * stride + outBytes;
+  const need = n * stride + 4 * block;
   const have = k.mem.buffer.byteLength;
   if (need > have) k.mem.grow(Math.ceil((need - have) / 65536));
   const mem = new Uint8Array(k.mem.buffer);
   mem.fill(0, 0, n * stride);
   for (let i = 0; i < n; i++) mem.set(codes.subarray(i * codeBytes, (i + 1) * codeBytes), i * stride);
-  const outPtr = n * stride;
-  const out = new Int32Array(k.mem.buffer, outPtr, block);
+  const blocks = Math.ceil(n / block);
+  const threads = d.buffer instanceof SharedArrayBuffer ? Math.min(threadCount(), blocks) : 1;
+  Object.assign(lastFill, { threads, callerBlocks: blocks, blocks });
+  if (threads > 1 && parallelFill(k, mem.subarray(0, n * stride), n, stride, block, d, threads, onProgress)) return mirrorUpper(d, n);
+  lastFill.threads = 1;
+  const next = { value: 0 };
+  fillBlocks(k.row, new Int32Array(k.mem.buffer, n * stride, block), n * stride, n, stride, block, d, () => (next.value < blocks ? blocks - 1 - next.value++ : -1), onProgress);
+  mirrorUpper(d, n);
+}
+
+function threadCount(): number {
+  const t = hammingOptions.threads || Math.min(8, availableParallelism());
+  return Math.max(1, Math.floor(t));
+}
+
+/**
+ * The upper triangle, column block by column block: take() gives the next block index (-1 when none is left).
+ * Shared verbatim with the worker threads (fillBlocks.toString() is their loop), so it uses nothing from outside.
+ */
+function fillBlocks(
+  row: Kernel['row'],
+  out: Int32Array,
+  outPtr: number,
+  n: number,
+  stride: number,
+  block: number,
+  d: Uint16Array | Uint32Array,
+  take: () => number,
+  onProgress?: (done: number, total: number) => void,
+): void {
   const total = (n * (n - 1)) / 2;
   let done = 0;
-  for (let j0 = 0; j0 < n; j0 += block) {
+  for (let b = take(); b >= 0; b = take()) {
+    const j0 = b * block;
     const j1 = Math.min(n, j0 + block);
     for (let i = 0; i < j1 - 1; i++) {
       const from = Math.max(j0, i + 1);
       if (from >= j1) continue;
-      k.row(0, stride, stride, i, from, j1, outPtr);
+      row(0, stride, stride, i, from, j1, outPtr);
       d.set(out.subarray(0, j1 - from), i * n + from);
       done += j1 - from;
     }
-    onProgress?.(done, total);
+    if (onProgress) onProgress(done, total);
   }
-  mirrorUpper(d, n);
+}
+
+/** The worker threads' script: the same kernel and the same loop, on the shared rows and matrix. */
+const WORKER_SCRIPT = `
+const { workerData } = require('node:worker_threads');
+const { kernel, rows, d32, ctrl, n, stride, block } = workerData;
+const c = new Int32Array(ctrl);
+const blocks = Math.ceil(n / block);
+try {
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(kernel));
+  const { row, mem } = inst.exports;
+  const need = n * stride + 4 * block;
+  if (need > mem.buffer.byteLength) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
+  new Uint8Array(mem.buffer).set(new Uint8Array(rows), 0);
+  const d = d32 ? new Uint32Array(workerData.d) : new Uint16Array(workerData.d);
+  const take = () => { const b = Atomics.add(c, 0, 1); return b < blocks ? blocks - 1 - b : -1; };
+  const fillBlocks = ${fillBlocks.toString()};
+  // Each block taken is counted as done when finished (the caller waits for all of them).
+  const counted = () => { const b = take(); if (b >= 0) pending = true; return b; };
+  let pending = false;
+  fillBlocks(row, new Int32Array(mem.buffer, n * stride, block), n * stride, n, stride, block, d, () => {
+    if (pending) { Atomics.add(c, 1, 1); Atomics.notify(c, 1); pending = false; }
+    return counted();
+  });
+  if (pending) { Atomics.add(c, 1, 1); Atomics.notify(c, 1); }
+} catch (e) {
+  Atomics.store(c, 2, 1);
+  Atomics.add(c, 1, blocks);
+  Atomics.notify(c, 1);
+}
+`;
+
+/**
+ * Fills the upper triangle with `threads` threads (the caller and threads - 1 workers). Returns false when a
+ * worker failed (the caller then recomputes alone).
+ */
+function parallelFill(k: Kernel, rows: Uint8Array, n: number, stride: number, block: number, d: Uint16Array | Uint32Array, threads: number, onProgress?: (done: number, total: number) => void): boolean {
+  const blocks = Math.ceil(n / block);
+  // ctrl[0]: next block to take; ctrl[1]: blocks finished; ctrl[2]: a worker failed.
+  const ctrl = new SharedArrayBuffer(12);
+  const c = new Int32Array(ctrl);
+  const shared = new SharedArrayBuffer(rows.length);
+  new Uint8Array(shared).set(rows);
+  const workers: Worker[] = [];
+  try {
+    for (let w = 1; w < threads; w++) {
+      const worker = new Worker(WORKER_SCRIPT, { eval: true, workerData: { kernel: kernelBytes(), rows: shared, d: d.buffer, d32: d instanceof Uint32Array, ctrl, n, stride, block } });
+      worker.unref();
+      worker.on('error', () => undefined); // reported through ctrl[2]
+      workers.push(worker);
+    }
+  } catch {
+    // No worker threads here: the caller takes every block.
+  }
+  const take = () => {
+    const b = Atomics.add(c, 0, 1);
+    return b < blocks ? blocks - 1 - b : -1;
+  };
+  let mine = 0;
+  fillBlocks(k.row, new Int32Array(k.mem.buffer, n * stride, block), n * stride, n, stride, block, d, () => {
+    if (mine++) Atomics.add(c, 1, 1);
+    return take();
+  }, onProgress);
+  for (let done = Atomics.load(c, 1); done < blocks; done = Atomics.load(c, 1)) Atomics.wait(c, 1, done, 1000);
+  for (const w of workers) void w.terminate();
+  lastFill.callerBlocks = mine - 1;
+  return Atomics.load(c, 2) === 0;
 }
 
 /** Copies the upper triangle onto the lower one in 64 x 64 tiles (a strided column write per pair would miss the cache). */
@@ -269,12 +383,36 @@ export function coreDistances(D: DenseDistances, k: number): Float64Array {
   const { n, d } = D;
   const kk = Math.max(1, Math.min(k, n));
   const core = new Float64Array(n);
-  const row = new Float64Array(n);
+  if (d instanceof Uint16Array) {
+    for (let i = 0; i < n; i++) core[i] = kthUint16(d, i * n, n, kk - 1);
+    return core;
+  }
+  // A scratch row of the matrix's own type: copying is a memcpy.
+  const row = new (d.constructor as { new (n: number): Uint32Array | Float32Array })(n);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) row[j] = d[i * n + j]!;
+    row.set(d.subarray(i * n, (i + 1) * n));
     core[i] = select(row, kk - 1);
   }
   return core;
+}
+
+const HIGH = new Int32Array(256);
+const LOW = new Int32Array(256);
+/** The k-th smallest (0-based) of d[o .. o + n), 16-bit values: a histogram of high bytes, then of low bytes. */
+function kthUint16(d: Uint16Array, o: number, n: number, k: number): number {
+  HIGH.fill(0);
+  for (let j = o; j < o + n; j++) HIGH[d[j]! >> 8]!++;
+  let hi = 0;
+  let below = 0;
+  while (below + HIGH[hi]! <= k) below += HIGH[hi++]!;
+  LOW.fill(0);
+  for (let j = o; j < o + n; j++) {
+    const v = d[j]!;
+    if (v >> 8 === hi) LOW[v & 255]!++;
+  }
+  let lo = 0;
+  while (below + LOW[lo]! <= k) below += LOW[lo++]!;
+  return (hi << 8) | lo;
 }
 
 /** The k nearest neighbours of each point (self excluded), nearest first; ties by index. */
@@ -294,7 +432,7 @@ export function kNearest(D: DenseDistances, k: number): Int32Array {
 }
 
 /** The k-th smallest value (0-based) of a, reordering a (quickselect, median of three). */
-export function select(a: Float64Array, k: number): number {
+export function select(a: Float64Array | Float32Array | Uint32Array, k: number): number {
   let lo = 0;
   let hi = a.length - 1;
   while (hi > lo) {
