@@ -76,7 +76,7 @@ export class PreactRunner {
       } catch (e) {
         if (session) await session.release().catch(() => undefined);
         session = undefined;
-        note = `float64 unavailable (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); float32 used`;
+        note = float64Note(e);
         precision = 'float32';
       }
     }
@@ -166,6 +166,19 @@ export class PreactRunner {
   async dispose(): Promise<void> {
     await this.session.release();
   }
+}
+
+/**
+ * Why the double copy of the model was refused, in one clause. onnxruntime-node's CPU provider (1.30, tried on
+ * one-node models) has no double kernel for Conv, ConvTranspose, AveragePool, GlobalAveragePool, Erf, LeakyRelu,
+ * PRelu, HardSigmoid and HardSwish (expanded to HardSigmoid); Gemm, MatMul, Relu, Clip, MaxPool, Sigmoid, Tanh,
+ * Abs, Max, BatchNormalization and Softmax have one. It names the first node without one that it meets.
+ */
+export function float64Note(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  const m = /Could not find an implementation for (\w+)\((\d+)\) node with name '([^']*)'/.exec(text);
+  if (m) return `float64 unavailable: onnxruntime's CPU provider has no float64 (double) kernel for ${m[1]} (node '${m[3] || '(unnamed)'}', the first such node it met); float32 used`;
+  return `float64 unavailable (${text.split('\n')[0]}); float32 used`;
 }
 
 async function probeRun(session: ort.InferenceSession, lens: Lens, precision: Precision): Promise<void> {
