@@ -88,6 +88,29 @@ test('hammingMatrix filled by worker threads equals the single-thread fill and t
   }
 });
 
+test('euclideanMatrix filled by worker threads equals the single-thread fill and a direct sum', () => {
+  const n = 300;
+  const dim = 7;
+  const rng = new Rng(8);
+  const x = Float64Array.from({ length: n * dim }, () => rng.normal(0, 1));
+  const saved = { ...hammingOptions };
+  try {
+    hammingOptions.threads = 1;
+    const single = euclideanMatrix(x, n, dim);
+    Object.assign(hammingOptions, { threads: 3, parallelMinBytes: 0 });
+    const threaded = euclideanMatrix(x, n, dim);
+    assert.equal(lastFill.threads, 3, 'the threaded path ran');
+    assert.deepEqual(threaded.d, single.d);
+    for (const [i, j] of [[0, 1], [5, 299], [299, 5], [17, 17], [123, 45]] as const) {
+      let s = 0;
+      for (let t = 0; t < dim; t++) s += (x[i * dim + t]! - x[j * dim + t]!) ** 2;
+      assert.equal(threaded.d[i * n + j], Math.fround(Math.sqrt(s)));
+    }
+  } finally {
+    Object.assign(hammingOptions, saved);
+  }
+});
+
 test('varyingBits keeps exactly the bits that differ somewhere', () => {
   const v = varyingBits(Uint8Array.of(0b10100000, 0b10000001, 0b00100000), 3, 1);
   // Bit 0: 1,1,0; bit 2: 1,0,1; bit 7: 0,1,0 -> three varying bits, packed in order.

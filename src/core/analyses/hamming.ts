@@ -16,7 +16,8 @@
  * Big matrices (pairs x row bytes at least hammingOptions.parallelMinBytes) are filled by several threads: the matrix lives in a
  * SharedArrayBuffer, worker threads (an inline script instantiating the same kernel) and the calling thread take
  * column blocks from a shared counter, largest first, and the caller blocks in Atomics.wait until every block is
- * done, so hammingMatrix stays synchronous. A worker that fails sets a flag and the caller recomputes alone.
+ * done, so hammingMatrix stays synchronous. A worker that fails sets a flag and the caller recomputes alone. The
+ * Euclidean matrix is filled the same way (row blocks, a JS loop).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -186,9 +187,8 @@ function wasmFill(k: Kernel, codes: Uint8Array, n: number, codeBytes: number, d:
   for (let i = 0; i < n; i++) mem.set(codes.subarray(i * codeBytes, (i + 1) * codeBytes), i * stride);
   const blocks = Math.ceil(n / block);
   const threads = d.buffer instanceof SharedArrayBuffer ? Math.min(threadCount(), blocks) : 1;
-  Object.assign(lastFill, { threads, callerBlocks: blocks, blocks });
   if (threads > 1 && parallelFill(k, mem.subarray(0, n * stride), n, stride, block, d, threads, onProgress)) return mirrorUpper(d, n);
-  lastFill.threads = 1;
+  Object.assign(lastFill, { threads: 1, callerBlocks: blocks, blocks });
   const next = { value: 0 };
   fillBlocks(k.row, new Int32Array(k.mem.buffer, n * stride, block), n * stride, n, stride, block, d, () => (next.value < blocks ? blocks - 1 - next.value++ : -1), onProgress);
   mirrorUpper(d, n);
@@ -230,51 +230,53 @@ function fillBlocks(
   }
 }
 
-/** The worker threads' script: the same kernel and the same loop, on the shared rows and matrix. */
-const WORKER_SCRIPT = `
-const { workerData } = require('node:worker_threads');
-const { kernel, rows, d32, ctrl, n, stride, block } = workerData;
-const c = new Int32Array(ctrl);
-const blocks = Math.ceil(n / block);
-try {
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(kernel));
-  const { row, mem } = inst.exports;
-  const need = n * stride + 4 * block;
+/** What a Hamming worker runs: the same kernel (its own instance and copy of the rows) and the same loop. */
+const HAMMING_BODY = `(w, take) => {
+  const { row, mem } = new WebAssembly.Instance(new WebAssembly.Module(w.kernel)).exports;
+  const need = w.n * w.stride + 4 * w.block;
   if (need > mem.buffer.byteLength) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
-  new Uint8Array(mem.buffer).set(new Uint8Array(rows), 0);
-  const d = d32 ? new Uint32Array(workerData.d) : new Uint16Array(workerData.d);
-  const take = () => { const b = Atomics.add(c, 0, 1); return b < blocks ? blocks - 1 - b : -1; };
-  const fillBlocks = ${fillBlocks.toString()};
-  // Each block taken is counted as done when finished (the caller waits for all of them).
-  const counted = () => { const b = take(); if (b >= 0) pending = true; return b; };
-  let pending = false;
-  fillBlocks(row, new Int32Array(mem.buffer, n * stride, block), n * stride, n, stride, block, d, () => {
-    if (pending) { Atomics.add(c, 1, 1); Atomics.notify(c, 1); pending = false; }
-    return counted();
-  });
-  if (pending) { Atomics.add(c, 1, 1); Atomics.notify(c, 1); }
+  new Uint8Array(mem.buffer).set(new Uint8Array(w.rows), 0);
+  const d = w.d32 ? new Uint32Array(w.d) : new Uint16Array(w.d);
+  (${fillBlocks.toString()})(row, new Int32Array(mem.buffer, w.n * w.stride, w.block), w.n * w.stride, w.n, w.stride, w.block, d, take);
+}`;
+
+function parallelFill(k: Kernel, rows: Uint8Array, n: number, stride: number, block: number, d: Uint16Array | Uint32Array, threads: number, onProgress?: (done: number, total: number) => void): boolean {
+  const shared = new SharedArrayBuffer(rows.length);
+  new Uint8Array(shared).set(rows);
+  const data = { kernel: kernelBytes(), rows: shared, d: d.buffer, d32: d instanceof Uint32Array, n, stride, block };
+  const out = new Int32Array(k.mem.buffer, n * stride, block);
+  return parallelBlocks(HAMMING_BODY, data, Math.ceil(n / block), threads, (take) => fillBlocks(k.row, out, n * stride, n, stride, block, d, take, onProgress));
+}
+
+/**
+ * Runs `blocks` blocks of work on `threads` threads: threads - 1 workers run `body` (the source of a function
+ * (workerData, take) => void using nothing from outside) and the caller runs `caller`; both take block indices
+ * from a shared counter, from blocks - 1 down (-1 when none is left). Blocks the caller (synchronously) until all
+ * are done. Returns false when a worker failed: its blocks may be missing, and the caller must redo the work.
+ */
+function parallelBlocks(body: string, data: Record<string, unknown>, blocks: number, threads: number, caller: (take: () => number) => void): boolean {
+  // ctrl[0]: next block to take; ctrl[1]: blocks finished; ctrl[2]: a worker failed.
+  const ctrl = new SharedArrayBuffer(12);
+  const c = new Int32Array(ctrl);
+  const script = `
+const { workerData } = require('node:worker_threads');
+const c = new Int32Array(workerData.ctrl);
+const blocks = workerData.blocks;
+let pending = false;
+const finished = () => { if (pending) { Atomics.add(c, 1, 1); Atomics.notify(c, 1); pending = false; } };
+const take = () => { finished(); const b = Atomics.add(c, 0, 1); if (b < blocks) { pending = true; return blocks - 1 - b; } return -1; };
+try {
+  (${body})(workerData, take);
+  finished();
 } catch (e) {
   Atomics.store(c, 2, 1);
   Atomics.add(c, 1, blocks);
   Atomics.notify(c, 1);
-}
-`;
-
-/**
- * Fills the upper triangle with `threads` threads (the caller and threads - 1 workers). Returns false when a
- * worker failed (the caller then recomputes alone).
- */
-function parallelFill(k: Kernel, rows: Uint8Array, n: number, stride: number, block: number, d: Uint16Array | Uint32Array, threads: number, onProgress?: (done: number, total: number) => void): boolean {
-  const blocks = Math.ceil(n / block);
-  // ctrl[0]: next block to take; ctrl[1]: blocks finished; ctrl[2]: a worker failed.
-  const ctrl = new SharedArrayBuffer(12);
-  const c = new Int32Array(ctrl);
-  const shared = new SharedArrayBuffer(rows.length);
-  new Uint8Array(shared).set(rows);
+}`;
   const workers: Worker[] = [];
   try {
     for (let w = 1; w < threads; w++) {
-      const worker = new Worker(WORKER_SCRIPT, { eval: true, workerData: { kernel: kernelBytes(), rows: shared, d: d.buffer, d32: d instanceof Uint32Array, ctrl, n, stride, block } });
+      const worker = new Worker(script, { eval: true, workerData: { ...data, ctrl, blocks } });
       worker.unref();
       worker.on('error', () => undefined); // reported through ctrl[2]
       workers.push(worker);
@@ -282,18 +284,15 @@ function parallelFill(k: Kernel, rows: Uint8Array, n: number, stride: number, bl
   } catch {
     // No worker threads here: the caller takes every block.
   }
-  const take = () => {
+  let mine = 0;
+  caller(() => {
+    if (mine++) Atomics.add(c, 1, 1);
     const b = Atomics.add(c, 0, 1);
     return b < blocks ? blocks - 1 - b : -1;
-  };
-  let mine = 0;
-  fillBlocks(k.row, new Int32Array(k.mem.buffer, n * stride, block), n * stride, n, stride, block, d, () => {
-    if (mine++) Atomics.add(c, 1, 1);
-    return take();
-  }, onProgress);
+  });
   for (let done = Atomics.load(c, 1); done < blocks; done = Atomics.load(c, 1)) Atomics.wait(c, 1, done, 1000);
   for (const w of workers) void w.terminate();
-  lastFill.callerBlocks = mine - 1;
+  Object.assign(lastFill, { threads, callerBlocks: mine - 1, blocks });
   return Atomics.load(c, 2) === 0;
 }
 
@@ -351,26 +350,52 @@ export function hammingPairs(codes: Uint8Array, codeBytes: number, pairs: [numbe
 
 // ---- Euclidean ---------------------------------------------------------------------------------------------
 
-/** Pairwise Euclidean distances of n rows of d values (float64 sums, stored as float32). */
+/**
+ * Pairwise Euclidean distances of n rows of d values (float64 sums over the dimensions in order, stored as
+ * float32). Big matrices are filled by worker threads as the Hamming ones (same values: each pair's sum is the same
+ * loop wherever it runs).
+ */
 export function euclideanMatrix(x: ArrayLike<number>, n: number, dim: number): DenseDistances {
   if (n > MAX_DENSE) throw new RangeError(`euclideanMatrix: ${n} rows; the dense matrix takes at most ${MAX_DENSE}`);
-  const xs = Float64Array.from(x as ArrayLike<number>);
-  const d = new Float32Array(n * n);
-  for (let i = 0; i < n; i++) {
-    const oi = i * dim;
-    for (let j = i + 1; j < n; j++) {
-      const oj = j * dim;
-      let s = 0;
-      for (let t = 0; t < dim; t++) {
-        const v = xs[oi + t]! - xs[oj + t]!;
-        s += v * v;
+  const work = ((n * (n - 1)) / 2) * dim * 8;
+  const threads = work >= hammingOptions.parallelMinBytes && typeof SharedArrayBuffer === 'function' ? threadCount() : 1;
+  const shared = threads > 1;
+  const xs = new Float64Array(shared ? new SharedArrayBuffer(n * dim * 8) : new ArrayBuffer(n * dim * 8));
+  xs.set(x as ArrayLike<number>);
+  const d = new Float32Array(shared ? new SharedArrayBuffer(n * n * 4) : new ArrayBuffer(n * n * 4));
+  // Row blocks of decreasing work (row i has n - 1 - i pairs), many per thread so they balance.
+  const rowsPer = Math.max(1, Math.ceil(n / (64 * threads)));
+  const blocks = Math.ceil(n / rowsPer);
+  const run = (take: () => number) => euclidBlocks(xs, n, dim, rowsPer, d, take);
+  const body = `(w, take) => (${euclidBlocks.toString()})(new Float64Array(w.xs), w.n, w.dim, w.rowsPer, new Float32Array(w.d), take)`;
+  if (!shared || !parallelBlocks(body, { xs: xs.buffer, d: d.buffer, n, dim, rowsPer }, blocks, threads, run)) {
+    let next = 0;
+    run(() => (next < blocks ? blocks - 1 - next++ : -1));
+    Object.assign(lastFill, { threads: 1, callerBlocks: blocks, blocks });
+  }
+  mirrorUpper(d, n);
+  return { n, d };
+}
+
+/** Upper triangle of the Euclidean matrix, by row blocks (take() from blocks - 1 down: the longest rows first). Self-contained (run by workers too). */
+function euclidBlocks(xs: Float64Array, n: number, dim: number, rowsPer: number, d: Float32Array, take: () => number): void {
+  const blocks = Math.ceil(n / rowsPer);
+  for (let b = take(); b >= 0; b = take()) {
+    const i0 = (blocks - 1 - b) * rowsPer;
+    const i1 = Math.min(n, i0 + rowsPer);
+    for (let i = i0; i < i1; i++) {
+      const oi = i * dim;
+      for (let j = i + 1; j < n; j++) {
+        const oj = j * dim;
+        let s = 0;
+        for (let t = 0; t < dim; t++) {
+          const v = xs[oi + t]! - xs[oj + t]!;
+          s += v * v;
+        }
+        d[i * n + j] = Math.sqrt(s);
       }
-      const r = Math.sqrt(s);
-      d[i * n + j] = r;
-      d[j * n + i] = r;
     }
   }
-  return { n, d };
 }
 
 // ---- neighbours --------------------------------------------------------------------------------------------
