@@ -150,7 +150,7 @@ export class PreactRunner {
    * Pre-activations of n samples in one onnxruntime call, as views of its output buffers (no copy, no widening).
    * run() copies into float64, which costs as much as the forward pass itself for small convolutional models.
    */
-  async runViews(data: Float64Array | Float32Array, n: number): Promise<{ preacts: (Float32Array | Float64Array)[] }> {
+  async runViews(data: Float64Array | Float32Array, n: number, from = 0): Promise<{ preacts: (Float32Array | Float64Array | undefined)[] }> {
     const lens = this.lens;
     const size = lens.sampleSize;
     if (data.length !== n * size) throw new Error(`PreactRunner.runViews: expected ${n * size} values, got ${data.length}`);
@@ -159,8 +159,9 @@ export class PreactRunner {
     const feed = this.precision === 'float64' ? new Float64Array(rows * size) : new Float32Array(rows * size);
     feed.set(data);
     const tensor = new ort.Tensor(this.precision, feed, [rows, ...lens.sampleShape]);
-    const result = await runSession(this.session, { [lens.model.inputs[0]!.name]: tensor }, [...new Set(this.fetchPre)], lens.model.name);
-    return { preacts: this.fetchPre.map((name, l) => (result[name]!.data as Float32Array | Float64Array).subarray(0, n * this.sizes[l]!)) };
+    // Only layers from `from` on are fetched (onnxruntime copies every fetched output out of its arena).
+    const result = await runSession(this.session, { [lens.model.inputs[0]!.name]: tensor }, [...new Set(this.fetchPre.slice(from))], lens.model.name);
+    return { preacts: this.fetchPre.map((name, l) => (l < from ? undefined : (result[name]!.data as Float32Array | Float64Array).subarray(0, n * this.sizes[l]!))) };
   }
 
   async dispose(): Promise<void> {
