@@ -12,7 +12,9 @@
  * bits flip). All of the model's layers are tracked (a layer left out of the selection still bends the map);
  * flips are reported for the selected layers.
  *
- * Each located crossing is checked at the next pass (the model is evaluated at the crossing anyway): the residual
+ * Every breakpoint is evaluated once, all layers at a time: the pass at a crossing of layer l confirms it and gives
+ * the later layers' values there, kept until their walks (so the forward points are the breakpoints plus t = 0, 1).
+ * Each located crossing is checked at that pass: the residual
  * |z(t*)| relative to the values at the interval ends is ~1e-7 (float32) or ~1e-15 (float64) when the map really is
  * affine there. Smooth layers (sign codes of GELU/SiLU/Tanh) and uncounted nonlinearities upstream make the map
  * non-affine: those crossings are refined by regula falsi and the result is flagged approximate.
