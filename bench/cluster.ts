@@ -4,17 +4,23 @@
  * 0..16) upscaled to 28x28 (bilinear), scaled to 0..255, each copy shifted by a seeded random offset of up to
  * 2 pixels and given seeded pixel noise, until there are N = 10,000. Writes bench/cluster-results.json.
  *
+ * Also timed, as parts of the `cluster` command: the codes, the last layer's activations, and the Euclidean
+ * matrix of the activations (on a 2,000-input subset: its pairs/s; JS float64, about 25x the Hamming kernel's
+ * cost per pair). The load average is recorded: on a shared machine the timings say little without it. The
+ * Hamming matrix uses worker threads (hammingOptions.threads; lastFill says how many ran).
+ *
  *   node out/bench/cluster.js [N]
  */
 import { writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CodeExtractor } from '../src/core/extract';
 import { Lens } from '../src/core/lens';
 import { readNpy, toFloat32 } from '../src/core/inputs';
 import { resizeBilinear } from '../src/core/inputs/images';
 import { Rng } from '../src/core/inputs/random';
-import { hammingMatrix, hammingOptions, varyingBits } from '../src/core/analyses/hamming';
-import { resolveParams, runHdbscan, runKmedoids } from '../src/core/analyses/cluster';
+import { euclideanMatrix, hammingMatrix, hammingOptions, lastFill, varyingBits } from '../src/core/analyses/hamming';
+import { activationLayer, activations, resolveParams, runHdbscan, runKmedoids } from '../src/core/analyses/cluster';
 
 const ROOT = resolve(__dirname, '../..');
 const N = Number(process.argv[2] ?? 10000);
@@ -47,6 +53,7 @@ function digitsAsMnist(n: number, seed: number): { data: Float32Array; labels: I
 }
 
 async function main(): Promise<void> {
+  const loadBefore = loadavg()[0]!;
   const lens = await Lens.open(join(ROOT, '../shared/models/mnist-8.onnx'));
   const { data, labels } = digitsAsMnist(N, 0);
   let t = performance.now();
@@ -60,6 +67,7 @@ async function main(): Promise<void> {
   t = performance.now();
   hammingMatrix(batch.codes, N, ex.codeBytes, { dropConstant: false });
   const fullS = (performance.now() - t) / 1000;
+  const fullThreads = lastFill.threads;
   const sub = 2000;
   hammingOptions.useWasm = false;
   t = performance.now();
@@ -73,9 +81,21 @@ async function main(): Promise<void> {
   const v = varyingBits(batch.codes, N, ex.codeBytes);
   const D = hammingMatrix(v.codes, N, v.codeBytes, { dropConstant: false });
   const matrixS = (performance.now() - t) / 1000;
+  const matrixFill = { ...lastFill };
   const hd = runHdbscan(D, 'codes', p, labels);
   const km = runKmedoids(D, 'codes', p, labels);
   const clusterS = matrixS + hd.seconds + km.seconds;
+
+  // The activation side of `cluster`: the last layer's activations for all N, the Euclidean matrix on a subset.
+  const actLayer = activationLayer(lens, undefined, lens.layers);
+  t = performance.now();
+  const act = await activations(lens, actLayer, data, N);
+  const actS = (performance.now() - t) / 1000;
+  const eSub = Math.min(N, 2000);
+  t = performance.now();
+  euclideanMatrix(act.x.subarray(0, eSub * act.size), eSub, act.size);
+  const euclidS = (performance.now() - t) / 1000;
+  const euclidPairsPerS = (eSub * (eSub - 1)) / 2 / euclidS;
 
   const result = {
     model: 'mnist-8',
@@ -87,11 +107,14 @@ async function main(): Promise<void> {
     hamming: {
       pairs,
       wasm_full_code_seconds: fullS,
+      wasm_full_code_threads: fullThreads,
       wasm_pairs_per_second: pairs / fullS,
       wasm_bit_ops_per_second: (pairs * ex.totalUnits) / fullS,
       js_fallback_pairs_per_second: (sub * (sub - 1)) / 2 / jsS,
       varying_bits_matrix_seconds: matrixS,
       varying_bits_pairs_per_second: pairs / matrixS,
+      varying_bits_matrix_threads: matrixFill.threads,
+      varying_bits_matrix_blocks_by_calling_thread: `${matrixFill.callerBlocks} of ${matrixFill.blocks}`,
     },
     clustering: {
       target_seconds: 10,
@@ -103,6 +126,15 @@ async function main(): Promise<void> {
       hdbscan: { clusters: hd.n_clusters, weighted_purity: hd.weighted_purity, nmi: hd.nmi, noise_share: hd.noise_share },
       kmedoids: { clusters: km.n_clusters, weighted_purity: km.weighted_purity, nmi: km.nmi },
     },
+    activations: {
+      layer: actLayer.plan.key,
+      size: act.size,
+      seconds: actS,
+      euclidean_subset: eSub,
+      euclidean_pairs_per_second: euclidPairsPerS,
+      euclidean_matrix_seconds_extrapolated_to_n: pairs / euclidPairsPerS,
+    },
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), load_average_1min_before_after: [Number(loadBefore.toFixed(2)), Number(loadavg()[0]!.toFixed(2))] },
     node: process.version,
     date: new Date().toISOString(),
   };

@@ -14,7 +14,7 @@ Usage:
   polytope-lens codes MODEL (--inputs FILE|FOLDER | --probes gaussian|uniform --n N [--seed S]
                              | --probes around --inputs X.npy --radius R --n N)
                       [--limit N] [--ops Relu,MaxPool | --layers KEY,...] [--out FILE] [--json]
-  polytope-lens path MODEL --inputs X.npy --from I --to J [--steps N] [--exact] [--json]
+  polytope-lens path MODEL --inputs X.npy --from I --to J [--steps N] [--layer KEY] [--exact] [--json]
   polytope-lens slice MODEL (--window LO,HI | --inputs X.npy --plane A,B,C) [--resolution R] [--exact] [--json]
   polytope-lens local MODEL --inputs X.npy [--directions P] [--radius R] [--json]
   polytope-lens density-study MODEL --inputs X.npy [--labels y.npy] [--pairs N] [--json]

@@ -1,10 +1,16 @@
 /**
- * polytope-lens path MODEL --inputs X.npy --from I --to J --steps N [--exact] [--precision float64|float32] --json
+ * polytope-lens path MODEL --inputs X.npy --from I --to J --steps N [--layer KEY] [--exact] [--precision float64|float32] --json
+ *
+ * With --layer the path runs in the CLI process (the engine directly): the pool's worker does not forward the
+ * request's `layer` to computePath yet (src/worker/main.ts), and the result must not silently be the input-space path.
  *
  * Flags beyond the shared ones are declared here (EXTRA_FLAGS, merged into args.ts's parser) and read from
  * CliArgs.flags.
  */
+import { computePath, pathEndpoints } from '../core/analyses/path';
 import { UserError } from '../core/errors';
+import { loadInputs } from '../core/inputs';
+import { Lens } from '../core/lens';
 import type { PathResult } from '../shared/results';
 import { EnginePool } from '../worker/pool';
 import type { CliArgs } from './args';
@@ -58,7 +64,8 @@ export function precisionFlag(v: string | boolean | undefined): 'float64' | 'flo
 export async function runPath(a: CliArgs): Promise<void> {
   const x = extraFlags(a);
   if (!a.inputs) throw new UserError(`'path' needs inputs: --inputs FILE.npy (or a folder of images) and --from I --to J`);
-  if (x.layer !== undefined) throw new UserError('--layer (interpolating in a layer\'s activation space) is not implemented yet');
+  if (x.layer !== undefined && typeof x.layer !== 'string') throw new UserError('--layer needs a layer key (from \'summary\')');
+  if (x.layer !== undefined && x.soft === true) throw new UserError('--soft with --layer is not supported: the soft code is computed along input-space paths only');
   const req = {
     inputs: a.inputs,
     from: intFlag(x.from, '--from', undefined, 0),
@@ -68,6 +75,15 @@ export async function runPath(a: CliArgs): Promise<void> {
     precision: precisionFlag(x.precision),
     soft: x.soft === true,
   };
+  if (typeof x.layer === 'string') {
+    const ref = modelRef(a);
+    const lens = await Lens.open(ref.path, { maxBytes: ref.maxBytes, inputShape: ref.inputShape });
+    const { n, data } = loadInputs(req.inputs, lens.sampleShape);
+    const { a: from, b: to } = pathEndpoints(data, n, lens.sampleSize, req.from, req.to);
+    const r = await computePath(lens, lens.select({ ops: a.ops, layers: a.layers }), from, to, { steps: req.steps, exact: req.exact, precision: req.precision, layer: x.layer });
+    process.stdout.write(a.json ? JSON.stringify(r) + '\n' : formatPath(r));
+    return;
+  }
   const pool = new EnginePool({ workers: 1 });
   try {
     const r = await pool.submit((api) => api.path(modelRef(a), { ops: a.ops, layers: a.layers }, req));
@@ -79,6 +95,7 @@ export async function runPath(a: CliArgs): Promise<void> {
 
 export function formatPath(r: PathResult): string {
   let out = `${r.model}: ${r.steps} steps, ${r.total} bit flips sampled, ${r.distinct_codes_on_path} distinct codes on the path\n`;
+  if (r.interpolated_in && r.note) out += `${r.note}\n`;
   out += `class changes at step${r.class_changes_at_step.length === 1 ? '' : 's'}: ${r.class_changes_at_step.join(', ') || 'none'}\n\n`;
   const rows = r.layers.map((l) => {
     const row: (string | number)[] = [l.key, l.op, l.units, r.per_layer_total[l.key]!];

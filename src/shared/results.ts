@@ -376,3 +376,12 @@ export interface SoftPathResult {
 export interface PathResult {
   soft?: SoftPathResult;
 }
+
+/** PathResult gains these with --layer (interpolation in a layer's activation space; declaration merging). */
+export interface PathResult {
+  /** The tensors fed to the rest of the network: the layer's output first, then skip tensors crossing the cut. */
+  cut_tensors?: { name: string; elements: number }[];
+  /** Per step: total Hamming distance / step length of the chosen layer's activation (its op's output). */
+  density_in_layer?: (number | null)[];
+  note?: string;
+}

@@ -151,4 +151,6 @@ export interface StudyPairDensity {
 /** `path --soft`: also compute the soft (probabilistic) spline code distances along the path. */
 export interface PathRequest {
   soft?: boolean;
+  /** Interpolate in this layer's activation space and run the rest of the network from there. */
+  layer?: string;
 }

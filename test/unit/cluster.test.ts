@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { euclideanMatrix, hammingMatrix, hammingOptions, hammingPairs, coreDistances, varyingBits, type DenseDistances } from '../../src/core/analyses/hamming';
+import { euclideanMatrix, hammingMatrix, hammingOptions, hammingPairs, lastFill, coreDistances, varyingBits, type DenseDistances } from '../../src/core/analyses/hamming';
 import { hdbscan } from '../../src/core/analyses/hdbscan';
 import { kmedoids } from '../../src/core/analyses/kmedoids';
 import { groupStat, nmi, weightedPurity, noiseShare } from '../../src/core/analyses/metrics';
@@ -61,6 +61,53 @@ test('hammingMatrix (wasm and JS) equals the byte-table distance, with and witho
       }
     }
     hammingOptions.useWasm = true;
+  }
+});
+
+test('hammingMatrix filled by worker threads equals the single-thread fill and the byte-table distance', () => {
+  const n = 700;
+  const bytes = 2250; // padded rows (not a multiple of 32), and column blocks of ~115 rows: 7 blocks to share
+  const codes = randomCodes(n, bytes, 11);
+  const saved = { ...hammingOptions };
+  try {
+    hammingOptions.threads = 1;
+    const single = hammingMatrix(codes, n, bytes, { dropConstant: false });
+    assert.ok(!(single.d.buffer instanceof SharedArrayBuffer));
+    // Force the threaded path on this small case: 3 threads, so workers and the caller share the blocks.
+    Object.assign(hammingOptions, { threads: 3, parallelMinBytes: 0 });
+    const threaded = hammingMatrix(codes, n, bytes, { dropConstant: false });
+    assert.ok(threaded.d.buffer instanceof SharedArrayBuffer);
+    assert.equal(lastFill.threads, 3, 'the threaded path ran');
+    assert.ok(lastFill.blocks >= 6);
+    assert.deepEqual(threaded.d, single.d);
+    const rng = new Rng(3);
+    const pairs: [number, number][] = Array.from({ length: 500 }, () => [rng.int(n), rng.int(n)]);
+    assert.deepEqual(pairs.map(([i, j]) => threaded.d[i * n + j]), hammingPairs(codes, bytes, pairs));
+  } finally {
+    Object.assign(hammingOptions, saved);
+  }
+});
+
+test('euclideanMatrix filled by worker threads equals the single-thread fill and a direct sum', () => {
+  const n = 300;
+  const dim = 7;
+  const rng = new Rng(8);
+  const x = Float64Array.from({ length: n * dim }, () => rng.normal(0, 1));
+  const saved = { ...hammingOptions };
+  try {
+    hammingOptions.threads = 1;
+    const single = euclideanMatrix(x, n, dim);
+    Object.assign(hammingOptions, { threads: 3, parallelMinBytes: 0 });
+    const threaded = euclideanMatrix(x, n, dim);
+    assert.equal(lastFill.threads, 3, 'the threaded path ran');
+    assert.deepEqual(threaded.d, single.d);
+    for (const [i, j] of [[0, 1], [5, 299], [299, 5], [17, 17], [123, 45]] as const) {
+      let s = 0;
+      for (let t = 0; t < dim; t++) s += (x[i * dim + t]! - x[j * dim + t]!) ** 2;
+      assert.equal(threaded.d[i * n + j], Math.fround(Math.sqrt(s)));
+    }
+  } finally {
+    Object.assign(hammingOptions, saved);
   }
 });
 

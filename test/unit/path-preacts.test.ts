@@ -59,3 +59,35 @@ test('mnist-8: float pre-activations reproduce the codes', async () => {
   const p = await check(sharedModel('mnist-8.onnx'), fixture('mnist8.inputs.npy'), 'mnist8', 4);
   console.log(`# mnist-8: ${p}`);
 });
+
+// onnxruntime-node 1.30's CPU provider: double kernels for Gemm, MatMul, Relu, Clip, MaxPool, Sigmoid, Tanh; none
+// for Conv, Erf, LeakyRelu, PRelu, HardSigmoid. The runner must say which precision it used and, when it fell back, why.
+for (const [name, model, precision, op] of [
+  ['mlp', fixture('mlp.onnx'), 'float64', undefined],
+  ['resmlp', fixture('resmlp.onnx'), 'float64', undefined],
+  ['hard', fixture('hard.onnx'), 'float32', 'HardSigmoid'],
+  ['cnn', fixture('cnn.onnx'), 'float32', 'Conv'],
+  ['gelu_tf', fixture('gelu_tf.onnx'), 'float32', 'Erf'],
+  ['mixed', fixture('mixed.onnx'), 'float32', undefined],
+  ['mnist-8', sharedModel('mnist-8.onnx'), 'float32', 'Conv'],
+] as const) {
+  test(`${name}: float64 asked for, ${precision} used${op ? ` (no double ${op} kernel), and the note says why` : ''}`, async () => {
+    const lens = await Lens.open(model);
+    const runner = await PreactRunner.create(lens, lens.layers, { precision: 'float64' });
+    try {
+      assert.equal(runner.precision, precision);
+      if (precision === 'float64') assert.equal(runner.note, undefined);
+      else {
+        const m = /^float64 unavailable: onnxruntime's CPU provider has no float64 \(double\) kernel for (\w+) \(node '([^']+)'.*\); float32 used$/.exec(runner.note ?? '');
+        assert.ok(m, runner.note);
+        if (op) assert.equal(m[1], op);
+        // The op named is one of the model's own.
+        assert.ok(lens.graph.order.some((n) => n.opType === m[1]), `${m[1]} is in ${name}`);
+        const r = await runner.run(new Float32Array(lens.sampleSize), 1);
+        assert.equal(r.precision, 'float32');
+      }
+    } finally {
+      await runner.dispose();
+    }
+  });
+}

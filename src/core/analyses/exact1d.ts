@@ -12,7 +12,9 @@
  * bits flip). All of the model's layers are tracked (a layer left out of the selection still bends the map);
  * flips are reported for the selected layers.
  *
- * Each located crossing is checked at the next pass (the model is evaluated at the crossing anyway): the residual
+ * Every breakpoint is evaluated once, all layers at a time: the pass at a crossing of layer l confirms it and gives
+ * the later layers' values there, kept until their walks (so the forward points are the breakpoints plus t = 0, 1).
+ * Each located crossing is checked at that pass: the residual
  * |z(t*)| relative to the values at the interval ends is ~1e-7 (float32) or ~1e-15 (float64) when the map really is
  * affine there. Smooth layers (sign codes of GELU/SiLU/Tanh) and uncounted nonlinearities upstream make the map
  * non-affine: those crossings are refined by regula falsi and the result is flagged approximate.
@@ -65,69 +67,79 @@ export async function exactCrossings(lens: Lens, selected: LensLayer[], a: Float
   const point = (t: number, out: Float64Array, o: number) => {
     for (let i = 0; i < size; i++) out[o + i] = a[i]! + t * (b[i]! - a[i]!);
   };
-  /** Layer l's pre-activations at the given t values, streamed in batches. */
-  async function* evaluate(ts: number[], l: number): AsyncGenerator<{ t: number; z: Float64Array }> {
+  type Values = Float32Array | Float64Array;
+  /** Pre-activations of layers from.. at the given t values, streamed in batches (views; earlier layers undefined). */
+  async function* evaluate(ts: number[], from: number): AsyncGenerator<{ t: number; z: (Values | undefined)[] }> {
     for (let s = 0; s < ts.length; s += batch) {
       const m = Math.min(batch, ts.length - s);
       const xs = new Float64Array(m * size);
       for (let j = 0; j < m; j++) point(ts[s + j]!, xs, j * size);
-      const r = await runner.run(xs, m);
+      const r = await runner.runViews(xs, m, from);
       forwardPoints += m;
-      const n = runner.sizes[l]!;
-      for (let j = 0; j < m; j++) yield { t: ts[s + j]!, z: r.preacts[l]!.subarray(j * n, (j + 1) * n) };
+      for (let j = 0; j < m; j++) yield { t: ts[s + j]!, z: r.preacts.map((p, l) => p?.subarray(j * runner.sizes[l]!, (j + 1) * runner.sizes[l]!)) };
     }
   }
-  const gOf = (f: Found, z: Float64Array) => (f.j >= 0 ? z[f.j]! - z[f.i]! : z[f.i]! - f.theta);
+  // Every point of the final breakpoint set is evaluated once: the pass that confirms a crossing of layer l also
+  // gives the later layers' pre-activations there, which the walk over layer l + 1 needs. Views of layers already
+  // walked are dropped, so the cache holds at most the not-yet-walked layers of the breakpoints.
+  const cache = new Map<number, (Values | undefined)[]>();
+  async function ensure(ts: number[], from: number): Promise<void> {
+    const missing = [...new Set(ts)].filter((t) => !cache.has(t));
+    for await (const { t, z } of evaluate(missing, from)) cache.set(t, z);
+  }
+  const gOf = (f: Found, z: Values) => (f.j >= 0 ? z[f.j]! - z[f.i]! : z[f.i]! - f.theta);
 
   let T = [0, 1];
   const found: Found[] = [];
   try {
+    await ensure(T, 0);
     for (let l = 0; l < all.length; l++) {
       const layer = all[l]!;
       const rule = layer.plan.rule;
       const bounds = runner.bounds[l];
       const win = windows[l];
       const fresh: Found[] = [];
-      let prevT = 0;
-      let prev: Float64Array | undefined;
-      for await (const { t, z } of evaluate(T, l)) {
-        if (prev) {
-          if (rule.kind === 'positive') {
-            for (let u = 0; u < z.length; u++) {
-              const p = prev[u]!;
-              const q = z[u]!;
-              if (p > 0 !== q > 0) fresh.push(cross(prevT, t, p, q, l, [u], u, -1, 0));
-            }
-          } else if (rule.kind === 'between') {
-            for (let u = 0; u < z.length; u++) {
-              for (let k = 0; k < 2; k++) {
-                const th = k === 0 ? bounds!.lo[u]! : bounds!.hi[u]!;
-                const p = prev[u]! - th;
-                const q = z[u]! - th;
-                if (p > 0 !== q > 0) fresh.push(cross(prevT, t, p, q, l, [2 * u + k], u, -1, th));
+      // Each point's state is computed once (not once per interval end): packed bits, or argmax per window.
+      const states = T.map((t) => pointState(cache.get(t)![l]!, rule.kind, bounds, win));
+      for (let k = 1; k < T.length; k++) {
+        const prevT = T[k - 1]!;
+        const t = T[k]!;
+        const prev = cache.get(prevT)![l]!;
+        const z = cache.get(t)![l]!;
+        if (rule.kind === 'argmax') envelope(win!, prev, z, prevT, t, l, fresh, states[k - 1]!, states[k]!);
+        else {
+          // Bits that differ between the interval's ends: unit u (positive), or 2u + c for threshold c (between).
+          const A = states[k - 1] as Uint32Array;
+          const B = states[k] as Uint32Array;
+          for (let w = 0; w < A.length; w++) {
+            let x = A[w]! ^ B[w]!;
+            while (x) {
+              const high = 31 - Math.clz32(x);
+              x ^= 1 << high;
+              const bit = w * 32 + (31 - high);
+              if (rule.kind === 'positive') fresh.push(cross(prevT, t, prev[bit]!, z[bit]!, l, [bit], bit, -1, 0));
+              else {
+                const u = bit >> 1;
+                const th = bit & 1 ? bounds!.hi[u]! : bounds!.lo[u]!;
+                fresh.push(cross(prevT, t, prev[u]! - th, z[u]! - th, l, [bit], u, -1, th));
               }
             }
-          } else {
-            envelope(win!, prev, z, prevT, t, l, fresh);
           }
         }
-        prevT = t;
-        prev = z.slice();
       }
       // Non-affine layers: refine each crossing by regula falsi on its bracket.
       if (nonAffine[l] && fresh.length) await refine(fresh, l, opts.refine ?? 4);
       found.push(...fresh);
-      // Confirm: evaluate the crossings themselves (the next pass would too; doing it here keeps it per layer).
+      // Confirm: evaluate the crossings themselves (their values of later layers are kept for the next walks).
       if (fresh.length) {
-        const ts = fresh.map((f) => f.t);
-        let k = 0;
-        for await (const { z } of evaluate(ts, l)) {
-          const f = fresh[k++]!;
-          const r = Math.abs(gOf(f, z)) / Math.max(f.scale, 1e-300);
+        await ensure(fresh.map((f) => f.t), l);
+        for (const f of fresh) {
+          const r = Math.abs(gOf(f, cache.get(f.t)![l]!)) / Math.max(f.scale, 1e-300);
           if (r > maxResidual) maxResidual = r;
         }
       }
       T = mergeSorted(T, fresh.map((f) => f.t));
+      for (const t of T) cache.get(t)![l] = undefined;
     }
   } finally {
     await runner.dispose();
@@ -138,7 +150,7 @@ export async function exactCrossings(lens: Lens, selected: LensLayer[], a: Float
       let k = 0;
       for await (const { z } of evaluate(list.map((f) => f.t), l)) {
         const f = list[k++]!;
-        const g = gOf(f, z);
+        const g = gOf(f, z[l]!);
         if (g === 0) continue;
         if (g > 0 === f.ghi > 0) (f.hi = f.t), (f.ghi = g);
         else (f.lo = f.t), (f.glo = g);
@@ -184,26 +196,53 @@ function cross(lo: number, hi: number, p: number, q: number, layer: number, unit
 }
 
 /** MaxPool: per window, the argmax changes along the upper envelope of affine values between t0 and t1. */
-function envelope(win: { table: Int32Array; window: number }, z0: Float64Array, z1: Float64Array, t0: number, t1: number, layer: number, out: Found[]): void {
+/**
+ * A point's state in a layer: its bits packed 32 to a word, MSB first (positive: z > 0 per unit; between: z > lo,
+ * z > hi per unit), or for MaxPool the argmax (first maximum) of each window, -1 for a window of padding only.
+ */
+function pointState(z: Float32Array | Float64Array, kind: 'positive' | 'between' | 'argmax', bounds: { lo: Float64Array; hi: Float64Array } | undefined, win: { table: Int32Array; window: number } | undefined): Uint32Array | Int16Array {
+  if (kind === 'argmax') {
+    const W = win!.window;
+    const table = win!.table;
+    const E = table.length / W;
+    const am = new Int16Array(E);
+    for (let e = 0; e < E; e++) {
+      const base = e * W;
+      let cur = -1;
+      let best = -Infinity;
+      for (let w = 0; w < W; w++) {
+        const idx = table[base + w]!;
+        if (idx >= 0 && z[idx]! > best) (best = z[idx]!), (cur = w);
+      }
+      am[e] = cur;
+    }
+    return am;
+  }
+  const bits = kind === 'positive' ? z.length : 2 * z.length;
+  const words = new Uint32Array(Math.ceil(bits / 32));
+  if (kind === 'positive') {
+    for (let u = 0; u < z.length; u++) if (z[u]! > 0) words[u >> 5]! |= 0x80000000 >>> (u & 31);
+  } else {
+    const { lo, hi } = bounds!;
+    for (let u = 0; u < z.length; u++) {
+      const b = 2 * u;
+      if (z[u]! > lo[u]!) words[b >> 5]! |= 0x80000000 >>> (b & 31);
+      if (z[u]! > hi[u]!) words[(b + 1) >> 5]! |= 0x80000000 >>> ((b + 1) & 31);
+    }
+  }
+  return words;
+}
+
+function envelope(win: { table: Int32Array; window: number }, z0: Float32Array | Float64Array, z1: Float32Array | Float64Array, t0: number, t1: number, layer: number, out: Found[], am0: Uint32Array | Int16Array, am1: Uint32Array | Int16Array): void {
   const W = win.window;
   const E = win.table.length / W;
   const dt = t1 - t0;
   for (let e = 0; e < E; e++) {
     const base = e * W;
     // Argmax at t0 (first maximum) and at t1; if equal and no line overtakes, nothing to do.
-    let cur = -1;
-    let best = -Infinity;
-    for (let w = 0; w < W; w++) {
-      const idx = win.table[base + w]!;
-      if (idx >= 0 && z0[idx]! > best) (best = z0[idx]!), (cur = w);
-    }
+    let cur = am0[e]!;
     if (cur < 0) continue;
-    let end = -1;
-    best = -Infinity;
-    for (let w = 0; w < W; w++) {
-      const idx = win.table[base + w]!;
-      if (idx >= 0 && z1[idx]! > best) (best = z1[idx]!), (end = w);
-    }
+    const end = am1[e]!;
     if (end === cur) continue; // with affine values the envelope cannot leave and return to the same line
     let s = 0; // local position in [0, 1]
     for (let guard = 0; guard < W && cur !== end; guard++) {

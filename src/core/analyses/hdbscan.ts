@@ -43,18 +43,22 @@ export function mutualReachabilityMst(D: DenseDistances, core: Float64Array): { 
   const b = new Int32Array(Math.max(0, n - 1));
   const w = new Float64Array(Math.max(0, n - 1));
   if (n < 2) return { a, b, w };
-  const inTree = new Uint8Array(n);
   const best = new Float64Array(n).fill(Infinity);
   const from = new Int32Array(n).fill(-1);
+  // The points not yet in the tree, ascending (removal keeps the order, so ties go to the lowest index as in a
+  // scan of all n): each step reads only them, n^2 / 2 reads in all instead of n^2.
+  const rest = new Int32Array(n - 1);
+  for (let j = 1; j < n; j++) rest[j - 1] = j;
+  let left = n - 1;
   let cur = 0;
-  inTree[0] = 1;
   for (let e = 0; e < n - 1; e++) {
     const row = cur * n;
     const cc = core[cur]!;
     let next = -1;
+    let nextAt = -1;
     let nextW = Infinity;
-    for (let j = 0; j < n; j++) {
-      if (inTree[j]) continue;
+    for (let r = 0; r < left; r++) {
+      const j = rest[r]!;
       let m = d[row + j]!;
       if (cc > m) m = cc;
       const cj = core[j]!;
@@ -66,12 +70,14 @@ export function mutualReachabilityMst(D: DenseDistances, core: Float64Array): { 
       if (best[j]! < nextW) {
         nextW = best[j]!;
         next = j;
+        nextAt = r;
       }
     }
     a[e] = from[next]!;
     b[e] = next;
     w[e] = nextW;
-    inTree[next] = 1;
+    rest.copyWithin(nextAt, nextAt + 1, left);
+    left--;
     cur = next;
   }
   return { a, b, w };

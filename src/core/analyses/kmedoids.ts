@@ -82,6 +82,16 @@ function assign(D: DenseDistances, medoids: number[], labels: Int32Array): numbe
   return cost;
 }
 
+/** Sum of d[r + j] over the members j, or a value >= bound as soon as the partial sum reaches bound. */
+function rowSum(d: DenseDistances['d'], r: number, m: number[], bound: number): number {
+  let s = 0;
+  for (let t = 0; t < m.length; t++) {
+    s += d[r + m[t]!]!;
+    if (s >= bound) return s;
+  }
+  return s;
+}
+
 function alternate(D: DenseDistances, medoids: number[], maxIter: number): KMedoidsResult {
   const { n, d } = D;
   const labels = new Int32Array(n);
@@ -93,15 +103,18 @@ function alternate(D: DenseDistances, medoids: number[], maxIter: number): KMedo
     let changed = false;
     for (let c = 0; c < medoids.length; c++) {
       const m = members[c]!;
-      let bestI = medoids[c]!;
-      let bestS = Infinity;
+      // The current medoid first: it wins ties, and its sum bounds the others, whose sums stop as soon as they
+      // reach it (distances are >= 0, so such a point cannot become strictly better). Same result as the full
+      // sums in member order.
+      const cur = medoids[c]!;
+      let bestI = cur;
+      let bestS = labels[cur] === c ? rowSum(d, cur * n, m, Infinity) : Infinity;
       for (const i of m) {
-        let s = 0;
-        const r = i * n;
-        for (const j of m) s += d[r + j]!;
-        if (s < bestS || (s === bestS && i === medoids[c])) (bestS = s), (bestI = i);
+        if (i === cur) continue;
+        const s = rowSum(d, i * n, m, bestS);
+        if (s < bestS) (bestS = s), (bestI = i);
       }
-      if (bestI !== medoids[c]) (medoids[c] = bestI), (changed = true);
+      if (bestI !== cur) (medoids[c] = bestI), (changed = true);
     }
     if (!changed) break;
     const next = assign(D, medoids, labels);

@@ -5,6 +5,11 @@
  *   pathEndpoints(data, n, sampleSize, from, to) -> { a, b }  (UserError naming the valid range)
  *   pathPoints(a, b, steps) -> Float32Array ((steps + 1) x size): x_k = a + (k/N)(b - a) in float64, cast to float32
  *
+ * With `layer`, the path runs in that layer's activation space: the endpoints' values of the tensors crossing the
+ * cut after the layer (./cut) are interpolated linearly and the rest of the network runs from them, so the codes,
+ * densities and exact crossings are those of the layers after the cut. `density_input` is then per unit length of
+ * all fed tensors, `density_in_layer` per unit length of the layer's own activation (equal without skips).
+ *
  * Codes come from the CodeExtractor (bit-exact with `codes`); densities divide each step's Hamming distance in a
  * layer by the L2 distance between that layer's pre-activations at the two points (PreactRunner), so a layer's
  * density is "boundaries crossed per unit of distance travelled in its own activation space".
@@ -15,6 +20,7 @@ import { CodeExtractor } from '../extract';
 import type { Lens, LensLayer } from '../lens';
 import { layerInfos } from '../lens';
 import type { PathResult } from '../../shared/results';
+import { cutAt, cutValues } from './cut';
 import { exactCrossings } from './exact1d';
 import { PreactRunner, type Precision } from './preacts';
 
@@ -25,6 +31,8 @@ export interface PathOptions {
   precision?: Precision;
   threads?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Key of the layer in whose activation space the path is interpolated (default: input space). */
+  layer?: string;
 }
 
 /** Rows `from` and `to` of n samples, as float64 endpoints. */
@@ -51,6 +59,7 @@ export function pathPoints(a: ArrayLike<number>, b: ArrayLike<number>, steps: nu
 export async function computePath(lens: Lens, layers: LensLayer[], a: Float64Array, b: Float64Array, opts: PathOptions): Promise<PathResult> {
   const N = opts.steps;
   if (!Number.isInteger(N) || N < 1) throw new UserError(`--steps must be an integer of at least 1, not '${N}'`);
+  if (opts.layer !== undefined) return pathInLayer(lens, layers, a, b, opts.layer, opts);
   const size = lens.sampleSize;
   const L = layers.length;
   const ex = await CodeExtractor.create(lens, layers, opts.threads);
@@ -124,6 +133,36 @@ export async function computePath(lens: Lens, layers: LensLayer[], a: Float64Arr
   };
   if (opts.exact) result.exact = await exactCrossings(lens, layers, a, b, { precision: opts.precision ?? 'float64', threads: opts.threads });
   return result;
+}
+
+/** The path interpolated in the activation space of layer `key`: the rest of the network run from the cut. */
+async function pathInLayer(lens: Lens, layers: LensLayer[], a: Float64Array, b: Float64Array, key: string, opts: PathOptions): Promise<PathResult> {
+  const cut = await cutAt(lens, key, opts.threads);
+  const chosen = new Set(layers.map((l) => l.plan.key));
+  const later = cut.rest.layers.filter((l) => chosen.has(l.plan.key));
+  if (!later.length) {
+    const after = cut.rest.layers.map((l) => `'${l.plan.key}'`).join(', ');
+    throw new UserError(after ? `No selected layer comes after '${key}'; the layers after it are ${after}.` : `'${key}' is the last layer: no layer after it has codes to follow along the path.`);
+  }
+  const ends = new Float32Array(2 * lens.sampleSize);
+  ends.set(a);
+  ends.set(b, lens.sampleSize);
+  const v = await cutValues(lens, cut, ends, 2, opts.threads);
+  const ca = Float64Array.from(v.subarray(0, cut.size));
+  const cb = Float64Array.from(v.subarray(cut.size));
+  const r = await computePath(cut.rest, later, ca, cb, { ...opts, layer: undefined });
+  const own = cut.tensors[0]!;
+  const step = l2(ca.subarray(own.offset, own.offset + own.size), cb.subarray(own.offset, own.offset + own.size)) / r.steps;
+  r.model = lens.model.name;
+  r.interpolated_in = key;
+  r.cut_tensors = cut.tensors.map((t) => ({ name: t.name, elements: t.size }));
+  r.density_in_layer = r.per_step.map((h) => (step > 0 ? h / step : h === 0 ? 0 : null));
+  const skips = cut.tensors.slice(1).map((t) => `'${t.name}'`);
+  r.note =
+    `interpolated linearly in the activation space of '${key}' (its output '${own.name}', ${own.size} values) and the rest of the network run from there; codes are those of the layers after it` +
+    (skips.length ? `; ${skips.length} more tensor${skips.length === 1 ? '' : 's'} computed before the layer and read after it (skip connections or the input) ${skips.length === 1 ? 'is' : 'are'} interpolated linearly between the endpoints' values too: ${skips.join(', ')}` : '') +
+    `; density_in_layer is per unit length of '${own.name}'${skips.length ? ', density_input per unit length of all fed tensors' : ''}`;
+  return r;
 }
 
 function l2(p: ArrayLike<number>, q: ArrayLike<number>): number {

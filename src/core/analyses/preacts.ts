@@ -15,6 +15,9 @@
  *   r.preacts[l]            // Float64Array, n x sizes[l], C order per sample (the LayerPlan.preact tensor)
  *   r.outputs               // Float64Array, n x outputSize (the model's first output)
  *   r.precision             // as runner.precision
+ *   const v = await runner.runViews(data, n);  // the same values without copying or widening: one onnxruntime
+ *                           //   call (n at most the fixed batch, when there is one); v.preacts[l] is a view of
+ *                           //   n x sizes[l] float32 or float64 values (for hot loops: exact 1-D crossings)
  *   await runner.dispose();
  *
  * The graph edit is lossless: the model's nodes stay as they are, the pre-activation tensors become extra graph
@@ -73,7 +76,7 @@ export class PreactRunner {
       } catch (e) {
         if (session) await session.release().catch(() => undefined);
         session = undefined;
-        note = `float64 unavailable (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); float32 used`;
+        note = float64Note(e);
         precision = 'float32';
       }
     }
@@ -143,9 +146,40 @@ export class PreactRunner {
     return { preacts, outputs, precision: this.precision };
   }
 
+  /**
+   * Pre-activations of n samples in one onnxruntime call, as views of its output buffers (no copy, no widening).
+   * run() copies into float64, which costs as much as the forward pass itself for small convolutional models.
+   */
+  async runViews(data: Float64Array | Float32Array, n: number, from = 0): Promise<{ preacts: (Float32Array | Float64Array | undefined)[] }> {
+    const lens = this.lens;
+    const size = lens.sampleSize;
+    if (data.length !== n * size) throw new Error(`PreactRunner.runViews: expected ${n * size} values, got ${data.length}`);
+    if (lens.fixedBatch !== undefined && n > lens.fixedBatch) throw new Error(`PreactRunner.runViews: ${n} samples do not fit the fixed batch of ${lens.fixedBatch}`);
+    const rows = lens.fixedBatch ?? n;
+    const feed = this.precision === 'float64' ? new Float64Array(rows * size) : new Float32Array(rows * size);
+    feed.set(data);
+    const tensor = new ort.Tensor(this.precision, feed, [rows, ...lens.sampleShape]);
+    // Only layers from `from` on are fetched (onnxruntime copies every fetched output out of its arena).
+    const result = await runSession(this.session, { [lens.model.inputs[0]!.name]: tensor }, [...new Set(this.fetchPre.slice(from))], lens.model.name);
+    return { preacts: this.fetchPre.map((name, l) => (l < from ? undefined : (result[name]!.data as Float32Array | Float64Array).subarray(0, n * this.sizes[l]!))) };
+  }
+
   async dispose(): Promise<void> {
     await this.session.release();
   }
+}
+
+/**
+ * Why the double copy of the model was refused, in one clause. onnxruntime-node's CPU provider (1.30, tried on
+ * one-node models) has no double kernel for Conv, ConvTranspose, AveragePool, GlobalAveragePool, Erf, LeakyRelu,
+ * PRelu, HardSigmoid and HardSwish (expanded to HardSigmoid); Gemm, MatMul, Relu, Clip, MaxPool, Sigmoid, Tanh,
+ * Abs, Max, BatchNormalization and Softmax have one. It names the first node without one that it meets.
+ */
+export function float64Note(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  const m = /Could not find an implementation for (\w+)\((\d+)\) node with name '([^']*)'/.exec(text);
+  if (m) return `float64 unavailable: onnxruntime's CPU provider has no float64 (double) kernel for ${m[1]} (node '${m[3] || '(unnamed)'}', the first such node it met); float32 used`;
+  return `float64 unavailable (${text.split('\n')[0]}); float32 used`;
 }
 
 async function probeRun(session: ort.InferenceSession, lens: Lens, precision: Precision): Promise<void> {
