@@ -37,8 +37,14 @@ export interface PoolOptions {
 interface Slot {
   worker: Worker;
   api: Comlink.Remote<EngineApi>;
-  /** Rejects when the worker exits; every call races against it. */
-  exited: Promise<never>;
+  /**
+   * Fails the running task when the worker exits. A callback, not a long-lived promise that every task races
+   * against: each Promise.race on a promise that never settles adds a reaction to it that keeps that task's result
+   * reachable, so a million-probe job retained every code batch (about 2.3 KB per sample).
+   */
+  fail?: (e: Error) => void;
+  /** Why the worker exited, once it has. */
+  died?: WorkerDiedError;
   busy: boolean;
 }
 
@@ -153,8 +159,10 @@ export class EnginePool {
       throw new CancelledError();
     }
     this.started++;
-    const work = task(slot.api);
-    const settled = Promise.race([work, slot.exited]);
+    const settled = new Promise<T>((resolve, reject) => {
+      slot.fail = reject;
+      task(slot.api).then(resolve, reject);
+    });
     settled.then(
       () => this.release(slot),
       () => this.release(slot),
@@ -182,6 +190,7 @@ export class EnginePool {
   }
 
   private release(slot: Slot): void {
+    slot.fail = undefined;
     slot.busy = false;
     this.waiting.shift()?.();
     if (this.busy === 0) for (const w of this.idleWaiters.splice(0)) w();
@@ -219,18 +228,17 @@ export class EnginePool {
     const config: WorkerConfig = { threads: this.threads };
     const worker = new Worker(this.script, { workerData: config, ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}) });
     const api = Comlink.wrap<EngineApi>(nodeEndpoint(worker));
-    const exited = new Promise<never>((_, reject) => {
-      const fail = (why: string) => {
-        this.remove(slot);
-        reject(new WorkerDiedError(why));
-      };
-      worker.once('error', (e: Error & { code?: string }) =>
-        fail(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'it ran out of memory: the model or the request is too large for the worker' : `it failed: ${e.message}`),
-      );
-      worker.once('exit', (code) => fail(`it exited with code ${code}`));
-    });
-    exited.catch(() => undefined);
-    const slot: Slot = { worker, api, exited, busy: false };
+    const slot: Slot = { worker, api, busy: false };
+    const fail = (why: string) => {
+      if (slot.died) return;
+      slot.died = new WorkerDiedError(why);
+      this.remove(slot);
+      slot.fail?.(slot.died);
+    };
+    worker.once('error', (e: Error & { code?: string }) =>
+      fail(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'it ran out of memory: the model or the request is too large for the worker' : `it failed: ${e.message}`),
+    );
+    worker.once('exit', (code) => fail(`it exited with code ${code}`));
     this.slots.push(slot);
     return slot;
   }

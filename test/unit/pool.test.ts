@@ -4,6 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { CodeExtractor } from '../../src/core/extract';
 import { makeProbes } from '../../src/core/inputs';
 import { Lens } from '../../src/core/lens';
@@ -142,6 +144,36 @@ test('probes around a data file: radius 0 reproduces the file (cycled); a radius
     const around = await runCodes(pool, { model: { path }, selection: {}, inputs: { kind: 'probes', probes: 'around', n, seed: 3, base, radius: 2 } });
     assert.ok(around.samples!.some((s, i) => s.code_hex !== around0.samples![i]!.code_hex));
     assert.match(around.inputs_note, /L2 ball of radius 2 around the samples of mlp.inputs.npy/);
+  } finally {
+    await pool.dispose();
+  }
+});
+
+/** A full garbage collection of this isolate (tests are not started with --expose-gc). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+test('the pool keeps no reference to the results it delivered (a long job runs in bounded memory)', async () => {
+  const path = fixture('cnn.onnx');
+  const lens = await Lens.open(path);
+  const pool = new EnginePool({ workers: 2 });
+  try {
+    // In a function of its own: a suspended async function's frame would hold the last batch itself.
+    const consume = async () => {
+      const refs: WeakRef<Uint8Array>[] = [];
+      const data = makeProbes({ type: 'uniform', lo: 0, hi: 1 }, 200, lens.sampleShape, 5);
+      for await (const b of pool.codes({ path }, {}, data, 200, lens.sampleSize, 10)) refs.push(new WeakRef(b.codes));
+      return refs;
+    };
+    const refs = await consume();
+    assert.equal(refs.length, 20);
+    // WeakRefs hold their target until the current job ends; collect after that.
+    await new Promise((r) => setImmediate(r));
+    collectGarbage();
+    assert.equal(refs.filter((r) => r.deref() !== undefined).length, 0, 'every code batch was collected while the pool lives');
+    assert.equal(pool.live, 2);
   } finally {
     await pool.dispose();
   }
