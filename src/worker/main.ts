@@ -3,9 +3,8 @@
  * and their compiled sessions, keyed by path, file time and options, so repeated batches cost one run each.
  */
 import { statSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import nodeEndpoint from 'comlink/dist/umd/node-adapter';
+import { hostEndpoint, workerConfig } from './host-link';
 import { CodeExtractor } from '../core/extract';
 import { softPath } from '../core/analyses/soft';
 import { PlainForward } from '../core/forward';
@@ -13,11 +12,11 @@ import { Lens } from '../core/lens';
 import { computePath, pathEndpoints } from '../core/analyses/path';
 import { computeLocal } from '../core/analyses/local';
 import { loadInputs } from '../core/inputs';
-import type { CodeBatch, EngineApi, LayerSelection, ModelRef, WorkerConfig } from '../shared/worker-protocol';
+import type { CodeBatch, EngineApi, LayerSelection, ModelRef } from '../shared/worker-protocol';
 import { slice } from '../core/analyses/slice';
 import { scaleActivations } from '../core/analyses/scale';
 
-const config = workerData as WorkerConfig;
+const config = workerConfig();
 
 /** Keeps the most recently used entries; sessions hold native memory, so the cache is small. */
 class Cache<T extends object> {
@@ -113,7 +112,7 @@ const api: EngineApi = {
   },
 };
 
-Comlink.expose(api, nodeEndpoint(parentPort!));
+Comlink.expose(api, hostEndpoint());
 
 // ---- cluster (src/core/analyses/cluster): attached to the exposed api; comlink looks methods up per call. ----
 import { clusterInputs } from '../core/analyses/cluster';
