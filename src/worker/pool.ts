@@ -109,8 +109,9 @@ export class EnginePool {
   }
 
   /**
-   * Codes of n samples, computed in chunks spread over the workers and yielded in order. Chunks are sized so a
-   * round trip (about 0.1 ms) is small against the work and the transferred data stays a few MB.
+   * Codes of n samples, computed in chunks spread over the workers and yielded in order. Chunks are sized (see
+   * jobs.chunkSize) so a round trip (about 1 ms through a process's IPC channel) is small against the work and
+   * the data in flight stays small.
    */
   async *codes(model: ModelRef, selection: LayerSelection, data: Samples, n: number, sampleSize: number, chunk: number, opts: RunOptions = {}): AsyncGenerator<CodeBatch> {
     yield* this.chunked(data, n, sampleSize, chunk, opts, (api, part, m) => api.codes(model, selection, part, m));
