@@ -107,6 +107,37 @@ test('process workers: cancel during a long onnxruntime run kills the worker pro
   }
 });
 
+test('process workers: cancelling one job kills only its worker; a job running beside it finishes with the right codes', async () => {
+  const mnist = sharedModel('mnist-8.onnx');
+  const mlp = fixture('mlp.onnx');
+  const pool = new EnginePool({ workers: 2 });
+  try {
+    await pool.summary({ path: mnist });
+    const [pid] = pool.pids;
+    const n = 20_000; // one long task on worker 0
+    const data = makeProbes({ type: 'uniform', lo: 0, hi: 255 }, n, [1, 28, 28], 3);
+    const ac = new AbortController();
+    let sent = false;
+    const cancelled = pool.submit((api) => ((sent = true), api.codes({ path: mnist }, {}, data, n)), ac.signal);
+    cancelled.catch(() => undefined);
+    while (!sent) await new Promise((r) => setImmediate(r));
+    // The other job starts worker 1; cancel the first once it has delivered a chunk.
+    let chunks = 0;
+    const other = runCodes(pool, { model: { path: mlp }, selection: {}, inputs: { kind: 'probes', probes: 'gaussian', n: 2000, seed: 9 }, chunk: 50 }, { onProgress: () => void (++chunks === 1 && ac.abort()) });
+    await assert.rejects(cancelled, CancelledError);
+    const r = await other;
+    const lens = await Lens.open(mlp);
+    const ex = await CodeExtractor.create(lens, lens.layers);
+    const direct = await ex.run(makeProbes({ type: 'gaussian' }, 2000, lens.sampleShape, 9), 2000);
+    await ex.dispose();
+    assert.equal(r.samples!.map((x) => x.code_hex).join(''), Buffer.from(direct.codes).toString('hex'));
+    assert.equal(chunks, 40);
+    assert.ok(!pool.pids.includes(pid!), "the cancelled job's worker was killed");
+  } finally {
+    await pool.dispose();
+  }
+});
+
 /** Whether a process with this id exists (signal 0 checks without signalling). */
 function isAlive(pid: number): boolean {
   try {
