@@ -10,6 +10,7 @@
  *
  * Writes bench/memory-results.json. Targets: peak RSS under 1 GiB; summary of ultraface in seconds.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -32,10 +33,15 @@ async function main(): Promise<void> {
       workers: { type: 'string' },
       'worker-heap-mb': { type: 'string' },
       'compare-n': { type: 'string' },
+      'compare-run': { type: 'string' },
       keep: { type: 'boolean' },
       out: { type: 'string' },
     },
   });
+  if (v['compare-run']) {
+    process.stdout.write(JSON.stringify(await compareRun(JSON.parse(v['compare-run']) as CompareSpec)) + '\n');
+    return;
+  }
   const n = Number(v.n ?? 1_000_000);
   const format = parseOutFormat(v.format ?? 'arrow');
   const kind = workerKind(v.kind ?? 'process');
@@ -216,29 +222,20 @@ class RssSampler {
  * workers per sample (what the machine pays, whatever else runs on it).
  */
 async function compareKinds(n: number, workers: number | undefined) {
-  const model = { path: join(SHARED, 'mnist-8.onnx') };
   const rounds = 2;
   const size = new EnginePool(workers ? { workers } : {}).size; // (starts no worker)
-  const runs: { kind: WorkerKind; chunk: number; n: number; seconds: number; cpu_us_per_sample: number; peak_rss_mb: number; peak_pss_mb: number }[] = [];
+  const runs: CompareRun[] = [];
   for (const chunk of [chunkSize(784, 2248, n, size), 16]) {
     const m = chunk === 16 ? Math.round(n / 4) : n;
     for (let r = 0; r < rounds; r++) {
       for (const kind of r % 2 === 0 ? WORKER_KINDS : [...WORKER_KINDS].reverse()) {
-        const pool = new EnginePool({ kind, ...(workers ? { workers } : {}) });
-        try {
-          await pool.summary(model); // start-up and model load are not part of the rate
-          const c0 = cpuMs(pool);
-          const t0 = Date.now();
-          const rss = new RssSampler(pool, t0);
-          await runCodes(pool, { model, selection: {}, inputs: { kind: 'probes', probes: 'uniform', n: m, seed: 1 + r, lo: 0, hi: 255 }, samples: false, chunk });
-          const seconds = (Date.now() - t0) / 1000;
-          const cpu = cpuMs(pool) - c0;
-          rss.stop();
-          runs.push({ kind, chunk, n: m, seconds: round(seconds), cpu_us_per_sample: round((cpu * 1000) / m), peak_rss_mb: Math.round(rss.peak / MB), peak_pss_mb: Math.round(rss.peakPss / MB) });
-          process.stderr.write(`memory: ${kind} workers, chunk ${chunk}: ${Math.round(m / seconds)} samples/s, peak RSS ${Math.round(rss.peak / MB)} MB, PSS ${Math.round(rss.peakPss / MB)} MB\n`);
-        } finally {
-          await pool.dispose();
-        }
+        // Each run in a fresh process: a host that ran a job before keeps that memory, and worker threads reuse it.
+        const spec: CompareSpec = { kind, chunk, n: m, seed: 1 + r, ...(workers ? { workers } : {}) };
+        const child = spawnSync(process.execPath, [__filename, '--compare-run', JSON.stringify(spec)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+        if (child.status !== 0) throw new Error(`the ${kind} run of the comparison failed (exit ${child.status})`);
+        const run = JSON.parse(child.stdout.trim().split('\n').pop()!) as CompareRun;
+        runs.push(run);
+        process.stderr.write(`memory: ${kind} workers, chunk ${chunk}: ${Math.round(m / run.seconds)} samples/s, peak RSS ${run.peak_rss_mb} MB, PSS ${run.peak_pss_mb} MB\n`);
       }
     }
   }
@@ -269,6 +266,35 @@ async function compareKinds(n: number, workers: number | undefined) {
     };
   });
   return { n, rounds, summary, runs };
+}
+
+interface CompareSpec {
+  kind: WorkerKind;
+  chunk: number;
+  n: number;
+  seed: number;
+  workers?: number;
+}
+
+type CompareRun = Omit<CompareSpec, 'seed' | 'workers'> & { seconds: number; cpu_us_per_sample: number; peak_rss_mb: number; peak_pss_mb: number };
+
+/** One run of the comparison (in a process of its own). */
+async function compareRun(spec: CompareSpec): Promise<CompareRun> {
+  const model = { path: join(SHARED, 'mnist-8.onnx') };
+  const pool = new EnginePool({ kind: spec.kind, ...(spec.workers ? { workers: spec.workers } : {}) });
+  try {
+    await pool.summary(model); // start-up and model load are not part of the rate
+    const c0 = cpuMs(pool);
+    const t0 = Date.now();
+    const rss = new RssSampler(pool, t0);
+    await runCodes(pool, { model, selection: {}, inputs: { kind: 'probes', probes: 'uniform', n: spec.n, seed: spec.seed, lo: 0, hi: 255 }, samples: false, chunk: spec.chunk });
+    const seconds = (Date.now() - t0) / 1000;
+    const cpu = cpuMs(pool) - c0;
+    rss.stop();
+    return { kind: spec.kind, chunk: spec.chunk, n: spec.n, seconds: round(seconds), cpu_us_per_sample: round((cpu * 1000) / spec.n), peak_rss_mb: Math.round(rss.peak / MB), peak_pss_mb: Math.round(rss.peakPss / MB) };
+  } finally {
+    await pool.dispose();
+  }
 }
 
 function round(x: number): number {
