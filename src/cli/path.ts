@@ -1,16 +1,10 @@
 /**
  * polytope-lens path MODEL --inputs X.npy --from I --to J --steps N [--layer KEY] [--exact] [--precision float64|float32] --json
  *
- * With --layer the path runs in the CLI process (the engine directly): the pool's worker does not forward the
- * request's `layer` to computePath yet (src/worker/main.ts), and the result must not silently be the input-space path.
- *
  * Flags beyond the shared ones are declared here (EXTRA_FLAGS, merged into args.ts's parser) and read from
  * CliArgs.flags.
  */
-import { computePath, pathEndpoints } from '../core/analyses/path';
 import { UserError } from '../core/errors';
-import { loadInputs } from '../core/inputs';
-import { Lens } from '../core/lens';
 import type { PathResult } from '../shared/results';
 import { EnginePool } from '../worker/pool';
 import type { CliArgs } from './args';
@@ -74,16 +68,8 @@ export async function runPath(a: CliArgs): Promise<void> {
     exact: x.exact === true,
     precision: precisionFlag(x.precision),
     soft: x.soft === true,
+    ...(typeof x.layer === 'string' ? { layer: x.layer } : {}),
   };
-  if (typeof x.layer === 'string') {
-    const ref = modelRef(a);
-    const lens = await Lens.open(ref.path, { maxBytes: ref.maxBytes, inputShape: ref.inputShape });
-    const { n, data } = loadInputs(req.inputs, lens.sampleShape);
-    const { a: from, b: to } = pathEndpoints(data, n, lens.sampleSize, req.from, req.to);
-    const r = await computePath(lens, lens.select({ ops: a.ops, layers: a.layers }), from, to, { steps: req.steps, exact: req.exact, precision: req.precision, layer: x.layer });
-    process.stdout.write(a.json ? JSON.stringify(r) + '\n' : formatPath(r));
-    return;
-  }
   const pool = new EnginePool({ workers: 1 });
   try {
     const r = await pool.submit((api) => api.path(modelRef(a), { ops: a.ops, layers: a.layers }, req));

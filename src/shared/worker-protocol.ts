@@ -1,6 +1,7 @@
 /**
  * The host <-> worker channel: what a worker of the engine pool exposes through comlink. Inputs and results are
- * typed arrays, transferred (not copied) across the thread boundary.
+ * typed arrays: transferred (not copied) to a worker thread, and serialized once through the IPC channel of a worker
+ * process (the default; src/worker/engine-worker.ts).
  */
 import type { ClusterMethodKey, ClusterResult, LocalResult, ModelSummary, PathResult, ScaleResult, SliceResult } from './results';
 

@@ -1,11 +1,10 @@
 /**
- * A worker of the engine pool: exposes the engine through comlink over worker_threads. It caches opened models
+ * A worker of the engine pool: exposes the engine through comlink to the pool (a child process by default, or a worker thread; see host-link.ts). It caches opened models
  * and their compiled sessions, keyed by path, file time and options, so repeated batches cost one run each.
  */
 import { statSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import nodeEndpoint from 'comlink/dist/umd/node-adapter';
+import { hostEndpoint, workerConfig } from './host-link';
 import { CodeExtractor } from '../core/extract';
 import { softPath } from '../core/analyses/soft';
 import { PlainForward } from '../core/forward';
@@ -13,13 +12,13 @@ import { Lens } from '../core/lens';
 import { computePath, pathEndpoints } from '../core/analyses/path';
 import { computeLocal } from '../core/analyses/local';
 import { loadInputs } from '../core/inputs';
-import type { CodeBatch, EngineApi, LayerSelection, ModelRef, WorkerConfig } from '../shared/worker-protocol';
+import type { CodeBatch, EngineApi, LayerSelection, ModelRef } from '../shared/worker-protocol';
 import { slice } from '../core/analyses/slice';
 import { scaleActivations } from '../core/analyses/scale';
 import { clusterInputs } from '../core/analyses/cluster';
 import { pairDensity } from '../core/analyses/density-study';
 
-const config = workerData as WorkerConfig;
+const config = workerConfig();
 
 /** Keeps the most recently used entries; sessions hold native memory, so the cache is small. */
 class Cache<T extends object> {
@@ -86,7 +85,7 @@ const api: EngineApi = {
       ends = pathEndpoints(data, n, l.sampleSize, req.from, req.to);
     }
     const layers = l.select(selection);
-    const r = await computePath(l, layers, ends.a, ends.b, { steps: req.steps, exact: req.exact, precision: req.precision, threads: config.threads });
+    const r = await computePath(l, layers, ends.a, ends.b, { steps: req.steps, exact: req.exact, precision: req.precision, layer: req.layer, threads: config.threads });
     // path --soft: the probabilistic spline code's distances along the same endpoints.
     if (req.soft) r.soft = await softPath(l, layers, ends.a, ends.b, req.steps, { precision: req.precision, threads: config.threads });
     return r;
@@ -131,4 +130,4 @@ const api: EngineApi = {
   },
 };
 
-Comlink.expose(api, nodeEndpoint(parentPort!));
+Comlink.expose(api, hostEndpoint());

@@ -1,17 +1,20 @@
 /**
- * The engine pool: worker_threads running src/worker/main.ts, driven through comlink. Started lazily, one task
- * per worker at a time, results delivered in input order. Cancel stops a job between chunks; a worker that dies
- * fails only its own task, and the next task starts a new one.
+ * The engine pool: workers running src/worker/main.ts (child processes by default, or worker threads; see
+ * engine-worker.ts), driven through comlink. Started lazily, one task per worker at a time, results delivered in
+ * input order. A worker that dies fails only its own task, and the next task starts a new one. Cancel rejects the
+ * job at once and starts no further chunk; a process worker running a cancelled task is killed (its CPU is free at
+ * once), a thread finishes its current chunk.
  */
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { ResourceLimits } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import { UserError } from '../core/errors';
 import type { ModelSummary } from '../shared/results';
 import type { CodeBatch, EngineApi, LayerSelection, ModelRef, WorkerConfig } from '../shared/worker-protocol';
+import { startEngineWorker, type EngineWorker, type WorkerKind } from './engine-worker';
+import type { TestFault } from './test-faults';
 
 export class CancelledError extends Error {
   override readonly name = 'CancelledError';
@@ -25,20 +28,30 @@ export interface PoolOptions {
   workers?: number;
   /** onnxruntime intra-op threads per worker (default 1: parallelism comes from the workers). */
   threadsPerWorker?: number;
+  /**
+   * 'process' (default): each worker is a child process; a crash in the engine cannot take the host down, and
+   * cancel kills the worker. 'thread': worker_threads, which share the host's process (a native abort in the
+   * engine ends the host) and cannot be stopped inside onnxruntime.
+   */
+  kind?: WorkerKind;
   /** The built worker script (default: out/worker/main.js next to the calling bundle). */
   workerScript?: string;
   /**
-   * V8 heap limits of each worker (e.g. maxOldGenerationSizeMb). A worker that exceeds them is stopped by Node and
-   * fails only its own task; onnxruntime's native memory is not counted.
+   * V8 heap limits of each worker (threads: all of them; processes: maxOldGenerationSizeMb). A worker that exceeds
+   * them is stopped and fails only its own task; onnxruntime's native memory is not counted.
    */
   resourceLimits?: ResourceLimits;
 }
 
 interface Slot {
-  worker: Worker;
+  worker: EngineWorker;
   api: Comlink.Remote<EngineApi>;
-  /** Rejects when the worker exits; every call races against it. */
-  exited: Promise<never>;
+  /**
+   * Fails the running task when the worker exits. A callback, not a long-lived promise that every task races
+   * against: each Promise.race on a promise that never settles adds a reaction to it that keeps that task's result
+   * reachable, so a million-probe job retained every code batch (about 2.3 KB per sample).
+   */
+  fail?: (e: Error) => void;
   busy: boolean;
 }
 
@@ -58,6 +71,7 @@ export interface RunOptions {
 
 export class EnginePool {
   readonly size: number;
+  readonly kind: WorkerKind;
   private readonly threads: number;
   private readonly script: string;
   private readonly resourceLimits: ResourceLimits | undefined;
@@ -69,6 +83,7 @@ export class EnginePool {
 
   constructor(opts: PoolOptions = {}) {
     this.size = Math.max(1, opts.workers ?? Math.min(4, cpus().length));
+    this.kind = opts.kind ?? 'process';
     this.threads = Math.max(1, opts.threadsPerWorker ?? 1);
     this.script = opts.workerScript ?? defaultWorkerScript();
     this.resourceLimits = opts.resourceLimits;
@@ -84,13 +99,19 @@ export class EnginePool {
     return this.slots.filter((s) => s.busy).length;
   }
 
+  /** OS process ids of the live workers, in start order (process workers; for tests and the memory benchmark). */
+  get pids(): number[] {
+    return this.slots.flatMap((s) => (s.worker.pid === undefined ? [] : [s.worker.pid]));
+  }
+
   summary(model: ModelRef, selection: LayerSelection = {}, signal?: AbortSignal): Promise<ModelSummary> {
     return this.submit((api) => api.summary(model, selection), signal);
   }
 
   /**
-   * Codes of n samples, computed in chunks spread over the workers and yielded in order. Chunks are sized so a
-   * round trip (about 0.1 ms) is small against the work and the transferred data stays a few MB.
+   * Codes of n samples, computed in chunks spread over the workers and yielded in order. Chunks are sized (see
+   * jobs.chunkSize) so a round trip (about 1 ms through a process's IPC channel) is small against the work and
+   * the data in flight stays small.
    */
   async *codes(model: ModelRef, selection: LayerSelection, data: Samples, n: number, sampleSize: number, chunk: number, opts: RunOptions = {}): AsyncGenerator<CodeBatch> {
     yield* this.chunked(data, n, sampleSize, chunk, opts, (api, part, m) => api.codes(model, selection, part, m));
@@ -140,9 +161,10 @@ export class EnginePool {
   }
 
   /**
-   * Runs one task on a free worker, starting one if needed. Cancel rejects the caller at once; the worker finishes
-   * its current task (jobs are chunked so that takes well under a second) and its result is dropped. Workers are
-   * never terminated mid-run: terminating a thread inside an onnxruntime call can abort the whole process.
+   * Runs one task on a free worker, starting one if needed. Cancel rejects the caller at once. A process worker
+   * still running the task is killed, and the next task starts a new one. A thread finishes its current task (jobs
+   * are chunked so that takes well under a second) and its result is dropped: terminating a thread inside an
+   * onnxruntime call can abort the whole process.
    */
   async submit<T>(task: Task<T>, signal?: AbortSignal): Promise<T> {
     if (this.disposed) throw new Error('The engine pool was disposed.');
@@ -153,15 +175,22 @@ export class EnginePool {
       throw new CancelledError();
     }
     this.started++;
-    const work = task(slot.api);
-    const settled = Promise.race([work, slot.exited]);
+    let failThis: (e: Error) => void = () => undefined;
+    const settled = new Promise<T>((resolve, reject) => {
+      slot.fail = failThis = reject;
+      task(slot.api).then(resolve, reject);
+    });
     settled.then(
       () => this.release(slot),
       () => this.release(slot),
     );
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(new CancelledError());
+      onAbort = () => {
+        reject(new CancelledError());
+        // Still running this task (not released, not dead): a process can be stopped at any point.
+        if (slot.worker.kind === 'process' && slot.fail === failThis && this.slots.includes(slot)) void this.kill(slot);
+      };
       signal?.addEventListener('abort', onAbort, { once: true });
     });
     try {
@@ -182,6 +211,7 @@ export class EnginePool {
   }
 
   private release(slot: Slot): void {
+    slot.fail = undefined;
     slot.busy = false;
     this.waiting.shift()?.();
     if (this.busy === 0) for (const w of this.idleWaiters.splice(0)) w();
@@ -191,6 +221,8 @@ export class EnginePool {
     for (;;) {
       // A waiter woken by a cancelled job's cleanup must not start a worker for a cancelled job.
       if (signal?.aborted) throw new CancelledError();
+      // Waiters are woken by dispose(), and by workers that stop while it runs: none may start a worker.
+      if (this.disposed) throw new Error('The engine pool was disposed.');
       const free = this.slots.find((s) => !s.busy);
       if (free) return ((free.busy = true), free);
       if (this.slots.length < this.size) {
@@ -217,52 +249,56 @@ export class EnginePool {
 
   private spawn(): Slot {
     const config: WorkerConfig = { threads: this.threads };
-    const worker = new Worker(this.script, { workerData: config, ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}) });
-    const api = Comlink.wrap<EngineApi>(nodeEndpoint(worker));
-    const exited = new Promise<never>((_, reject) => {
-      const fail = (why: string) => {
-        this.remove(slot);
-        reject(new WorkerDiedError(why));
-      };
-      worker.once('error', (e: Error & { code?: string }) =>
-        fail(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'it ran out of memory: the model or the request is too large for the worker' : `it failed: ${e.message}`),
-      );
-      worker.once('exit', (code) => fail(`it exited with code ${code}`));
+    const worker = startEngineWorker({ kind: this.kind, script: this.script, config, ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}) });
+    const slot: Slot = { worker, api: worker.api, busy: false };
+    void worker.exited.then((why) => {
+      this.remove(slot);
+      slot.fail?.(new WorkerDiedError(why));
     });
-    exited.catch(() => undefined);
-    const slot: Slot = { worker, api, exited, busy: false };
     this.slots.push(slot);
     return slot;
   }
 
   private remove(slot: Slot): void {
     const i = this.slots.indexOf(slot);
-    if (i >= 0) this.slots.splice(i, 1);
+    if (i < 0) return;
+    this.slots.splice(i, 1);
     slot.busy = false;
     // A waiting task can now start a replacement worker.
     this.waiting.shift()?.();
+    if (this.busy === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
+  /** Stops a worker now (see EngineWorker.kill) and resolves when it has stopped. */
   private async kill(slot: Slot): Promise<void> {
     this.remove(slot);
-    await slot.worker.terminate();
+    await slot.worker.kill();
   }
 
-  /** Terminates the i-th live worker (in start order) now (for tests: simulates one worker that dies). */
+  /** Stops the i-th live worker (in start order) now (for tests: a worker that dies). */
   async terminateWorker(i: number): Promise<void> {
     const slot = this.slots[i];
     if (slot) await this.kill(slot);
   }
 
-  /** Terminates every worker now (for tests: simulates workers that die). */
+  /** Stops every worker now (for tests: workers that die). */
   async terminateAll(): Promise<void> {
     await Promise.all([...this.slots].map((s) => this.kill(s)));
   }
 
-  /** Lets running tasks finish (up to `graceMs`), then terminates the workers. */
+  /** Sends a test-only fault to the i-th live worker (src/worker/test-faults.ts; acts only when tests enable it). */
+  injectTestFault(i: number, fault: TestFault): void {
+    this.slots[i]?.worker.sendTestFault(fault);
+  }
+
+  /**
+   * Stops the workers. Processes are killed at once: nothing they run can harm the host. Threads are given up to
+   * `graceMs` to finish their running tasks first, since terminating a thread inside onnxruntime can abort the host.
+   */
   async dispose(graceMs = 3000): Promise<void> {
     this.disposed = true;
-    await Promise.race([this.idle(), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    for (const w of this.waiting.splice(0)) w();
+    if (this.kind === 'thread') await Promise.race([this.idle(), new Promise((r) => setTimeout(r, graceMs).unref())]);
     await this.terminateAll();
   }
 }

@@ -1,7 +1,9 @@
 /**
- * Worker faults: a worker that runs out of memory or is killed mid-run fails only its own request with a clear
- * error; the pool replaces it; a second job running at the same time on another worker finishes with the right
- * codes; the next request works. Bad values (NaN, Inf) are refused with a clear message before any worker runs.
+ * Worker faults, real ones: a worker that runs out of memory, is killed (SIGKILL) mid-run or aborts natively
+ * (process.abort() inside onnxruntime's run, through the test-only hook of src/worker/test-faults.ts) fails only its
+ * own request with a clear error; the pool replaces it; a second job running at the same time on another worker
+ * finishes with the right codes; the next request works. Process workers (the default) and worker threads, where
+ * the fault can be survived at all. Bad values (NaN, Inf) are refused with a clear message before any worker runs.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { makeProbes } from '../../src/core/inputs';
 import { Lens } from '../../src/core/lens';
 import { runCodes, type CodesRequest } from '../../src/worker/jobs';
 import { EnginePool, WorkerDiedError } from '../../src/worker/pool';
+import { TEST_FAULTS_ENV } from '../../src/worker/test-faults';
 import { fixture, sharedModel } from '../support/paths';
 
 let dir = '';
@@ -52,34 +55,36 @@ async function directHex(n: number): Promise<string> {
   }
 }
 
-test('a worker that runs out of memory fails only its request; a concurrent job finishes; the pool replaces the worker', { timeout: 120_000 }, async () => {
-  const big = manyNodesModel();
-  const pool = new EnginePool({ workers: 2, resourceLimits: { maxOldGenerationSizeMb: 32 } });
-  try {
-    const doomed = pool.summary({ path: big });
-    doomed.catch(() => undefined);
-    const other = runCodes(pool, mlpJob(3000));
-    await assert.rejects(doomed, (e: unknown) => {
-      assert.ok(e instanceof WorkerDiedError && isUserError(e), String(e));
-      assert.match((e as Error).message, /^The analysis worker stopped unexpectedly \(it ran out of memory: the model or the request is too large for the worker\); the request failed/);
-      return true;
-    });
-    const r = await other;
-    assert.equal(r.samples!.map((s) => s.code_hex).join(''), await directHex(3000), 'the concurrent job is complete and correct');
-    const next = await pool.summary({ path: MLP });
-    assert.equal(next.total_units, 64, 'the next request works');
-    assert.ok(pool.live <= 2);
-  } finally {
-    await pool.dispose();
-  }
-});
+for (const kind of ['process', 'thread'] as const) {
+  test(`a ${kind} worker that runs out of memory fails only its request; a concurrent job finishes; the pool replaces the worker`, { timeout: 120_000 }, async () => {
+    const big = manyNodesModel();
+    const pool = new EnginePool({ workers: 2, kind, resourceLimits: { maxOldGenerationSizeMb: 32 } });
+    try {
+      const doomed = pool.summary({ path: big });
+      doomed.catch(() => undefined);
+      const other = runCodes(pool, mlpJob(3000));
+      await assert.rejects(doomed, (e: unknown) => {
+        assert.ok(e instanceof WorkerDiedError && isUserError(e), String(e));
+        assert.match((e as Error).message, /^The analysis worker stopped unexpectedly \(it ran out of memory: the model or the request is too large for the worker\); the request failed/);
+        return true;
+      });
+      const r = await other;
+      assert.equal(r.samples!.map((s) => s.code_hex).join(''), await directHex(3000), 'the concurrent job is complete and correct');
+      const next = await pool.summary({ path: MLP });
+      assert.equal(next.total_units, 64, 'the next request works');
+      assert.ok(pool.live <= 2);
+    } finally {
+      await pool.dispose();
+    }
+  });
+}
 
-test('a worker killed mid-request fails only its request; the job on the other worker finishes; the next request works', { timeout: 120_000 }, async () => {
-  // Killed while it decodes a large model (JavaScript). Killing a worker while onnxruntime is running a session
+test('a thread worker killed mid-request fails only its request; the job on the other worker finishes; the next request works', { timeout: 120_000 }, async () => {
+  // Killed while it decodes a large model (JavaScript). Terminating a thread while onnxruntime is running a session
   // aborts the whole process (an uncaught Napi::Error in onnxruntime-node), which is why the pool never terminates
-  // busy workers on cancel; see pool.ts.
+  // busy threads on cancel; see pool.ts. Process workers are killed inside onnxruntime below.
   const big = manyNodesModel();
-  const pool = new EnginePool({ workers: 2 });
+  const pool = new EnginePool({ workers: 2, kind: 'thread' });
   try {
     await pool.summary({ path: MLP }); // worker 0 exists
     let running = false;
@@ -100,6 +105,79 @@ test('a worker killed mid-request fails only its request; the job on the other w
     assert.equal(r.samples!.map((s) => s.code_hex).join(''), await directHex(4000), 'the other job is complete and correct');
     assert.equal(chunks, 80, 'progress was reported for every chunk');
     assert.equal((await pool.summary({ path: sharedModel('mnist-8.onnx') })).total_units, 17984, 'the next request works');
+  } finally {
+    await pool.dispose();
+  }
+});
+
+/**
+ * Worker 0 (a process) is given one long codes task of mnist-8 (onnxruntime runs for seconds); while it runs,
+ * `fault` strikes it, once a job of the MLP has started worker 1 and finished a chunk there (starting a worker
+ * takes longer than handing worker 0 its 60 MB of input, so worker 0 is then inside onnxruntime's run). The long task fails with `why`; the MLP job is complete
+ * and correct; the next request works on a replacement worker.
+ */
+async function processFaultMidRun(fault: (pool: EnginePool, pid: number) => void, why: string): Promise<void> {
+  const mnist = sharedModel('mnist-8.onnx');
+  const pool = new EnginePool({ workers: 2 });
+  try {
+    await pool.summary({ path: mnist }); // worker 0 exists, mnist-8 is open
+    const [pid] = pool.pids;
+    const n = 20_000;
+    const data = makeProbes({ type: 'uniform', lo: 0, hi: 255 }, n, [1, 28, 28], 4);
+    let sent = false;
+    const doomed = pool.submit((api) => ((sent = true), api.codes({ path: mnist }, {}, data, n)));
+    doomed.catch(() => undefined);
+    while (!sent) await new Promise((r) => setImmediate(r));
+    // The second job can only get worker 1 while worker 0 is busy; strike once it has delivered a chunk.
+    let chunks = 0;
+    let struck = false;
+    const other = runCodes(pool, mlpJob(4000), {
+      onProgress: () => {
+        if (++chunks === 1) {
+          fault(pool, pid!);
+          struck = true;
+        }
+      },
+    });
+    await assert.rejects(doomed, (e: unknown) => {
+      assert.ok(e instanceof WorkerDiedError && isUserError(e), String(e));
+      assert.equal((e as Error).message, `The analysis worker stopped unexpectedly (${why}); the request failed, and the next one starts a new worker.`);
+      return true;
+    });
+    assert.ok(struck);
+    const r = await other;
+    assert.equal(r.samples!.map((s) => s.code_hex).join(''), await directHex(4000), 'the other job is complete and correct');
+    assert.equal(chunks, 80, 'progress was reported for every chunk');
+    assert.equal((await pool.summary({ path: mnist })).total_units, 17984, 'the next request works');
+    assert.ok(!pool.pids.includes(pid!), 'the dead worker was replaced');
+  } finally {
+    await pool.dispose();
+  }
+}
+
+test('a process worker killed (SIGKILL) mid-run fails only its request; the other job finishes; the next request works', { timeout: 120_000 }, async () => {
+  await processFaultMidRun((_pool, pid) => process.kill(pid, 'SIGKILL'), 'it was killed (SIGKILL)');
+});
+
+test('a native abort in a process worker mid-run fails only its request; the host and the other job live on; the next request works', { timeout: 120_000 }, async () => {
+  // The hook is read by the worker from its environment, inherited when the pool forks it.
+  process.env[TEST_FAULTS_ENV] = '1';
+  try {
+    await processFaultMidRun((pool) => pool.injectTestFault(0, 'abort'), 'it crashed with a native abort (SIGABRT)');
+  } finally {
+    delete process.env[TEST_FAULTS_ENV];
+  }
+});
+
+test('without the test environment variable a worker ignores the fault hook', { timeout: 60_000 }, async () => {
+  const pool = new EnginePool({ workers: 1 });
+  try {
+    await pool.summary({ path: MLP });
+    const [pid] = pool.pids;
+    pool.injectTestFault(0, 'abort');
+    // Messages arrive in order: once this request is answered, the fault message has been handled.
+    assert.equal((await pool.summary({ path: MLP })).total_units, 64);
+    assert.deepEqual(pool.pids, [pid], 'the same worker is alive');
   } finally {
     await pool.dispose();
   }

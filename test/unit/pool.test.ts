@@ -4,6 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { CodeExtractor } from '../../src/core/extract';
 import { makeProbes } from '../../src/core/inputs';
 import { Lens } from '../../src/core/lens';
@@ -60,9 +62,9 @@ test('cancel rejects the job at once, starts no further chunk, and the workers g
   }
 });
 
-test('cancel during a long onnxruntime run rejects the caller while the run is still going', async () => {
+test('thread workers: cancel during a long onnxruntime run rejects the caller while the run is still going', async () => {
   const path = sharedModel('mnist-8.onnx');
-  const pool = new EnginePool({ workers: 1 });
+  const pool = new EnginePool({ workers: 1, kind: 'thread' });
   try {
     await pool.summary({ path });
     const n = 5_000; // one task of about a second or more
@@ -80,23 +82,94 @@ test('cancel during a long onnxruntime run rejects the caller while the run is s
   }
 });
 
-test('a worker that dies fails only its request with a clear error; the next request works', async () => {
-  const path = fixture('mlp.onnx');
+test('process workers: cancel during a long onnxruntime run kills the worker process, so its CPU is free; the next request works', async () => {
+  const path = sharedModel('mnist-8.onnx');
   const pool = new EnginePool({ workers: 1 });
   try {
-    const first = pool.submit(async (api) => {
-      await api.summary({ path }, {});
-      // Stands in for a native abort: the worker disappears while the request is outstanding.
-      setImmediate(() => void pool.terminateAll());
-      return new Promise<never>(() => undefined);
-    });
-    await assert.rejects(first, /The analysis worker stopped unexpectedly \(it exited with code 1\)/);
-    const s = await pool.summary({ path });
-    assert.equal(s.layers.length, 2);
+    await pool.summary({ path });
+    const [pid] = pool.pids;
+    assert.ok(pid !== undefined && isAlive(pid));
+    const n = 50_000; // one task of several seconds
+    const data = makeProbes({ type: 'uniform', lo: 0, hi: 255 }, n, [1, 28, 28], 2);
+    const ac = new AbortController();
+    let sent = false;
+    const task = pool.submit((api) => ((sent = true), api.codes({ path }, {}, data, n)), ac.signal);
+    while (!sent) await new Promise((r) => setImmediate(r));
+    ac.abort();
+    await assert.rejects(task, CancelledError);
+    assert.equal(pool.live, 0, 'the worker running the cancelled task left the pool at once');
+    // Gone, not merely idle: the operating system no longer knows the process.
+    while (isAlive(pid)) await new Promise((r) => setTimeout(r, 10));
+    assert.equal((await pool.summary({ path })).layers.length, 4, 'the next request starts a new worker');
+    assert.notEqual(pool.pids[0], pid);
   } finally {
     await pool.dispose();
   }
 });
+
+test('process workers: cancelling one job kills only its worker; a job running beside it finishes with the right codes', async () => {
+  const mnist = sharedModel('mnist-8.onnx');
+  const mlp = fixture('mlp.onnx');
+  const pool = new EnginePool({ workers: 2 });
+  try {
+    await pool.summary({ path: mnist });
+    const [pid] = pool.pids;
+    const n = 20_000; // one long task on worker 0
+    const data = makeProbes({ type: 'uniform', lo: 0, hi: 255 }, n, [1, 28, 28], 3);
+    const ac = new AbortController();
+    let sent = false;
+    const cancelled = pool.submit((api) => ((sent = true), api.codes({ path: mnist }, {}, data, n)), ac.signal);
+    cancelled.catch(() => undefined);
+    while (!sent) await new Promise((r) => setImmediate(r));
+    // The other job starts worker 1; cancel the first once it has delivered a chunk.
+    let chunks = 0;
+    const other = runCodes(pool, { model: { path: mlp }, selection: {}, inputs: { kind: 'probes', probes: 'gaussian', n: 2000, seed: 9 }, chunk: 50 }, { onProgress: () => void (++chunks === 1 && ac.abort()) });
+    await assert.rejects(cancelled, CancelledError);
+    const r = await other;
+    const lens = await Lens.open(mlp);
+    const ex = await CodeExtractor.create(lens, lens.layers);
+    const direct = await ex.run(makeProbes({ type: 'gaussian' }, 2000, lens.sampleShape, 9), 2000);
+    await ex.dispose();
+    assert.equal(r.samples!.map((x) => x.code_hex).join(''), Buffer.from(direct.codes).toString('hex'));
+    assert.equal(chunks, 40);
+    assert.ok(!pool.pids.includes(pid!), "the cancelled job's worker was killed");
+  } finally {
+    await pool.dispose();
+  }
+});
+
+/** Whether a process with this id exists (signal 0 checks without signalling). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+for (const [kind, why] of [
+  ['process', 'it was killed (SIGKILL)'],
+  ['thread', 'it exited with code 1'],
+] as const) {
+  test(`a ${kind} worker that dies fails only its request with a clear error; the next request works`, async () => {
+    const path = fixture('mlp.onnx');
+    const pool = new EnginePool({ workers: 1, kind });
+    try {
+      const first = pool.submit(async (api) => {
+        await api.summary({ path }, {});
+        // The worker disappears while the request is outstanding (real faults: test/unit/faults.test.ts).
+        setImmediate(() => void pool.terminateAll());
+        return new Promise<never>(() => undefined);
+      });
+      await assert.rejects(first, (e: Error) => e.message.startsWith(`The analysis worker stopped unexpectedly (${why}); the request failed`));
+      const s = await pool.summary({ path });
+      assert.equal(s.layers.length, 2);
+    } finally {
+      await pool.dispose();
+    }
+  });
+}
 
 test('a user error in a worker arrives as a UserError with its message', async () => {
   const pool = new EnginePool({ workers: 1 });
@@ -146,3 +219,39 @@ test('probes around a data file: radius 0 reproduces the file (cycled); a radius
     await pool.dispose();
   }
 });
+
+/** A full garbage collection of this isolate (tests are not started with --expose-gc). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+for (const kind of ['process', 'thread'] as const) {
+  test(`the pool of ${kind} workers keeps no reference to the results it delivered (a long job runs in bounded memory)`, async () => {
+    const path = fixture('cnn.onnx');
+    const lens = await Lens.open(path);
+    const pool = new EnginePool({ workers: 2, kind });
+    try {
+      // In a function of its own: a suspended async function's frame would hold the last batch itself.
+      const consume = async () => {
+        const refs: WeakRef<Uint8Array>[] = [];
+        const data = makeProbes({ type: 'uniform', lo: 0, hi: 1 }, 200, lens.sampleShape, 5);
+        for await (const b of pool.codes({ path }, {}, data, 200, lens.sampleSize, 10)) refs.push(new WeakRef(b.codes));
+        return refs;
+      };
+      const refs = await consume();
+      assert.equal(refs.length, 20);
+      // WeakRefs hold their target until the current job ends, and a message just received can be held a little
+      // longer by the IPC channel: a few rounds of collection (a retained batch stays retained however many).
+      const alive = () => refs.filter((r) => r.deref() !== undefined).length;
+      for (let round = 0; round < 5 && alive() > 0; round++) {
+        await new Promise((r) => setTimeout(r, 20));
+        collectGarbage();
+      }
+      assert.equal(alive(), 0, 'every code batch was collected while the pool lives');
+      assert.equal(pool.live, 2);
+    } finally {
+      await pool.dispose();
+    }
+  });
+}
