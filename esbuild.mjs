@@ -1,7 +1,7 @@
 // Builds every bundle of the project. Node bundles keep onnxruntime-node external: its native
 // binary is loaded from node_modules (and shipped in the VSIX), never inlined.
 import * as esbuild from 'esbuild';
-import { readdirSync, existsSync, copyFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, existsSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const watch = process.argv.includes('--watch');
@@ -53,6 +53,10 @@ const builds = [
     outdir: 'out',
   },
 ];
+
+// A production build (what the VSIX packs) starts from an empty out/, so no stale bundle or source map of an
+// earlier development build can be packed with it.
+if (production) rmSync('out', { recursive: true, force: true });
 
 for (const b of builds) {
   if (watch) await (await esbuild.context(b)).watch();

@@ -3,9 +3,12 @@
 //   1. unit (node:test over out/test/unit: engine, analyses, CLI, language server over stdio)
 //   2. webview pages in headless Chromium (test/webview/run.mjs)
 //   3. the extension in a real VS Code (test/e2e/run.mjs), then the same suite with a broken view, which must fail
+//   4. the packaged extension: `npm run package` (tools/package.mjs checks what the VSIX holds), then the VSIX
+//      installed into VS Code and part of the e2e suite run against it (test/e2e/run.mjs --vsix). Last, because
+//      packaging rebuilds out/ in production mode.
 // Set-up (Chromium, node 24, code-server) is done by test/e2e/setup.sh, idempotently.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,7 +39,7 @@ if (want('unit')) {
   console.log(`unit: ${p} passed, ${f} failed`);
 }
 
-if (want('webview') || want('e2e')) {
+if (want('webview') || want('e2e') || want('vsix')) {
   if (!run('bash', ['test/e2e/setup.sh'])) {
     console.log('set-up of the browser and VS Code failed');
     failed++;
@@ -67,6 +70,23 @@ if (want('e2e')) {
   if (caught) passed++;
   else failed++;
   console.log(`e2e with a broken view: ${caught ? 'failures detected, as they must be' : 'NOT DETECTED'}`);
+}
+
+if (want('vsix')) {
+  const vsix = join(out, 'vsix', 'polytope-lens-linux-x64.vsix');
+  const packed = run(process.execPath, ['tools/package.mjs', '--target', 'linux-x64', '--out', vsix]);
+  if (packed) passed++;
+  else failed++;
+  console.log(`vsix: packaging ${packed ? 'passed' : 'FAILED'}`);
+  if (packed) {
+    const file = join(out, 'e2e/result-vsix.json');
+    rmSync(file, { force: true }); // a result left by an earlier run must not be counted
+    const ok = run(process.execPath, ['test/e2e/run.mjs', '--vsix', vsix]);
+    const res = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { passes: 0, failures: 1 };
+    passed += res.passes;
+    failed += res.failures + (!ok && res.failures === 0 ? 1 : 0);
+    console.log(`vsix: the installed extension in VS Code: ${res.passes} passed, ${res.failures} failed`);
+  }
 }
 
 console.log(`\ntotal: ${passed} passed, ${failed} failed`);

