@@ -58,14 +58,15 @@ export interface ModelResult {
 }
 
 /** Samples per second of `f(n)`, after a warm-up, with n grown until one call takes at least `seconds`/3. */
-async function throughput(f: (n: number) => Promise<void>, seconds: number, n0: number): Promise<{ perS: number; n: number }> {
+async function throughput(f: (n: number) => Promise<void>, seconds: number, n0: number, maxN: number): Promise<{ perS: number; n: number }> {
+  // Every call runs min(n, maxN) samples (the probes made in advance): that is what is counted.
   let n = n0;
   await f(Math.min(n, 64));
   for (;;) {
     const t = performance.now();
     await f(n);
     const s = (performance.now() - t) / 1000;
-    if (s >= seconds / 3 || n >= 1 << 22) {
+    if (s >= seconds / 3 || n >= maxN) {
       // Best of three at this size: the machine may have other load.
       let best = s;
       for (let i = 0; i < 2; i++) {
@@ -75,7 +76,7 @@ async function throughput(f: (n: number) => Promise<void>, seconds: number, n0: 
       }
       return { perS: n / best, n };
     }
-    n = Math.ceil(n * Math.min(8, Math.max(2, seconds / 3 / Math.max(s, 1e-3))));
+    n = Math.min(maxN, Math.ceil(n * Math.min(8, Math.max(2, seconds / 3 / Math.max(s, 1e-3)))));
   }
 }
 
@@ -89,7 +90,7 @@ async function measure(m: Model): Promise<ModelResult> {
   const pool = new EnginePool();
   try {
     const single = await PlainForward.create(lens);
-    const plainSingle = await throughput(async (n) => void (await single.run(data.subarray(0, Math.min(n, maxN) * size), Math.min(n, maxN))), m.seconds, 64);
+    const plainSingle = await throughput(async (n) => void (await single.run(data.subarray(0, Math.min(n, maxN) * size), Math.min(n, maxN))), m.seconds, 64, maxN);
     await single.dispose();
     const ref = { path: m.path };
     const plainPool = await throughput(
@@ -99,6 +100,7 @@ async function measure(m: Model): Promise<ModelResult> {
       },
       m.seconds,
       64,
+      maxN,
     );
     // Codes exactly as `codes --out`: inputs from a .npy file, codes streamed to a file.
     let lastN = 0;
@@ -111,6 +113,7 @@ async function measure(m: Model): Promise<ModelResult> {
       },
       m.seconds,
       64,
+      maxN,
     );
     const bytes = Math.ceil(lens.totalUnits / 8);
     if (statSync(join(dir, 'codes.bin')).size !== lastN * bytes) throw new Error('codes.bin has the wrong size');

@@ -4,7 +4,7 @@
  * and the tests.
  */
 import { UserError } from './errors';
-import { bytesFor, combineHash, hashBytes, orBits, UnitCounter } from './bits';
+import { bytesFor, combineHash, hashBytes, orBits } from './bits';
 import { maxPoolBits, oneHotBits, windowTable, type WindowTable } from './maxpool';
 import { codeModel, type LayerOutput } from './instrument';
 import type { Lens, LensLayer } from './lens';
@@ -55,12 +55,8 @@ export class CodeExtractor {
       active: new Uint32Array(n * L),
       layerHash: new Float64Array(n * L),
       prefixHash: new Float64Array(n * L),
-      unitCounts: new Uint32Array(0),
     };
     for (const c of lens.chunks(data, n)) await this.runChunk(c.data, c.rows, c.m, c.start, out);
-    const counter = new UnitCounter(this.codeBytes);
-    for (let i = 0; i < n; i++) counter.add(out.codes, i * this.codeBytes);
-    out.unitCounts = counter.result();
     return out;
   }
 

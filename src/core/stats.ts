@@ -1,9 +1,11 @@
 /**
- * Layer statistics over a stream of code batches, in constant memory per unit: every unit's on-count (summed from
- * the batches' counts, which workers make with bits.UnitCounter) gives the active fractions, their histograms,
- * dead units (count 0) and always-on units (count n); distinct codes come from 53-bit hashes (bits.hashBytes).
+ * Layer statistics over a stream of code batches, in constant memory per unit: every unit's on-count (bit-sliced
+ * counters over the packed rows, bits.UnitCounter, about two byte operations per code byte) gives the active
+ * fractions, their histograms, dead units (count 0) and always-on units (count n); distinct codes come from 53-bit
+ * hashes (bits.hashBytes). Counting here, not in the workers: a per-batch count vector is 32 times the size of a
+ * code row, which for one-sample batches of a large model costs more to send than the codes themselves.
  */
-import { HashSet53 } from './bits';
+import { HashSet53, UnitCounter } from './bits';
 import type { CodeBatch } from './extract';
 import { ACTIVE_HISTOGRAM_BINS, type LayerInfo, type LayerStats } from '../shared/results';
 
@@ -18,7 +20,8 @@ export function fractionHistogram(counts: ArrayLike<number>, offset: number, uni
 export class StatsAccumulator {
   private n = 0;
   /** On-count of every bit of the packed row over all samples so far. */
-  private readonly counts: Float64Array;
+  private readonly counts: UnitCounter;
+  private readonly codeBytes: number;
   private readonly layerCodes: HashSet53[];
   private readonly prefixCodes: HashSet53[];
 
@@ -26,16 +29,15 @@ export class StatsAccumulator {
     private readonly layers: LayerInfo[],
     codeBytes: number,
   ) {
-    this.counts = new Float64Array(8 * codeBytes);
+    this.counts = new UnitCounter(codeBytes);
+    this.codeBytes = codeBytes;
     this.layerCodes = layers.map(() => new HashSet53());
     this.prefixCodes = layers.map(() => new HashSet53());
   }
 
   add(b: CodeBatch): void {
     const L = this.layers.length;
-    const { counts } = this;
-    const batch = b.unitCounts;
-    for (let u = 0; u < batch.length; u++) counts[u]! += batch[u]!;
+    for (let i = 0; i < b.n; i++) this.counts.add(b.codes, i * this.codeBytes);
     for (let i = 0; i < b.n * L; i += L) {
       for (let l = 0; l < L; l++) {
         this.layerCodes[l]!.add(b.layerHash[i + l]!);
@@ -55,7 +57,8 @@ export class StatsAccumulator {
   }
 
   result(): LayerStats[] {
-    const { counts, n } = this;
+    const counts = this.counts.result();
+    const n = this.n;
     return this.layers.map((layer, l) => {
       let on = 0;
       let dead = 0;

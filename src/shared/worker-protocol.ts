@@ -28,9 +28,6 @@ export interface CodeBatch {
   /** 53-bit hash of each layer's code (n x L), and of each prefix code (layers 0..l). */
   layerHash: Float64Array;
   prefixHash: Float64Array;
-  /** Per bit of the packed row (8 x code bytes, MSB-first order), how many of the n samples have it set: counted in
-   *  the worker, so the host only adds one vector per batch for the layer statistics. */
-  unitCounts: Uint32Array;
 }
 
 export interface EngineApi {

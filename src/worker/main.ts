@@ -69,7 +69,7 @@ const api: EngineApi = {
       return CodeExtractor.create(l, l.select(selection), config.threads);
     });
     const b = await ex.run(data, n);
-    return Comlink.transfer(b, [b.codes.buffer, b.preds.buffer, b.active.buffer, b.layerHash.buffer, b.prefixHash.buffer, b.unitCounts.buffer] as ArrayBuffer[]);
+    return Comlink.transfer(b, [b.codes.buffer, b.preds.buffer, b.active.buffer, b.layerHash.buffer, b.prefixHash.buffer] as ArrayBuffer[]);
   },
   async forward(m, data, n) {
     const f = await forwards.get(modelKey(m), async () => PlainForward.create(await lens(m), config.threads));
