@@ -185,4 +185,24 @@ export function registerLanguageTests(driverStep: DriverStep): void {
     }
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   }, 60_000);
+
+  test('side panel: the setting polytopeLens.modelForFile names the model of a file that neither exports nor shares a name', async () => {
+    const notes = vscode.Uri.file(join(dir, 'notes.py'));
+    writeFileSync(notes.fsPath, 'import torch\n\nx = torch.zeros(3)\n');
+    const config = vscode.workspace.getConfiguration('polytopeLens');
+    await config.update('modelForFile', { 'digits/notes.py': 'digits/digits_ep2.onnx' }, vscode.ConfigurationTarget.Workspace);
+    try {
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(notes), vscode.ViewColumn.One);
+      const s = await waitFor('the side panel to show the model the setting names', () => {
+        const x = api.sidePanel();
+        return x.source === notes.fsPath && x.model === join(dir, 'digits_ep2.onnx') ? x : undefined;
+      }, 30_000).catch((e: Error) => {
+        throw new Error(`${e.message}; panel: ${JSON.stringify(api.sidePanel())}`);
+      });
+      assert.equal(s.how, 'setting');
+    } finally {
+      await config.update('modelForFile', undefined, vscode.ConfigurationTarget.Workspace);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  }, 60_000);
 }
