@@ -202,8 +202,9 @@ export function codeModel(proto: ModelProto, opset: number, layers: SizedLayer[]
         // The first maximum of each window; its one-hot bits are set in JS (a broadcast Equal costs more here).
         const argmax = ed.node('ArgMax', [windows], [intAttr('axis', 4), intAttr('keepdims', 0)]);
         // int64 indices cost 8 bytes each to copy out and BigInt reads in JS; a window index fits a uint8 (or int32).
-        const first = ed.cast(argmax, kh * kw <= 256 ? DataType.UINT8 : DataType.INT32);
-        ed.output(first, kh * kw <= 256 ? DataType.UINT8 : DataType.INT32);
+        const index = kh * kw <= 256 ? DataType.UINT8 : DataType.INT32;
+        const first = ed.cast(argmax, index);
+        ed.output(first, index);
         return { kind: 'argmax', name: first, window: kh * kw };
       }
       // Other pools: the input leaves the graph as floats; its argmax bits are computed from it (src/core/maxpool.ts).

@@ -1,6 +1,7 @@
 /**
- * A worker of the engine pool: exposes the engine through comlink to the pool (a child process by default, or a worker thread; see host-link.ts). It caches opened models
- * and their compiled sessions, keyed by path, file time and options, so repeated batches cost one run each.
+ * A worker of the engine pool (a child process by default, or a worker thread; see host-link.ts): exposes the
+ * engine through comlink. It caches opened models and their compiled sessions, keyed by path, file time and
+ * options, so repeated batches cost one run each.
  */
 import { statSync } from 'node:fs';
 import * as Comlink from 'comlink';

@@ -55,7 +55,7 @@ interface Slot {
   busy: boolean;
 }
 
-type Task<T> = (api: Comlink.Remote<EngineApi>) => Promise<T>;
+export type Task<T> = (api: Comlink.Remote<EngineApi>) => Promise<T>;
 
 /**
  * The inputs of a job: all in memory, or drawn chunk by chunk (generated probes), so that a million probes never
@@ -129,34 +129,40 @@ export class EnginePool {
     opts: RunOptions,
     call: (api: Comlink.Remote<EngineApi>, part: Float32Array, m: number) => Promise<T>,
   ): AsyncGenerator<T> {
-    const starts: number[] = [];
-    for (let s = 0; s < n; s += chunk) starts.push(s);
-    // Keep at most 2 chunks per worker in flight, so memory stays bounded on long inputs.
-    const window = this.size * 2;
-    const pending: Promise<T>[] = [];
-    let next = 0;
     let done = 0;
-    const launch = () => {
-      const s = starts[next++]!;
+    const task = (i: number): Task<T> => {
+      const s = i * chunk;
       const m = Math.min(chunk, n - s);
       // A copy (or a freshly drawn chunk), because the chunk's buffer is transferred to the worker.
       const part = data instanceof Float32Array ? data.slice(s * sampleSize, (s + m) * sampleSize) : data.take(s, m);
-      const p = this.submit((api) => call(api, Comlink.transfer(part, [part.buffer]), m), opts.signal);
+      return (api) => call(api, Comlink.transfer(part, [part.buffer]), m);
+    };
+    for await (const result of this.ordered(Math.ceil(n / chunk), task, opts.signal)) {
+      done += Math.min(chunk, n - done);
+      opts.onProgress?.(done, n);
+      yield result;
+    }
+  }
+
+  /**
+   * Runs tasks 0..count-1 over the workers and yields their results in order. At most 2 tasks per worker are in
+   * flight, so memory stays bounded on long jobs; `task(i)` is called only when task i is launched. On early exit
+   * (error, cancel, consumer stops) the tasks in flight still run and their results are dropped.
+   */
+  async *ordered<T>(count: number, task: (i: number) => Task<T>, signal?: AbortSignal): AsyncGenerator<T> {
+    const pending: Promise<T>[] = [];
+    let next = 0;
+    const launch = () => {
+      const p = this.submit(task(next++), signal);
       // Awaited in order below; until then a rejection (cancel) must not count as unhandled.
       p.catch(() => undefined);
       pending.push(p);
     };
-    try {
-      while (next < starts.length && pending.length < window) launch();
-      while (pending.length) {
-        const result = await pending.shift()!;
-        if (next < starts.length) launch();
-        done += Math.min(chunk, n - done);
-        opts.onProgress?.(done, n);
-        yield result;
-      }
-    } finally {
-      // On early exit (error, cancel, consumer stops) the pending tasks still run; their results are dropped.
+    while (next < count && pending.length < 2 * this.size) launch();
+    while (pending.length) {
+      const result = await pending.shift()!;
+      if (next < count) launch();
+      yield result;
     }
   }
 

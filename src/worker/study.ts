@@ -8,7 +8,7 @@ import { drawStudyPairs, studyResult } from '../core/analyses/density-stats';
 import type { DensityStudyResult } from '../shared/results';
 import type { LayerSelection, ModelRef, StudyPairDensity } from '../shared/worker-protocol';
 import { chunkSize } from './jobs';
-import type { EnginePool, RunOptions } from './pool';
+import type { EnginePool, RunOptions, Task } from './pool';
 
 export interface DensityStudyRequest {
   model: ModelRef;
@@ -61,27 +61,20 @@ export async function runDensityStudy(pool: EnginePool, req: DensityStudyRequest
   return studyResult(summary.model, pairs, different, same, { ...req, classSource: req.labels ? 'labels' : 'predicted' });
 }
 
-/** Runs the chunks with at most two per worker in flight and returns the pairs' densities in chunk order. */
+/** Runs the chunks over the pool (EnginePool.ordered) and returns the pairs' densities in chunk order. */
 async function measureChunks(pool: EnginePool, req: DensityStudyRequest, chunks: Chunk[], total: number, opts: RunOptions): Promise<(StudyPairDensity | null)[]> {
-  const launch = (c: Chunk): Promise<(StudyPairDensity | null)[]> => {
+  const task = (c: Chunk): Task<(StudyPairDensity | null)[]> => {
     // Only the rows the chunk's pairs use cross to the worker.
     const index = new Map<number, number>();
     for (const [i, j] of c.pairs) for (const k of [i, j]) if (!index.has(k)) index.set(k, index.size);
     const rows = new Float32Array(index.size * req.sampleSize);
     for (const [k, r] of index) rows.set(req.data.subarray(k * req.sampleSize, (k + 1) * req.sampleSize), r * req.sampleSize);
     const local = Int32Array.from(c.pairs.flatMap(([i, j]) => [index.get(i)!, index.get(j)!]));
-    const p = pool.submit((api) => api.densityStudy(req.model, req.selection, { rows, pairs: local, aligned: c.aligned, steps: req.steps, window: req.window }), opts.signal);
-    // Awaited in order below; until then a rejection (cancel) must not count as unhandled.
-    p.catch(() => undefined);
-    return p;
+    return (api) => api.densityStudy(req.model, req.selection, { rows, pairs: local, aligned: c.aligned, steps: req.steps, window: req.window });
   };
   const out: (StudyPairDensity | null)[] = [];
-  const pending: Promise<(StudyPairDensity | null)[]>[] = [];
-  let next = 0;
-  while (next < chunks.length && pending.length < 2 * pool.size) pending.push(launch(chunks[next++]!));
-  while (pending.length) {
-    out.push(...(await pending.shift()!));
-    if (next < chunks.length) pending.push(launch(chunks[next++]!));
+  for await (const measured of pool.ordered(chunks.length, (i) => task(chunks[i]!), opts.signal)) {
+    out.push(...measured);
     opts.onProgress?.(out.length, total);
   }
   return out;
