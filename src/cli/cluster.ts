@@ -6,7 +6,7 @@
  * activation methods use --layer (default: the last selected layer).
  */
 import { UserError } from '../core/errors';
-import { readNpy, toLabels } from '../core/inputs';
+import { readLabels } from '../core/inputs';
 import { CLUSTER_METHODS } from '../core/analyses/cluster';
 import { loadSamples, sampleShapeOf } from '../worker/jobs';
 import { EnginePool } from '../worker/pool';
@@ -16,7 +16,6 @@ import { inputSource } from './codes';
 import { table } from './format';
 import { intFlag } from './path';
 import { modelRef } from './summary';
-import { basename } from 'node:path';
 
 export const CLUSTER_FLAGS = {
   labels: { type: 'string' },
@@ -47,10 +46,7 @@ export async function runCluster(a: CliArgs): Promise<void> {
     let labels: Int32Array | undefined;
     let labelsNote: string | undefined;
     if (typeof x.labels === 'string') {
-      const y = toLabels(readNpy(x.labels), basename(x.labels));
-      if (y.length < samples.n) throw new UserError(`--labels has ${y.length} entries for ${samples.n} inputs`);
-      labels = y.slice(0, samples.n);
-      labelsNote = `${labels.length} labels from ${basename(x.labels)} (${new Set(labels).size} classes)`;
+      ({ labels, note: labelsNote } = readLabels(x.labels, samples.n));
     }
     const req = {
       data: samples.data,

@@ -7,10 +7,9 @@
  * notification and an error state in the view.
  */
 import { writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { isUserError, messageOf } from '../core/errors';
-import { readNpy, readNpyHeader, toLabels } from '../core/inputs';
+import { readLabels, readNpyHeader } from '../core/inputs';
 import { loadSamples, sampleShapeOf, type InputSource } from '../worker/jobs';
 import type { EnginePool } from '../worker/pool';
 import { runDensityStudy } from '../worker/study';
@@ -246,7 +245,7 @@ export class AnalysisCommands {
             data: samples.data,
             n: samples.n,
             sampleSize: sampleShape.reduce((p, d) => p * d, 1),
-            labels: labels.path ? readLabels(labels.path, samples.n) : undefined,
+            labels: labels.path ? readLabels(labels.path, samples.n).labels : undefined,
             pairs,
             steps,
             window: studyWindow,
@@ -291,9 +290,9 @@ export class AnalysisCommands {
         const req = {
           data: samples.data,
           n: samples.n,
-          labels: y,
+          labels: y?.labels,
           inputsNote: samples.note,
-          labelsNote: y && labels.path ? `${y.length} labels from ${basename(labels.path)} (${new Set(y).size} classes)` : undefined,
+          labelsNote: y?.note,
           layer: str(o, 'layer'),
           k,
           minClusterSize,
@@ -450,13 +449,6 @@ class UserErrorLike extends Error {}
 
 function samplesIn(path: string): number {
   return readNpyHeader(path).shape[0] ?? 0;
-}
-
-/** Class ids of the first n inputs from an integer .npy (checked: integers, at least n of them). */
-function readLabels(path: string, n: number): Int32Array {
-  const y = toLabels(readNpy(path), basename(path));
-  if (y.length < n) throw new UserErrorLike(`${basename(path)} has ${y.length} labels for ${n} inputs.`);
-  return y.slice(0, n);
 }
 
 async function askInt(prompt: string, dflt: number, min: number, max?: number): Promise<number | undefined> {

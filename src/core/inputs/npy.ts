@@ -371,6 +371,15 @@ export function toFloat32(arr: NdArray): Float32Array {
  * Reads class labels: a 1-D array (or an [N, 1] column) of an integer or bool dtype whose values fit in int32.
  * Throws UserError otherwise.
  */
+/** Class ids of the first n inputs from a labels .npy (integers, at least n of them), and a note that says so. */
+export function readLabels(path: string, n: number): { labels: Int32Array; note: string } {
+  const name = basename(path);
+  const y = toLabels(readNpy(path), name);
+  if (y.length < n) throw new UserError(`${name} has ${y.length} labels for ${n} inputs`);
+  const labels = y.slice(0, n);
+  return { labels, note: `${labels.length} labels from ${name} (${new Set(labels).size} classes)` };
+}
+
 export function toLabels(arr: NdArray, name: string): Int32Array {
   const column = arr.shape.length === 2 && arr.shape[1] === 1;
   if (arr.shape.length !== 1 && !column) {
