@@ -111,21 +111,50 @@ function mix53(a: number, b: number): number {
   return (b & 0x1fffff) * 0x100000000 + (a >>> 0);
 }
 
+/** Set bits of a 32-bit word (SWAR). */
+export function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
 /**
- * A set of 53-bit hashes (as made by hashBytes) with open addressing on two Uint32Arrays: an order of magnitude
- * faster than a JS Set<number> for the millions of adds that distinct-code counting does.
+ * hashBytes for rows padded to whole 32-bit words: a 53-bit hash of words [start, start + nWords) read four bytes
+ * at a time (the engine's packed rows are 8-byte aligned, padding bits zero), with the set bits counted in the
+ * same pass (hashWords.popcount). About four times faster than hashBytes on the same row; the two hashes differ,
+ * so one set of codes must be hashed with one of them.
+ */
+export function hashWords(a: Int32Array, start: number, nWords: number, seed = 0): number {
+  let h1 = 0x811c9dc5 ^ seed;
+  let h2 = 0x6b43a9b5 ^ nWords;
+  let ones = 0;
+  for (let i = start; i < start + nWords; i++) {
+    const w = a[i]!;
+    ones += popcount32(w);
+    h1 = Math.imul(h1 ^ w, 0x01000193);
+    h2 = Math.imul(h2 ^ w, 0x5bd1e995);
+    h2 ^= h2 >>> 15;
+  }
+  hashWords.popcount = ones;
+  return mix53(h1, h2);
+}
+hashWords.popcount = 0;
+
+/**
+ * A set of 53-bit hashes (as made by hashBytes) with open addressing on one Uint32Array of (low, high) pairs: an
+ * order of magnitude faster than a JS Set<number> for the millions of adds that distinct-code counting does, and a
+ * probe touches one cache line.
  */
 export class HashSet53 {
-  private lo: Uint32Array;
-  private hi: Uint32Array;
+  private slots: Uint32Array;
   private used = 0;
   private hasZero = false;
 
   constructor(capacity = 1024) {
     let cap = 16;
     while (cap < capacity * 2) cap *= 2;
-    this.lo = new Uint32Array(cap);
-    this.hi = new Uint32Array(cap);
+    this.slots = new Uint32Array(2 * cap);
   }
 
   get size(): number {
@@ -139,15 +168,16 @@ export class HashSet53 {
     }
     const lo = h >>> 0;
     const hi = Math.floor(h / 0x100000000) >>> 0;
-    const mask = this.lo.length - 1;
-    // Slot 0 in both arrays marks an empty slot; the key 0 is kept aside above.
+    const slots = this.slots;
+    const mask = (slots.length >>> 1) - 1;
+    // A (0, 0) pair marks an empty slot; the key 0 is kept aside above.
     for (let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask; ; i = (i + 1) & mask) {
-      const l = this.lo[i]!;
-      const u = this.hi[i]!;
+      const l = slots[2 * i]!;
+      const u = slots[2 * i + 1]!;
       if (l === 0 && u === 0) {
-        this.lo[i] = lo;
-        this.hi[i] = hi;
-        if (++this.used * 2 > this.lo.length) this.grow();
+        slots[2 * i] = lo;
+        slots[2 * i + 1] = hi;
+        if (++this.used * 4 > slots.length) this.grow();
         return;
       }
       if (l === lo && u === hi) return;
@@ -155,58 +185,140 @@ export class HashSet53 {
   }
 
   private grow(): void {
-    const { lo, hi } = this;
-    this.lo = new Uint32Array(lo.length * 2);
-    this.hi = new Uint32Array(lo.length * 2);
+    const old = this.slots;
+    this.slots = new Uint32Array(old.length * 2);
     this.used = 0;
-    for (let i = 0; i < lo.length; i++) if (lo[i] !== 0 || hi[i] !== 0) this.add(hi[i]! * 0x100000000 + lo[i]!);
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0 || old[i + 1] !== 0) this.add(old[i + 1]! * 0x100000000 + old[i]!);
   }
 }
 
 /**
- * Per-bit on-counts of packed rows. Eight bit planes per byte hold a vertical 8-bit counter for each of its bits:
- * adding a row is a ripple carry over the planes (about two byte operations per code byte on average), and every
- * 255 rows the planes are flushed into 32-bit counts.
+ * Per-bit on-counts of packed rows, counted 32 bits at a time with no per-bit work. Rows are staged in blocks of 16
+ * and each block is reduced by a Harley-Seal carry-save adder tree into per-word "ones, twos, fours, eights"
+ * accumulators; what overflows them (sixteens) ripples into eight bit planes of a vertical counter, flushed into
+ * 32-bit counts every 255 blocks. About five word operations per row word, without data-dependent branches: on
+ * mnist-8's 2,248-byte rows about ten times faster than rippling every row through the planes. Rows are read as
+ * little-endian words, so byte 4w + b of a row is bits 8b .. 8b + 7 of word w.
  */
 export class UnitCounter {
-  private readonly planes: Uint8Array;
-  private readonly counts: Uint32Array;
-  private pending = 0;
+  private readonly words: number;
+  /** Up to 16 rows, `words` apart (zero past each row's bytes). */
+  private readonly block: Int32Array;
+  private readonly blockBytes: Uint8Array;
+  private staged = 0;
+  private readonly ones: Int32Array;
+  private readonly twos: Int32Array;
+  private readonly fours: Int32Array;
+  private readonly eights: Int32Array;
+  /** Vertical 8-bit counters of sixteens, plane k at k * words. */
+  private readonly planes: Int32Array;
+  private planeAdds = 0;
+  /** Sixteens flushed from the planes, per bit (MSB-first bit order). */
+  private readonly sixteens: Uint32Array;
 
   constructor(private readonly bytes: number) {
-    this.planes = new Uint8Array(8 * bytes);
-    this.counts = new Uint32Array(8 * bytes);
+    const w = (this.words = Math.ceil(bytes / 4));
+    this.block = new Int32Array(16 * w);
+    this.blockBytes = new Uint8Array(this.block.buffer);
+    this.ones = new Int32Array(w);
+    this.twos = new Int32Array(w);
+    this.fours = new Int32Array(w);
+    this.eights = new Int32Array(w);
+    this.planes = new Int32Array(8 * w);
+    this.sixteens = new Uint32Array(8 * bytes);
   }
 
-  add(codes: Uint8Array, start: number): void {
-    const { planes, bytes } = this;
-    for (let j = 0; j < bytes; j++) {
-      let carry = codes[start + j]!;
-      for (let k = j; carry !== 0; k += bytes) {
-        const t = planes[k]! & carry;
-        planes[k]! ^= carry;
-        carry = t;
-      }
+  /** Adds `rows` rows stored back to back from `codes[0]`, `bytes` each. */
+  addRows(codes: Uint8Array, rows: number): void {
+    const { bytes, words } = this;
+    let r = 0;
+    while (r < rows) {
+      // Whole-word rows are copied several at a time; others one by one, each to its word-aligned slot.
+      const k = bytes === 4 * words ? Math.min(16 - this.staged, rows - r) : 1;
+      this.blockBytes.set(codes.subarray(r * bytes, (r + k) * bytes), this.staged * 4 * words);
+      r += k;
+      this.staged += k;
+      if (this.staged === 16) this.addBlock();
     }
-    if (++this.pending === 255) this.flush();
   }
 
-  private flush(): void {
-    const { planes, counts, bytes } = this;
-    for (let k = 0; k < 8; k++) {
-      for (let j = 0; j < bytes; j++) {
-        const p = planes[k * bytes + j]!;
-        if (p === 0) continue;
-        for (let b = 0; b < 8; b++) if (p & (0x80 >> b)) counts[8 * j + b]! += 1 << k;
+  private addBlock(): void {
+    const { block: d, ones, twos, fours, eights, words: w } = this;
+    for (let j = 0; j < w; j++) {
+      let o = ones[j]!;
+      let t = twos[j]!;
+      let f = fours[j]!;
+      let e = eights[j]!;
+      let a: number, b: number, u: number, twosA: number, twosB: number, foursA: number, foursB: number;
+      // CSA(high, low) of (x, y, z): low = x ^ y ^ z, high = majority(x, y, z).
+      a = d[j]!, b = d[w + j]!, u = o ^ a, twosA = (o & a) | (u & b), o = u ^ b;
+      a = d[2 * w + j]!, b = d[3 * w + j]!, u = o ^ a, twosB = (o & a) | (u & b), o = u ^ b;
+      u = t ^ twosA, foursA = (t & twosA) | (u & twosB), t = u ^ twosB;
+      a = d[4 * w + j]!, b = d[5 * w + j]!, u = o ^ a, twosA = (o & a) | (u & b), o = u ^ b;
+      a = d[6 * w + j]!, b = d[7 * w + j]!, u = o ^ a, twosB = (o & a) | (u & b), o = u ^ b;
+      u = t ^ twosA, foursB = (t & twosA) | (u & twosB), t = u ^ twosB;
+      u = f ^ foursA;
+      const eightsA = (f & foursA) | (u & foursB);
+      f = u ^ foursB;
+      a = d[8 * w + j]!, b = d[9 * w + j]!, u = o ^ a, twosA = (o & a) | (u & b), o = u ^ b;
+      a = d[10 * w + j]!, b = d[11 * w + j]!, u = o ^ a, twosB = (o & a) | (u & b), o = u ^ b;
+      u = t ^ twosA, foursA = (t & twosA) | (u & twosB), t = u ^ twosB;
+      a = d[12 * w + j]!, b = d[13 * w + j]!, u = o ^ a, twosA = (o & a) | (u & b), o = u ^ b;
+      a = d[14 * w + j]!, b = d[15 * w + j]!, u = o ^ a, twosB = (o & a) | (u & b), o = u ^ b;
+      u = t ^ twosA, foursB = (t & twosA) | (u & twosB), t = u ^ twosB;
+      u = f ^ foursA;
+      const eightsB = (f & foursA) | (u & foursB);
+      f = u ^ foursB;
+      u = e ^ eightsA;
+      let carry = (e & eightsA) | (u & eightsB);
+      e = u ^ eightsB;
+      ones[j] = o;
+      twos[j] = t;
+      fours[j] = f;
+      eights[j] = e;
+      for (let k = j; carry !== 0; k += w) {
+        const c = this.planes[k]! & carry;
+        this.planes[k]! ^= carry;
+        carry = c;
       }
     }
+    this.staged = 0;
+    if (++this.planeAdds === 255) this.flushPlanes();
+  }
+
+  private flushPlanes(): void {
+    const { planes, words } = this;
+    for (let k = 0; k < 8; k++) this.addLanes(this.sixteens, planes.subarray(k * words, (k + 1) * words), 1 << k);
     planes.fill(0);
-    this.pending = 0;
+    this.planeAdds = 0;
   }
 
-  /** On-count of every bit, MSB-first bit order (bit i of the row is counts[i]). */
+  /** counts[bit] += weight for every set bit of the words. */
+  private addLanes(counts: Uint32Array, words: Int32Array, weight: number): void {
+    for (let j = 0; j < words.length; j++) {
+      let p = words[j]!;
+      while (p !== 0) {
+        const b = 31 - Math.clz32(p & -p); // lowest set bit: byte b >> 3 of the word, bit b & 7 from its LSB
+        p &= p - 1;
+        const bit = 8 * (4 * j + (b >> 3)) + 7 - (b & 7);
+        if (bit < counts.length) counts[bit]! += weight;
+      }
+    }
+  }
+
+  /** On-count of every bit, MSB-first bit order (bit i of the row is counts[i]). More rows may be added after. */
   result(): Uint32Array {
-    this.flush();
-    return this.counts;
+    if (this.staged > 0) {
+      // Zero rows complete the block without changing any count.
+      this.block.fill(0, this.staged * this.words);
+      this.addBlock();
+    }
+    this.flushPlanes();
+    const counts = this.sixteens.map((c) => 16 * c);
+    this.addLanes(counts, this.ones, 1);
+    this.addLanes(counts, this.twos, 2);
+    this.addLanes(counts, this.fours, 4);
+    this.addLanes(counts, this.eights, 8);
+    return counts;
   }
 }

@@ -4,9 +4,9 @@
  * and the tests.
  */
 import { UserError } from './errors';
-import { bytesFor, combineHash, hashBytes, orBits } from './bits';
+import { bytesFor, combineHash, hashWords, orBits } from './bits';
 import { maxPoolBits, oneHotBits, windowTable, type WindowTable } from './maxpool';
-import { codeModel, type LayerOutput } from './instrument';
+import { codeModel, packedRowBytes, type LayerOutput } from './instrument';
 import type { Lens, LensLayer } from './lens';
 import { encodeModel } from './onnx/model';
 import type { CodeBatch } from '../shared/worker-protocol';
@@ -76,23 +76,19 @@ export class CodeExtractor {
     const cb = this.codeBytes;
     for (let l = 0; l < L; l++) {
       const layer = this.layers[l]!;
-      const o = this.outputs[l]!;
+      const { rows: packed, stride } = layerBits(this.outputs[l]!, result, rows, layer, this.windows[l]);
       const rowBytes = bytesFor(layer.units);
-      // Packed rows from the graph are padded to whole 64-bit groups; MaxPool rows are built here, unpadded.
-      const stride = o.kind === 'packed' ? o.rowBytes : rowBytes;
-      const data = result[o.name]!.data;
-      const packed =
-        o.kind === 'packed'
-          ? (data as Uint8Array)
-          : o.kind === 'argmax'
-            ? oneHotBits(data as Uint8Array | Int32Array, rows, o.window, rowBytes)
-            : maxPoolBits(data as Float32Array, rows, layer, this.windows[l]);
+      const offset = this.offsets[l]!;
+      // Rows are whole 64-bit words (padding bits zero): hashed and counted four bytes at a time.
+      const words = new Int32Array(packed.buffer, packed.byteOffset, (rows * stride) >> 2);
       for (let i = 0; i < m; i++) {
         const s = start + i;
         const src = i * stride;
-        orBits(out.codes, s * cb, this.offsets[l]!, packed, src, layer.units);
-        const h = hashBytes(packed, src, rowBytes, l);
-        out.active[s * L + l] = hashBytes.popcount;
+        // A byte-aligned layer is a plain copy (a native one when long enough to pay for the subarray).
+        if (offset % 8 === 0 && rowBytes >= 64) out.codes.set(packed.subarray(src, src + rowBytes), s * cb + offset / 8);
+        else orBits(out.codes, s * cb, offset, packed, src, layer.units);
+        const h = hashWords(words, src >> 2, stride >> 2, l);
+        out.active[s * L + l] = hashWords.popcount;
         out.layerHash[s * L + l] = h;
         out.prefixHash[s * L + l] = l === 0 ? h : combineHash(out.prefixHash[s * L + l - 1]!, h);
       }
@@ -108,4 +104,24 @@ function argmax(a: Float32Array, start: number, len: number): number {
   let best = 0;
   for (let i = 1; i < len; i++) if (a[start + i]! > a[start + best]!) best = i;
   return best;
+}
+
+/**
+ * One layer's packed bits for `rows` samples from a code model's outputs: rows of packedRowBytes(units) bytes
+ * (whole 64-bit words, padding bits zero), taken as they leave onnxruntime or built here for MaxPool layers.
+ */
+export function layerBits(o: LayerOutput, result: Record<string, ort.Tensor>, rows: number, layer: LensLayer, windows?: WindowTable): { rows: Uint8Array; stride: number } {
+  const stride = packedRowBytes(layer.units);
+  const data = result[o.name]!.data;
+  switch (o.kind) {
+    case 'packed': {
+      const bytes = data as Uint8Array;
+      // Word reads need a 4-byte aligned start; onnxruntime's buffers are, but copying is cheap insurance.
+      return { rows: bytes.byteOffset % 4 === 0 ? bytes : bytes.slice(), stride };
+    }
+    case 'argmax':
+      return { rows: oneHotBits(data as Uint8Array | Int32Array, rows, o.window, stride), stride };
+    case 'window':
+      return { rows: maxPoolBits(data as Float32Array, rows, layer, windows, stride), stride };
+  }
 }

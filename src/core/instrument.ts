@@ -149,41 +149,44 @@ export function tilingPool(layer: SizedLayer): boolean {
 }
 
 export type LayerOutput =
-  | { kind: 'packed'; name: string; rowBytes: number }
+  /** Packed bits, rows of packedRowBytes(units). */
+  | { kind: 'packed'; name: string }
   | { kind: 'window'; name: string }
   /** Per output element of a MaxPool, the index of its window's first maximum (uint8, or int32 for windows over 256). */
   | { kind: 'argmax'; name: string; window: number };
 
 /**
- * The code model. Per layer: packed bits as uint8 [N, ceil(units/8)], MSB first, or MaxPool's Indices as int64.
+ * The code model. Per layer: packed bits as uint8 [N, packedRowBytes(units)], MSB first, or for a MaxPool the
+ * index of each window's first maximum (or, for pools that do not tile their input, the input as floats).
  * Packing is Greater -> Cast(float) -> Reshape [N, U/8, 8] -> MatMul by (128, 64, ..., 1) -> Cast(uint8): exact,
  * since every partial sum is an integer below 256.
  */
 export function codeModel(proto: ModelProto, opset: number, layers: SizedLayer[]): { proto: ModelProto; outputs: LayerOutput[] } {
   const ed = new GraphEditor(opset);
   const weights = new Map<string, string>();
-  /** A packing matrix [k, k/8 rounded up]: column j holds 128, 64, ..., 1 in rows 8j .. 8j+7 (MSB first). */
+  /**
+   * A packing matrix [k, packedRowBytes(k)]: column j holds 128, 64, ..., 1 in rows 8j .. 8j+7 (MSB first), and
+   * columns past ceil(k / 8) are zero, so that every packed row is whole 64-bit words (read as words in JS).
+   */
   const powers = (k: number) => {
     const key = String(k);
     let w = weights.get(key);
-    if (!w) weights.set(key, (w = ed.floats(powersMatrix(k), [k, Math.ceil(k / 8)])));
+    if (!w) weights.set(key, (w = ed.floats(powersMatrix(k), [k, packedRowBytes(k)])));
     return w;
   };
   /**
-   * Packs float 0/1 bits [N, ...] (units per sample) into uint8 [N, rowBytes], MSB first, as one GEMM by a
+   * Packs float 0/1 bits [N, ...] (units per sample) into uint8 [N, packedRowBytes(units)], MSB first, as one GEMM by a
    * matrix of powers of two (exact: every sum is an integer below 256). Layers that are a multiple of 64 bits go
    * in groups of 64 ([N, U/64, 64] x [64, 8]: K = 64 keeps onnxruntime's GEMM efficient where K = 8 is very
-   * slow); other small layers in one [U, ceil(U/8)] product, which needs no Pad; only large odd layers are padded.
+   * slow); other small layers in one [U, packedRowBytes(U)] product, which needs no Pad; only large odd layers are
+   * padded.
    */
-  const pack = (bits: string, units: number): { packed: string; rowBytes: number } => {
-    if (units % 64 !== 0 && units <= 1024) {
-      const bytes = ed.node('MatMul', [ed.reshape(bits, [0, units]), powers(units)]);
-      return { packed: ed.cast(bytes, DataType.UINT8), rowBytes: Math.ceil(units / 8) };
-    }
+  const pack = (bits: string, units: number): string => {
+    if (units % 64 !== 0 && units <= 1024) return ed.cast(ed.node('MatMul', [ed.reshape(bits, [0, units]), powers(units)]), DataType.UINT8);
     const groups = Math.ceil(units / 64);
     if (units % 64 !== 0) bits = ed.padLast(ed.reshape(bits, [0, units]), groups * 64 - units);
     const bytes = ed.node('MatMul', [ed.reshape(bits, [0, groups, 64]), powers(64)]);
-    return { packed: ed.cast(ed.reshape(bytes, [0, groups * 8]), DataType.UINT8), rowBytes: groups * 8 };
+    return ed.cast(ed.reshape(bytes, [0, groups * 8]), DataType.UINT8);
   };
   let zero: string | undefined;
   const outputs: LayerOutput[] = layers.map((layer) => {
@@ -208,6 +211,8 @@ export function codeModel(proto: ModelProto, opset: number, layers: SizedLayer[]
         return { kind: 'argmax', name: first, window: kh * kw };
       }
       // Other pools: the input leaves the graph as floats; its argmax bits are computed from it (src/core/maxpool.ts).
+      // Measured and dropped: a second MaxPool with the Indices output (onnxruntime's pooling kernel with indices
+      // took 44 µs per mnist-8 sample against 9 without), and windows as strided Slices (slower on cnn.onnx).
       ed.output(plan.preact, DataType.FLOAT);
       return { kind: 'window', name: plan.preact };
     }
@@ -219,16 +224,21 @@ export function codeModel(proto: ModelProto, opset: number, layers: SizedLayer[]
       const above = (b: Bound) => ed.reshape(ed.cast(ed.node('Greater', [rule.source, ed.bound(b)]), DataType.FLOAT), [0, elements, 1]);
       bits = ed.node('Concat', [above(rule.lo), above(rule.hi)], [intAttr('axis', 2)]);
     }
-    const { packed, rowBytes } = pack(bits, units);
+    const packed = pack(bits, units);
     ed.output(packed, DataType.UINT8);
-    return { kind: 'packed', name: packed, rowBytes };
+    return { kind: 'packed', name: packed };
   });
   return { proto: ed.build(proto), outputs };
 }
 
-/** Row-major [k, ceil(k/8)]: entry (i, i >> 3) is 128 >> (i & 7), zeros elsewhere. */
+/** Bytes of a packed row of `units` bits as the code model outputs it: whole 64-bit words. */
+export function packedRowBytes(units: number): number {
+  return 8 * Math.ceil(units / 64);
+}
+
+/** Row-major [k, packedRowBytes(k)]: entry (i, i >> 3) is 128 >> (i & 7), zeros elsewhere. */
 function powersMatrix(k: number): number[] {
-  const cols = Math.ceil(k / 8);
+  const cols = packedRowBytes(k);
   const w = new Array<number>(k * cols).fill(0);
   for (let i = 0; i < k; i++) w[i * cols + (i >> 3)] = 128 >> (i & 7);
   return w;

@@ -50,12 +50,11 @@ export function windowTable(layer: LensLayer): WindowTable {
  * the input instead of MaxPool's Indices output keeps onnxruntime's fast pooling kernel, and defines ties by the
  * convention (first maximum in row-major window order) rather than by a runtime's loop order.
  */
-export function maxPoolBits(x: Float32Array, rows: number, layer: LensLayer, table?: WindowTable): Uint8Array {
-  if (layer.pool?.inSpatial.length === 2) return maxPoolBits2d(x, rows, layer);
+export function maxPoolBits(x: Float32Array, rows: number, layer: LensLayer, table?: WindowTable, rowBytes = bytesFor(layer.units)): Uint8Array {
+  if (layer.pool?.inSpatial.length === 2) return maxPoolBits2d(x, rows, layer, rowBytes);
   const { table: t, window } = table ?? windowTable(layer);
   const inPerSample = layer.shape.reduce((a, b) => a * b, 1);
   const outElements = t.length / window;
-  const rowBytes = bytesFor(layer.units);
   const bits = new Uint8Array(rows * rowBytes);
   for (let r = 0; r < rows; r++) {
     const base = r * inPerSample;
@@ -78,7 +77,7 @@ export function maxPoolBits(x: Float32Array, rows: number, layer: LensLayer, tab
 }
 
 /** The 2-D case (almost every CNN) with the window walked directly: several times faster than the table. */
-function maxPoolBits2d(x: Float32Array, rows: number, layer: LensLayer): Uint8Array {
+function maxPoolBits2d(x: Float32Array, rows: number, layer: LensLayer, rowBytes: number): Uint8Array {
   const pool = layer.pool!;
   const spec = layer.plan.rule.kind === 'argmax' ? layer.plan.rule.pool : undefined;
   if (!spec) throw new Error('maxPoolBits on a layer that is not a MaxPool');
@@ -90,7 +89,6 @@ function maxPoolBits2d(x: Float32Array, rows: number, layer: LensLayer): Uint8Ar
   const [PH, PW] = pool.beginPads as [number, number];
   const C = pool.channels;
   const window = KH * KW;
-  const rowBytes = bytesFor(layer.units);
   const bits = new Uint8Array(rows * rowBytes);
   const inPerSample = C * H * W;
   for (let r = 0; r < rows; r++) {

@@ -1,6 +1,6 @@
 /**
  * Layer statistics over a stream of code batches, in constant memory per unit: every unit's on-count (bit-sliced
- * counters over the packed rows, bits.UnitCounter, about two byte operations per code byte) gives the active
+ * counters over the packed rows, bits.UnitCounter, about two word operations per four code bytes) gives the active
  * fractions, their histograms, dead units (count 0) and always-on units (count n); distinct codes come from 53-bit
  * hashes (bits.hashBytes). Counting here, not in the workers: a per-batch count vector is 32 times the size of a
  * code row, which for one-sample batches of a large model costs more to send than the codes themselves.
@@ -21,7 +21,6 @@ export class StatsAccumulator {
   private n = 0;
   /** On-count of every bit of the packed row over all samples so far. */
   private readonly counts: UnitCounter;
-  private readonly codeBytes: number;
   private readonly layerCodes: HashSet53[];
   private readonly prefixCodes: HashSet53[];
 
@@ -30,19 +29,17 @@ export class StatsAccumulator {
     codeBytes: number,
   ) {
     this.counts = new UnitCounter(codeBytes);
-    this.codeBytes = codeBytes;
     this.layerCodes = layers.map(() => new HashSet53());
-    this.prefixCodes = layers.map(() => new HashSet53());
+    this.prefixCodes = layers.map((_, l) => (l === 0 ? this.layerCodes[0]! : new HashSet53()));
   }
 
   add(b: CodeBatch): void {
     const L = this.layers.length;
-    for (let i = 0; i < b.n; i++) this.counts.add(b.codes, i * this.codeBytes);
+    this.counts.addRows(b.codes, b.n);
     for (let i = 0; i < b.n * L; i += L) {
-      for (let l = 0; l < L; l++) {
-        this.layerCodes[l]!.add(b.layerHash[i + l]!);
-        this.prefixCodes[l]!.add(b.prefixHash[i + l]!);
-      }
+      for (let l = 0; l < L; l++) this.layerCodes[l]!.add(b.layerHash[i + l]!);
+      // The first prefix is the first layer: its set is layerCodes[0] itself.
+      for (let l = 1; l < L; l++) this.prefixCodes[l]!.add(b.prefixHash[i + l]!);
     }
     this.n += b.n;
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HashSet53, hashBytes, orBits, popcountRange, toHex } from '../../src/core/bits';
+import { getBit, HashSet53, hashBytes, hashWords, orBits, popcountRange, toHex, UnitCounter } from '../../src/core/bits';
 import { Rng } from '../../src/core/inputs';
 
 test('orBits places bit strings at any offset, MSB first', () => {
@@ -26,4 +26,45 @@ test('HashSet53 counts the same distinct values as a Set, through growth', () =>
   }
   assert.equal(set.size, ref.size);
   assert.ok(ref.size > 1000 && ref.size < 20000);
+});
+
+test('UnitCounter counts every bit like a per-bit loop, for word-aligned and unaligned rows, past the 255-row flush', () => {
+  const rng = new Rng(5);
+  for (const bytes of [8, 13]) {
+    const rows = 700;
+    // One byte of lead-in makes the second pass's rows start off a 4-byte boundary.
+    for (const lead of [0, 1]) {
+      const all = new Uint8Array(lead + rows * bytes);
+      for (let i = 0; i < all.length; i++) all[i] = rng.int(256) & rng.int(256); // about a quarter of bits on
+      const codes = all.subarray(lead);
+      const counter = new UnitCounter(bytes);
+      counter.addRows(codes.subarray(0, 300 * bytes), 300);
+      counter.addRows(codes.subarray(300 * bytes), rows - 300);
+      const got = counter.result();
+      for (let b = 0; b < 8 * bytes; b++) {
+        let c = 0;
+        for (let r = 0; r < rows; r++) c += getBit(codes, r * bytes, b);
+        assert.equal(got[b], c, `bytes ${bytes} lead ${lead} bit ${b}`);
+      }
+    }
+  }
+});
+
+test('hashWords counts set bits and tells rows apart that differ in one bit', () => {
+  const rng = new Rng(9);
+  const words = new Int32Array(16);
+  for (let i = 0; i < 16; i++) words[i] = rng.int(0x10000) * 0x10000 + rng.int(0x10000);
+  const bytes = new Uint8Array(words.buffer);
+  const h = hashWords(words, 0, 16);
+  let ones = 0;
+  for (let i = 0; i < 64; i++) ones += popcountRange(bytes, 0, 8 * i, 8);
+  assert.equal(hashWords.popcount, ones);
+  const seen = new Set([h]);
+  for (let bit = 0; bit < 512; bit++) {
+    words[bit >> 5]! ^= 1 << (bit & 31);
+    seen.add(hashWords(words, 0, 16));
+    words[bit >> 5]! ^= 1 << (bit & 31);
+  }
+  assert.equal(seen.size, 513);
+  assert.equal(hashWords(words, 0, 16), h);
 });

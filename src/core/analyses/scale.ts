@@ -11,7 +11,8 @@
 import { UserError } from '../errors';
 import { bytesFor, POPCOUNT } from '../bits';
 import { codeModel, type LayerOutput } from '../instrument';
-import { maxPoolBits, windowTable } from '../maxpool';
+import { windowTable } from '../maxpool';
+import { layerBits } from '../extract';
 import type { Lens, LensLayer } from '../lens';
 import { DataType, encodeModel, onnx, type ModelProto } from '../onnx/model';
 import { createSession, ort, runSession } from '../ort';
@@ -68,7 +69,7 @@ export async function scaledCodes(lens: Lens, data: Float32Array, n: number, lay
   const { proto, outputs, tensor } = scaledModel(lens, layer, later);
   const session = await createSession(encodeModel(proto), lens.model.name, { threads });
   const rowBytes = later.map((l) => bytesFor(l.units));
-  const windows = later.map((l) => (l.plan.rule.kind === 'argmax' ? windowTable(l) : undefined));
+  const windows = later.map((l) => (l.plan.rule.kind === 'argmax' && l.pool?.inSpatial.length !== 2 ? windowTable(l) : undefined));
   const preds = alphas.map(() => new Int32Array(n));
   const bits = alphas.map(() => later.map((_, l) => new Uint8Array(n * rowBytes[l]!)));
   const model = lens.model;
@@ -89,10 +90,8 @@ export async function scaledCodes(lens: Lens, data: Float32Array, n: number, lay
           preds[k]![c.start + i] = b;
         }
         later.forEach((l, li) => {
-          const o = outputs[li]!;
           const rb = rowBytes[li]!;
-          const stride = o.kind === 'packed' ? o.rowBytes : rb;
-          const packed = o.kind === 'packed' ? (result[o.name]!.data as Uint8Array) : maxPoolBits(result[o.name]!.data as Float32Array, c.rows, l, windows[li]);
+          const { rows: packed, stride } = layerBits(outputs[li]!, result, c.rows, l, windows[li]);
           for (let i = 0; i < c.m; i++) bits[k]![li]!.set(packed.subarray(i * stride, i * stride + rb), (c.start + i) * rb);
         });
       }
