@@ -287,23 +287,19 @@ export class UnitCounter {
   }
 
   private flushPlanes(): void {
-    const { planes, words } = this;
-    for (let k = 0; k < 8; k++) this.addLanes(this.sixteens, planes.subarray(k * words, (k + 1) * words), 1 << k);
-    planes.fill(0);
-    this.planeAdds = 0;
-  }
-
-  /** counts[bit] += weight for every set bit of the words. */
-  private addLanes(counts: Uint32Array, words: Int32Array, weight: number): void {
-    for (let j = 0; j < words.length; j++) {
-      let p = words[j]!;
-      while (p !== 0) {
-        const b = 31 - Math.clz32(p & -p); // lowest set bit: byte b >> 3 of the word, bit b & 7 from its LSB
-        p &= p - 1;
-        const bit = 8 * (4 * j + (b >> 3)) + 7 - (b & 7);
-        if (bit < counts.length) counts[bit]! += weight;
+    const { planes, words, sixteens } = this;
+    for (let j = 0; j < words; j++) {
+      let any = 0;
+      for (let k = 0; k < 8; k++) any |= planes[k * words + j]!;
+      if (any === 0) continue;
+      for (let b = 0; b < 32; b++) {
+        let c = 0;
+        for (let k = 0; k < 8; k++) c |= ((planes[k * words + j]! >>> b) & 1) << k;
+        if (c !== 0) sixteens[laneBit(j, b)]! += c;
       }
     }
+    planes.fill(0);
+    this.planeAdds = 0;
   }
 
   /** On-count of every bit, MSB-first bit order (bit i of the row is counts[i]). More rows may be added after. */
@@ -314,11 +310,24 @@ export class UnitCounter {
       this.addBlock();
     }
     this.flushPlanes();
-    const counts = this.sixteens.map((c) => 16 * c);
-    this.addLanes(counts, this.ones, 1);
-    this.addLanes(counts, this.twos, 2);
-    this.addLanes(counts, this.fours, 4);
-    this.addLanes(counts, this.eights, 8);
+    const { ones, twos, fours, eights, sixteens } = this;
+    const counts = new Uint32Array(8 * this.bytes);
+    for (let j = 0; j < this.words; j++) {
+      const o = ones[j]!;
+      const t = twos[j]!;
+      const f = fours[j]!;
+      const e = eights[j]!;
+      for (let b = 0; b < 32; b++) {
+        const bit = laneBit(j, b);
+        if (bit >= counts.length) continue;
+        counts[bit] = 16 * sixteens[bit]! + ((o >>> b) & 1) + 2 * ((t >>> b) & 1) + 4 * ((f >>> b) & 1) + 8 * ((e >>> b) & 1);
+      }
+    }
     return counts;
   }
+}
+
+/** The row bit (MSB-first) held by bit b (from the LSB) of little-endian word j. */
+function laneBit(j: number, b: number): number {
+  return 8 * (4 * j + (b >> 3)) + 7 - (b & 7);
 }

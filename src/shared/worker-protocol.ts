@@ -30,11 +30,26 @@ export interface CodeBatch {
   prefixHash: Float64Array;
 }
 
+/** Where the rows of a float32 .npy file are: its path, the offset of its data, and its array shape. */
+export interface NpyRows {
+  path: string;
+  dataOffset: number;
+  shape: number[];
+}
+
+/**
+ * A task's inputs: the samples themselves, or rows [start, start + n) of a float32 .npy file, which the worker
+ * reads itself. A process worker runs onnxruntime on its only JS thread, so an input sent through its IPC channel
+ * is read only between runs: a large one (921 KB per ultraface sample) then waits for a run to end instead of
+ * arriving during it.
+ */
+export type TaskInput = Float32Array | (NpyRows & { start: number });
+
 export interface EngineApi {
   summary(model: ModelRef, selection: LayerSelection): Promise<ModelSummary>;
-  codes(model: ModelRef, selection: LayerSelection, data: Float32Array, n: number): Promise<CodeBatch>;
+  codes(model: ModelRef, selection: LayerSelection, data: TaskInput, n: number): Promise<CodeBatch>;
   /** A plain forward pass of the unmodified model (the benchmark's baseline); returns the first output. */
-  forward(model: ModelRef, data: Float32Array, n: number): Promise<Float32Array>;
+  forward(model: ModelRef, data: TaskInput, n: number): Promise<Float32Array>;
   /** Boundary density along the path between two inputs, with optional exact crossings (src/core/analyses/path). */
   path(model: ModelRef, selection: LayerSelection, req: PathRequest): Promise<PathResult>;
   /** Local complexity around inputs (src/core/analyses/local). */

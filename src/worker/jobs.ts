@@ -5,7 +5,7 @@
 import { basename } from 'node:path';
 import { toHex } from '../core/bits';
 import { FORMAT_NOTES, openCodesWriter, type CodesWriter, type OutFormat } from '../core/codes-file';
-import { loadInputs, makeProbes, ProbeStream, type ProbeKind } from '../core/inputs';
+import { loadInputs, makeProbes, npyRowsSource, ProbeStream, type ProbeKind } from '../core/inputs';
 import { StatsAccumulator } from '../core/stats';
 import type { CodeSample, CodesResult, ModelSummary } from '../shared/results';
 import type { LayerSelection, ModelRef } from '../shared/worker-protocol';
@@ -42,6 +42,11 @@ export interface LoadedSamples {
 /** Inputs of a codes job: files are read whole; probes are drawn chunk by chunk as the pool asks for them. */
 export function sampleSource(source: InputSource, sampleShape: number[], limit?: number): { n: number; note: string; samples: Samples } {
   if (source.kind === 'file') {
+    const file = npyRowsSource(source.path, sampleShape);
+    if (file) {
+      const n = limit !== undefined ? Math.min(limit, file.n) : file.n;
+      return { n, note: file.note + (n < file.n ? `; first ${n} used` : ''), samples: { rows: file.rows } };
+    }
     const s = loadSamples(source, sampleShape, limit);
     return { n: s.n, note: s.note, samples: s.data };
   }

@@ -12,8 +12,8 @@ import { PlainForward } from '../core/forward';
 import { Lens } from '../core/lens';
 import { computePath, pathEndpoints } from '../core/analyses/path';
 import { computeLocal } from '../core/analyses/local';
-import { loadInputs } from '../core/inputs';
-import type { CodeBatch, EngineApi, LayerSelection, ModelRef } from '../shared/worker-protocol';
+import { loadInputs, readNpyRows } from '../core/inputs';
+import type { CodeBatch, EngineApi, LayerSelection, ModelRef, TaskInput } from '../shared/worker-protocol';
 import { slice } from '../core/analyses/slice';
 import { scaleActivations } from '../core/analyses/scale';
 import { clusterInputs } from '../core/analyses/cluster';
@@ -58,23 +58,29 @@ function lens(m: ModelRef): Promise<Lens> {
   return lenses.get(modelKey(m), () => Lens.open(m.path, { maxBytes: m.maxBytes, inputShape: m.inputShape, threads: config.threads }));
 }
 
+/** A task's samples: as sent, or read from the .npy file the host named (and checked: npyRowsSource). */
+function samples(data: TaskInput, n: number, size: number): Float32Array {
+  return data instanceof Float32Array ? data : readNpyRows(data, data.start, n, size, false);
+}
+
 const api: EngineApi = {
   async summary(m, selection) {
     const l = await lens(m);
     return l.summary(l.select(selection));
   },
-  async codes(m: ModelRef, selection: LayerSelection, data: Float32Array, n: number): Promise<CodeBatch> {
+  async codes(m: ModelRef, selection: LayerSelection, data: TaskInput, n: number): Promise<CodeBatch> {
     const key = modelKey(m) + JSON.stringify(selection);
     const ex = await extractors.get(key, async () => {
       const l = await lens(m);
       return CodeExtractor.create(l, l.select(selection), config.threads);
     });
-    const b = await ex.run(data, n);
+    const b = await ex.run(samples(data, n, ex.lens.sampleSize), n);
     return Comlink.transfer(b, [b.codes.buffer, b.preds.buffer, b.active.buffer, b.layerHash.buffer, b.prefixHash.buffer] as ArrayBuffer[]);
   },
   async forward(m, data, n) {
-    const f = await forwards.get(modelKey(m), async () => PlainForward.create(await lens(m), config.threads));
-    const y = await f.run(data, n);
+    const l = await lens(m);
+    const f = await forwards.get(modelKey(m), async () => PlainForward.create(l, config.threads));
+    const y = await f.run(samples(data, n, l.sampleSize), n);
     return Comlink.transfer(y, [y.buffer as ArrayBuffer]);
   },
   async path(m, selection, req) {

@@ -12,7 +12,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { UserError } from '../core/errors';
 import type { ModelSummary } from '../shared/results';
-import type { CodeBatch, EngineApi, LayerSelection, ModelRef, WorkerConfig } from '../shared/worker-protocol';
+import type { CodeBatch, EngineApi, LayerSelection, ModelRef, NpyRows, TaskInput, WorkerConfig } from '../shared/worker-protocol';
 import { startEngineWorker, type EngineWorker, type WorkerKind } from './engine-worker';
 import type { TestFault } from './test-faults';
 
@@ -61,7 +61,8 @@ export type Task<T> = (api: Comlink.Remote<EngineApi>) => Promise<T>;
  * The inputs of a job: all in memory, or drawn chunk by chunk (generated probes), so that a million probes never
  * sit in memory at once. take() is called with increasing starts.
  */
-export type Samples = Float32Array | { take(start: number, m: number): Float32Array };
+/** A job's inputs: in memory, drawn chunk by chunk, or rows of a float32 .npy file that the workers read. */
+export type Samples = Float32Array | { take(start: number, m: number): Float32Array } | { rows: NpyRows };
 
 export interface RunOptions {
   signal?: AbortSignal;
@@ -127,12 +128,13 @@ export class EnginePool {
     sampleSize: number,
     chunk: number,
     opts: RunOptions,
-    call: (api: Comlink.Remote<EngineApi>, part: Float32Array, m: number) => Promise<T>,
+    call: (api: Comlink.Remote<EngineApi>, part: TaskInput, m: number) => Promise<T>,
   ): AsyncGenerator<T> {
     let done = 0;
     const task = (i: number): Task<T> => {
       const s = i * chunk;
       const m = Math.min(chunk, n - s);
+      if ('rows' in data) return (api) => call(api, { ...data.rows, start: s }, m);
       // A copy (or a freshly drawn chunk), because the chunk's buffer is transferred to the worker.
       const part = data instanceof Float32Array ? data.slice(s * sampleSize, (s + m) * sampleSize) : data.take(s, m);
       return (api) => call(api, Comlink.transfer(part, [part.buffer]), m);
@@ -161,6 +163,8 @@ export class EnginePool {
     while (next < count && pending.length < 2 * this.size) launch();
     while (pending.length) {
       const result = await pending.shift()!;
+      // A result that was already in when the job was cancelled is dropped too: nothing is reported after a cancel.
+      if (signal?.aborted) throw new CancelledError();
       if (next < count) launch();
       yield result;
     }

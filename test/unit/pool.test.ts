@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { CodeExtractor } from '../../src/core/extract';
-import { makeProbes } from '../../src/core/inputs';
+import { encodeNpy, loadInputs, makeProbes, npyRowsSource } from '../../src/core/inputs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Lens } from '../../src/core/lens';
 import { CancelledError, EnginePool } from '../../src/worker/pool';
 import { runCodes } from '../../src/worker/jobs';
@@ -31,6 +34,33 @@ test('codes through the pool, in 7 chunks over 2 workers, equal the in-process e
   } finally {
     await pool.dispose();
   }
+});
+
+test('a float32 .npy is read by the workers in place: the same codes as the samples sent, and the same note', async () => {
+  const path = fixture('cnn.onnx');
+  const lens = await Lens.open(path);
+  const n = 100;
+  const data = makeProbes({ type: 'uniform', lo: 0, hi: 1 }, n, lens.sampleShape, 11);
+  const file = join(mkdtempSync(join(tmpdir(), 'pl-rows-')), 'x.npy');
+  writeFileSync(file, encodeNpy({ dtype: 'float32', shape: [n, lens.sampleSize], data }));
+  const source = npyRowsSource(file, lens.sampleShape);
+  assert.ok(source, 'a float32 .npy is read in place');
+  assert.equal(source.note, loadInputs(file, lens.sampleShape).note);
+  const ex = await CodeExtractor.create(lens, lens.layers);
+  const direct = await ex.run(data, n);
+  await ex.dispose();
+  const pool = new EnginePool({ workers: 2 });
+  try {
+    const r = await runCodes(pool, { model: { path }, selection: {}, inputs: { kind: 'file', path: file }, limit: 90, chunk: 13 });
+    assert.equal(r.inputs_note, `${source.note}; first 90 used`);
+    assert.equal(r.samples!.map((x) => x.code_hex).join(''), Buffer.from(direct.codes.subarray(0, 90 * ex.codeBytes)).toString('hex'));
+    assert.deepEqual(r.samples!.map((x) => x.pred), Array.from(direct.preds.subarray(0, 90)));
+  } finally {
+    await pool.dispose();
+  }
+  // Other dtypes are converted on the host, as before.
+  writeFileSync(file, encodeNpy({ dtype: 'float64', shape: [n, lens.sampleSize], data: Float64Array.from(data) }));
+  assert.equal(npyRowsSource(file, lens.sampleShape), undefined);
 });
 
 test('cancel rejects the job at once, starts no further chunk, and the workers go idle', async () => {

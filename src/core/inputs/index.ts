@@ -6,7 +6,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { UserError } from '../errors';
 import { ImageLoadOptions, listImages, loadImageFiles, loadImageFolder, sniffImage } from './images';
-import { fmtShape, isNpy, ModelInputOptions, readNpy, readNpyHeader, toModelInput } from './npy';
+import { fmtShape, isNpy, ModelInputOptions, product, readNpy, readNpyHeader, readNpyRows, sampleCount, toModelInput, type NpyRows } from './npy';
 
 export * from './npy';
 export * from './images';
@@ -45,12 +45,35 @@ export function loadInputs(source: string, sampleShape: number[], opts: LoadOpti
   const name = basename(source);
   const arr = readNpy(source);
   const { n, data } = toModelInput(arr, sampleShape, name, opts);
-  const details = [`${arr.dtype} ${fmtShape(arr.shape)}`];
+  return { kind, n, data, note: npyNote(name, arr.dtype, arr.shape, n, sampleShape) };
+}
+
+function npyNote(name: string, dtype: string, shape: number[], n: number, sampleShape: number[]): string {
+  const details = [`${dtype} ${fmtShape(shape)}`];
   const asRead = [n, ...sampleShape];
-  if (fmtShape(asRead) !== fmtShape(arr.shape)) details.push(`read as ${fmtShape(asRead)}`);
-  if (arr.dtype !== 'float32') details.push('converted to float32');
-  const note = `${n} sample${n === 1 ? '' : 's'} from ${name} (${details.join(', ')})`;
-  return { kind, n, data, note };
+  if (fmtShape(asRead) !== fmtShape(shape)) details.push(`read as ${fmtShape(asRead)}`);
+  if (dtype !== 'float32') details.push('converted to float32');
+  return `${n} sample${n === 1 ? '' : 's'} from ${name} (${details.join(', ')})`;
+}
+
+/**
+ * A float32 .npy file as rows that engine workers read for themselves (readNpyRows), so a large input never passes
+ * through the host. Undefined when `source` is anything else (images, other dtypes, a truncated file): those are
+ * loaded whole by loadInputs, which also words their errors. Shape errors and non-finite values are reported here,
+ * as loadInputs would, before any work starts; the values are streamed through a small buffer, not kept.
+ */
+export function npyRowsSource(source: string, sampleShape: number[]): { rows: NpyRows; n: number; note: string } | undefined {
+  if (sniffSource(source) !== 'npy') return undefined;
+  const header = readNpyHeader(source);
+  if (header.dtype !== 'float32') return undefined;
+  const values = product(header.shape);
+  if (statSync(source).size < header.dataOffset + 4 * values) return undefined;
+  const name = basename(source);
+  const n = sampleCount(header.shape, sampleShape, name);
+  const rows = { path: source, dataOffset: header.dataOffset, shape: header.shape };
+  const block = 1 << 20;
+  for (let start = 0; start < values; start += block) readNpyRows(rows, start, Math.min(block, values - start), 1);
+  return { rows, n, note: npyNote(name, header.dtype, header.shape, n, sampleShape) };
 }
 
 /** A short description of a source without reading its data (a .npy header, a folder listing). */

@@ -12,6 +12,9 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { UserError } from '../errors';
+import type { NpyRows } from '../../shared/worker-protocol';
+
+export type { NpyRows };
 
 export type NpyDtype = 'float32' | 'float64' | 'uint8' | 'int8' | 'int32' | 'int64' | 'bool';
 export type NdData = Float32Array | Float64Array | Uint8Array | Int8Array | Int32Array | BigInt64Array;
@@ -238,6 +241,34 @@ export function readNpyHeader(path: string): NpyHeader {
   }
 }
 
+/**
+ * Rows [start, start + m) of `size` values each of a float32 .npy file, read in place. With `check`, NaN and
+ * ±Infinity are refused as toModelInput refuses them (npyRowsSource checks a whole file this way before a job).
+ */
+export function readNpyRows(file: NpyRows, start: number, m: number, size: number, check = true): Float32Array {
+  const name = basename(file.path);
+  const data = new Float32Array(m * size);
+  const bytes = new Uint8Array(data.buffer);
+  let fd: number;
+  try {
+    fd = openSync(file.path, 'r');
+  } catch (e) {
+    throw fileError(e, name);
+  }
+  try {
+    let got = 0;
+    while (got < bytes.length) {
+      const k = readSync(fd, bytes, got, bytes.length - got, file.dataOffset + 4 * start * size + got);
+      if (k === 0) throw new UserError(`${name}: the file ended early (was it changed while it was being read?)`);
+      got += k;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (check) checkFinite(data, data, name, file.shape, start * size);
+  return data;
+}
+
 /** Reads a file, turning "missing" and "is a folder" into UserErrors. */
 export function readFileOrThrow(path: string, name: string): Uint8Array {
   try {
@@ -323,35 +354,35 @@ export function toModelInput(
   name: string,
   opts: ModelInputOptions = {},
 ): { n: number; data: Float32Array } {
+  const n = sampleCount(arr.shape, sampleShape, name, opts);
+  const data = toFloat32(arr);
+  if (!opts.allowNonFinite && (arr.dtype === 'float32' || arr.dtype === 'float64')) checkFinite(data, arr.data as ArrayLike<number>, name, arr.shape, 0);
+  return { n, data };
+}
+
+/** How many samples of `sampleShape` an array of `shape` holds, by toModelInput's rules; UserError if none fit. */
+export function sampleCount(shape: readonly number[], sampleShape: number[], name: string, opts: ModelInputOptions = {}): number {
   checkSampleShape(sampleShape);
   const size = product(sampleShape);
-  let n: number;
-  if (arr.shape.length >= 1 && product(arr.shape.slice(1)) === size) {
-    n = arr.shape[0]!;
-  } else if (sameShape(arr.shape, sampleShape) || (arr.shape.length === 0 && size === 1)) {
-    n = 1;
-  } else {
-    const input = opts.inputName !== undefined ? `the model input '${opts.inputName}'` : 'the model input';
-    throw new UserError(
-      `${name} has shape ${fmtShape(arr.shape)} but ${input} needs ${fmtShape(['N', ...sampleShape])} (${size} values per sample)`,
-    );
+  if (shape.length >= 1 && product(shape.slice(1)) === size) return shape[0]!;
+  if (sameShape(shape, sampleShape) || (shape.length === 0 && size === 1)) return 1;
+  const input = opts.inputName !== undefined ? `the model input '${opts.inputName}'` : 'the model input';
+  throw new UserError(`${name} has shape ${fmtShape(shape)} but ${input} needs ${fmtShape(['N', ...sampleShape])} (${size} values per sample)`);
+}
+
+/**
+ * Throws a UserError naming the first NaN or ±Infinity of `data` by its index in the file's array (`data` starts
+ * at flat index `flatOffset`; `orig` holds the values as read, to tell float64 overflow from non-finite values).
+ */
+export function checkFinite(data: Float32Array, orig: ArrayLike<number>, name: string, shape: readonly number[], flatOffset: number): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v - v === 0) continue;
+    const o = orig[i]!;
+    const where = `at index ${fmtIndex(flatOffset + i, shape)}`;
+    if (Number.isFinite(o)) throw new UserError(`${name}: the value ${o} ${where} is too large for float32`);
+    throw new UserError(`${name}: the value ${o} ${where} is not a finite number; clean or drop it before probing`);
   }
-  const data = toFloat32(arr);
-  if (!opts.allowNonFinite && (arr.dtype === 'float32' || arr.dtype === 'float64')) {
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i]!;
-      if (v - v !== 0) {
-        // NaN or ±Infinity
-        const orig = arr.data[i] as number;
-        const where = `at index ${fmtIndex(i, arr.shape)}`;
-        if (Number.isFinite(orig)) {
-          throw new UserError(`${name}: the value ${orig} ${where} is too large for float32`);
-        }
-        throw new UserError(`${name}: the value ${orig} ${where} is not a finite number; clean or drop it before probing`);
-      }
-    }
-  }
-  return { n, data };
 }
 
 /** Converts any supported array to float32 (a view when it already is float32). */
