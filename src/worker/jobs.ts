@@ -120,7 +120,7 @@ export async function runCodes(pool: EnginePool, req: CodesRequest, opts: RunOpt
   const size = sampleShape.reduce((a, b) => a * b, 1);
   const codeBytes = Math.ceil(summary.total_units / 8);
   const L = summary.layers.length;
-  const stats = new StatsAccumulator(summary.layers, codeBytes);
+  const stats = new StatsAccumulator(summary.layers, codeBytes, samples.n);
   const chunk = req.chunk ?? chunkSize(size, codeBytes, samples.n, pool.size);
   const format = req.outFormat ?? 'raw';
   const writer: CodesWriter | undefined = req.out
