@@ -167,7 +167,7 @@ async function main(): Promise<void> {
   }
   const torchFile = join(ROOT, 'bench/torch-results.json');
   const torch = existsSync(torchFile) ? (JSON.parse(readFileSync(torchFile, 'utf8')) as Record<string, { samples_per_s_hooks: number }>) : {};
-  const torchKey: Record<string, string> = { 'mnist-8': 'mnist-8', ultraface: 'ultraface' };
+  const torchKey: Record<string, string> = { ultraface: 'ultraface-RFB-320' };
   const results: (ModelResult & { torch_hooks_per_s?: number; ratio_vs_torch_hooks?: number })[] = [];
   for (const m of MODELS) {
     if (!existsSync(m.path)) {

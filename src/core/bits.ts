@@ -287,15 +287,17 @@ export class UnitCounter {
   }
 
   private flushPlanes(): void {
-    const { planes, words, sixteens } = this;
-    for (let j = 0; j < words; j++) {
-      let any = 0;
-      for (let k = 0; k < 8; k++) any |= planes[k * words + j]!;
-      if (any === 0) continue;
-      for (let b = 0; b < 32; b++) {
-        let c = 0;
-        for (let k = 0; k < 8; k++) c |= ((planes[k * words + j]! >>> b) & 1) << k;
-        if (c !== 0) sixteens[laneBit(j, b)]! += c;
+    const { planes, sixteens } = this;
+    // Plane k holds bit k of every lane's count of sixteens; lanes hold small counts, so set bits are few.
+    for (let i = 0; i < planes.length; i++) {
+      let p = planes[i]!;
+      if (p === 0) continue;
+      const k = Math.floor(i / this.words);
+      const j = i - k * this.words;
+      while (p !== 0) {
+        const b = 31 - Math.clz32(p & -p);
+        p &= p - 1;
+        sixteens[laneBit(j, b)]! += 1 << k;
       }
     }
     planes.fill(0);
