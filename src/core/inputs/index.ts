@@ -71,8 +71,8 @@ export function npyRowsSource(source: string, sampleShape: number[]): { rows: Np
   const name = basename(source);
   const n = sampleCount(header.shape, sampleShape, name);
   const rows = { path: source, dataOffset: header.dataOffset, shape: header.shape };
-  const block = 1 << 20;
-  for (let start = 0; start < values; start += block) readNpyRows(rows, start, Math.min(block, values - start), 1);
+  const block = new Float32Array(Math.min(values, 1 << 20));
+  for (let start = 0; start < values; start += block.length) readNpyRows(rows, start, Math.min(block.length, values - start), 1, true, block);
   return { rows, n, note: npyNote(name, header.dtype, header.shape, n, sampleShape) };
 }
 

@@ -242,13 +242,14 @@ export function readNpyHeader(path: string): NpyHeader {
 }
 
 /**
- * Rows [start, start + m) of `size` values each of a float32 .npy file, read in place. With `check`, NaN and
- * ±Infinity are refused as toModelInput refuses them (npyRowsSource checks a whole file this way before a job).
+ * Rows [start, start + m) of `size` values each of a float32 .npy file, read in place (into the start of `into`
+ * when given). With `check`, NaN and ±Infinity are refused as toModelInput refuses them (npyRowsSource checks a
+ * whole file this way before a job).
  */
-export function readNpyRows(file: NpyRows, start: number, m: number, size: number, check = true): Float32Array {
+export function readNpyRows(file: NpyRows, start: number, m: number, size: number, check = true, into?: Float32Array): Float32Array {
   const name = basename(file.path);
-  const data = new Float32Array(m * size);
-  const bytes = new Uint8Array(data.buffer);
+  const data = into ? into.subarray(0, m * size) : new Float32Array(m * size);
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   let fd: number;
   try {
     fd = openSync(file.path, 'r');
