@@ -80,19 +80,14 @@ export function toHex(row: Uint8Array, start = 0, nBytes = row.length - start): 
 export function hashBytes(a: Uint8Array, start: number, nBytes: number, seed = 0): number {
   let h1 = 0x811c9dc5 ^ seed;
   let h2 = 0x6b43a9b5 ^ nBytes;
-  let ones = 0;
   for (let i = 0; i < nBytes; i++) {
     const b = a[start + i]!;
-    ones += POPCOUNT[b]!;
     h1 = Math.imul(h1 ^ b, 0x01000193);
     h2 = Math.imul(h2 ^ b, 0x5bd1e995);
     h2 ^= h2 >>> 15;
   }
-  hashBytes.popcount = ones;
   return mix53(h1, h2);
 }
-/** Set bits of the range the last hashBytes call read: counted in the same pass, since both are per-byte work. */
-hashBytes.popcount = 0;
 
 /** Combines a running hash with the next one (for prefix codes: layers 1..L). */
 export function combineHash(prefix: number, next: number): number {
@@ -142,9 +137,9 @@ export function hashWords(a: Int32Array, start: number, nWords: number, seed = 0
 hashWords.popcount = 0;
 
 /**
- * A set of 53-bit hashes (as made by hashBytes) with open addressing on one Uint32Array of (low, high) pairs: an
- * order of magnitude faster than a JS Set<number> for the millions of adds that distinct-code counting does, and a
- * probe touches one cache line.
+ * A set of 53-bit hashes (as made by hashBytes or hashWords) with open addressing on one Uint32Array of (low, high)
+ * pairs: an order of magnitude faster than a JS Set<number> for the millions of adds that distinct-code counting
+ * does, and a probe touches one cache line.
  */
 export class HashSet53 {
   private slots: Uint32Array;

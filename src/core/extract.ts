@@ -5,7 +5,7 @@
  */
 import { UserError } from './errors';
 import { bytesFor, combineHash, hashWords, orBits } from './bits';
-import { maxPoolBits, oneHotBits, windowTable, type WindowTable } from './maxpool';
+import { bitsWindowTable, maxPoolBits, oneHotBits, type WindowTable } from './maxpool';
 import { codeModel, packedRowBytes, type LayerOutput } from './instrument';
 import type { Lens, LensLayer } from './lens';
 import { encodeModel } from './onnx/model';
@@ -32,7 +32,7 @@ export class CodeExtractor {
     this.offsets = layers.map((l) => ((o += l.units), o - l.units));
     this.totalUnits = o;
     this.codeBytes = bytesFor(o);
-    this.windows = layers.map((l) => (l.plan.rule.kind === 'argmax' && l.pool?.inSpatial.length !== 2 ? windowTable(l) : undefined));
+    this.windows = layers.map(bitsWindowTable);
   }
 
   static async create(lens: Lens, layers: LensLayer[], threads?: number): Promise<CodeExtractor> {

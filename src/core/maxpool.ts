@@ -45,6 +45,11 @@ export function windowTable(layer: LensLayer): WindowTable {
 }
 
 
+/** The window table maxPoolBits needs for a MaxPool layer (2-D pools walk their windows without one). */
+export function bitsWindowTable(layer: LensLayer): WindowTable | undefined {
+  return layer.plan.rule.kind === 'argmax' && layer.pool?.inSpatial.length !== 2 ? windowTable(layer) : undefined;
+}
+
 /**
  * The bits of a MaxPool layer for `rows` samples, from its input tensor (rows x input elements, float32). Reading
  * the input instead of MaxPool's Indices output keeps onnxruntime's fast pooling kernel, and defines ties by the

@@ -1,9 +1,10 @@
 /**
  * Layer statistics over a stream of code batches, in constant memory per unit: every unit's on-count (bit-sliced
- * counters over the packed rows, bits.UnitCounter, about two word operations per four code bytes) gives the active
+ * counters over the packed rows, bits.UnitCounter, about five word operations per row word) gives the active
  * fractions, their histograms, dead units (count 0) and always-on units (count n); distinct codes come from 53-bit
- * hashes (bits.hashBytes). Counting here, not in the workers: a per-batch count vector is 32 times the size of a
- * code row, which for one-sample batches of a large model costs more to send than the codes themselves.
+ * hashes (bits.hashWords, computed by the workers). Counting here, not in the workers: a per-batch count vector is
+ * 32 times the size of a code row, which for one-sample batches of a large model costs more to send than the codes
+ * themselves.
  */
 import { HashSet53, UnitCounter } from './bits';
 import type { CodeBatch } from './extract';

@@ -11,7 +11,7 @@
 import { UserError } from '../errors';
 import { bytesFor, POPCOUNT } from '../bits';
 import { codeModel, type LayerOutput } from '../instrument';
-import { windowTable } from '../maxpool';
+import { bitsWindowTable } from '../maxpool';
 import { layerBits } from '../extract';
 import type { Lens, LensLayer } from '../lens';
 import { DataType, encodeModel, onnx, type ModelProto } from '../onnx/model';
@@ -69,7 +69,7 @@ export async function scaledCodes(lens: Lens, data: Float32Array, n: number, lay
   const { proto, outputs, tensor } = scaledModel(lens, layer, later);
   const session = await createSession(encodeModel(proto), lens.model.name, { threads });
   const rowBytes = later.map((l) => bytesFor(l.units));
-  const windows = later.map((l) => (l.plan.rule.kind === 'argmax' && l.pool?.inSpatial.length !== 2 ? windowTable(l) : undefined));
+  const windows = later.map(bitsWindowTable);
   const preds = alphas.map(() => new Int32Array(n));
   const bits = alphas.map(() => later.map((_, l) => new Uint8Array(n * rowBytes[l]!)));
   const model = lens.model;
