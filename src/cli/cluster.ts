@@ -13,7 +13,7 @@ import { EnginePool } from '../worker/pool';
 import type { ClusterMethodKey, ClusterResult } from '../shared/results';
 import type { CliArgs } from './args';
 import { inputSource } from './codes';
-import { table } from './format';
+import { Progress, table } from './format';
 import { intFlag } from './path';
 import { modelRef } from './summary';
 
@@ -63,7 +63,12 @@ export async function runCluster(a: CliArgs): Promise<void> {
       seed: a.seed,
       methods: parseMethods(x.methods),
     };
-    const r: ClusterResult = await pool.submit((api) => api.cluster(modelRef(a), { ops: a.ops, layers: a.layers }, req));
+    // Steps (codes, each method, activations) on stderr: a 10,000-input clustering takes several seconds.
+    const progress = new Progress('cluster steps', !a.quiet && process.stderr.isTTY === true);
+    const r: ClusterResult = await pool.submit((api, progressTask) => api.cluster(modelRef(a), { ops: a.ops, layers: a.layers }, { ...req, progressTask }), undefined, {
+      onProgress: (d, t) => progress.update(d, t),
+    });
+    progress.end();
     process.stdout.write(a.json ? JSON.stringify(r) + '\n' : formatCluster(r));
   } finally {
     await pool.dispose();

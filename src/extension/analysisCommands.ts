@@ -282,7 +282,7 @@ export class AnalysisCommands {
       const k = num(o, 'k');
       const minClusterSize = num(o, 'minClusterSize');
       const params: AnalysisParams = { inputs, labels: labels.path, n, k, minClusterSize };
-      return await this.run('cluster', model, params, `Clustering ${n} inputs`, async (pool, signal) => {
+      return await this.run('cluster', model, params, `Clustering ${n} inputs`, async (pool, signal, onProgress) => {
         const summary = await pool.summary(this.services.modelRef(model), {}, signal);
         const sampleShape = sampleShapeOf(summary);
         const samples = loadSamples({ kind: 'file', path: inputs }, sampleShape, n);
@@ -302,7 +302,7 @@ export class AnalysisCommands {
           methods: methods as ClusterMethodKey[] | undefined,
         };
         // The inputs stay here for the thumbnails; the worker gets a copy.
-        const r = await pool.submit((api) => api.cluster(this.services.modelRef(model), {}, { ...req, data: req.data.slice() }), signal);
+        const r = await pool.submit((api, progressTask) => api.cluster(this.services.modelRef(model), {}, { ...req, data: req.data.slice(), progressTask }), signal, { onProgress });
         return { kind: 'cluster', result: r, sampleShape, thumbnails: exemplarImages(r, samples.data, sampleShape, MAX_THUMBNAILS) };
       });
     } catch (e) {

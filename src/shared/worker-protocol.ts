@@ -139,6 +139,20 @@ export interface ClusterRequest extends ClusterParams {
   data: Float32Array;
   n: number;
   labels?: Int32Array;
+  /** Where to report progress (ProgressMessage), as EnginePool.submit gives it. */
+  progressTask?: number;
+}
+
+/**
+ * Progress of a long worker task, posted by the worker beside comlink's messages (comlink ignores a message
+ * without its request id): steps `done` of `total` of the task numbered `task` by the pool.
+ */
+export interface ProgressMessage {
+  polytopeLensProgress: { task: number; done: number; total: number };
+}
+
+export function isProgressMessage(data: unknown): data is ProgressMessage {
+  return typeof data === 'object' && data !== null && 'polytopeLensProgress' in data;
 }
 
 /** The pairs of one density-study chunk: the rows they use, and each pair as two row indices into them. */

@@ -11,7 +11,7 @@ import { fork } from 'node:child_process';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/umd/node-adapter';
-import type { EngineApi, WorkerConfig } from '../shared/worker-protocol';
+import { isProgressMessage, type EngineApi, type ProgressMessage, type WorkerConfig } from '../shared/worker-protocol';
 import { ipcEndpoint } from './ipc-endpoint';
 import type { TestFault, TestFaultMessage } from './test-faults';
 
@@ -30,6 +30,15 @@ export interface EngineWorker {
   kill(): Promise<void>;
   /** Sends a test-only fault (src/worker/test-faults.ts); ignored unless the worker's environment enables them. */
   sendTestFault(fault: TestFault): void;
+  /** Calls `listener` with every progress message the worker posts (ProgressMessage). */
+  onProgress(listener: (p: ProgressMessage['polytopeLensProgress']) => void): void;
+}
+
+/** Passes a channel's progress messages to `listener`; comlink ignores them (they carry no request id). */
+function progressListener(listener: (p: ProgressMessage['polytopeLensProgress']) => void): (data: unknown) => void {
+  return (data) => {
+    if (isProgressMessage(data)) listener(data.polytopeLensProgress);
+  };
 }
 
 export interface StartOptions {
@@ -62,6 +71,9 @@ function startThread(opts: StartOptions): EngineWorker {
     },
     sendTestFault(fault) {
       worker.postMessage({ polytopeLensTestFault: fault } satisfies TestFaultMessage);
+    },
+    onProgress(listener) {
+      worker.on('message', progressListener(listener));
     },
   };
 }
@@ -105,6 +117,9 @@ function startProcess(opts: StartOptions): EngineWorker {
     },
     sendTestFault(fault) {
       child.send({ polytopeLensTestFault: fault } satisfies TestFaultMessage, () => undefined);
+    },
+    onProgress(listener) {
+      child.on('message', progressListener(listener));
     },
   };
 }

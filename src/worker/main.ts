@@ -13,13 +13,20 @@ import { Lens } from '../core/lens';
 import { computePath, pathEndpoints } from '../core/analyses/path';
 import { computeLocal } from '../core/analyses/local';
 import { loadInputs, readNpyRows } from '../core/inputs';
-import type { CodeBatch, EngineApi, LayerSelection, ModelRef, TaskInput } from '../shared/worker-protocol';
+import type { CodeBatch, EngineApi, LayerSelection, ModelRef, ProgressMessage, TaskInput } from '../shared/worker-protocol';
 import { slice } from '../core/analyses/slice';
 import { scaleActivations } from '../core/analyses/scale';
 import { clusterInputs } from '../core/analyses/cluster';
 import { pairDensity } from '../core/analyses/density-study';
 
 const config = workerConfig();
+const host = hostEndpoint();
+
+/** Reports steps of a task to the host (ProgressMessage), when the host asked for it. */
+function progressOf(task: number | undefined): ((done: number, total: number) => void) | undefined {
+  if (task === undefined) return undefined;
+  return (done, total) => host.postMessage({ polytopeLensProgress: { task, done, total } } satisfies ProgressMessage);
+}
 
 /** Keeps the most recently used entries; sessions hold native memory, so the cache is small. */
 class Cache<T extends object> {
@@ -121,8 +128,8 @@ const api: EngineApi = {
   },
   async cluster(m, selection, req) {
     const l = await lens(m);
-    const { data, n, ...opts } = req;
-    return clusterInputs(l, l.select(selection), data, n, { ...opts, threads: config.threads });
+    const { data, n, progressTask, ...opts } = req;
+    return clusterInputs(l, l.select(selection), data, n, { ...opts, threads: config.threads, onProgress: progressOf(progressTask) });
   },
   async densityStudy(m, selection, req) {
     const l = await lens(m);
@@ -137,4 +144,4 @@ const api: EngineApi = {
   },
 };
 
-Comlink.expose(api, hostEndpoint());
+Comlink.expose(api, host);

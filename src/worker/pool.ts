@@ -56,9 +56,19 @@ interface Slot {
   running: number;
   /** The job (EnginePool.ordered) of the running tasks, if they belong to one. */
   job: object | undefined;
+  /** Progress callbacks of the running tasks, by progress task number. */
+  progress: Map<number, (done: number, total: number) => void>;
 }
 
-export type Task<T> = (api: Comlink.Remote<EngineApi>) => Promise<T>;
+/** A request to one worker; `progressTask` is the number to put in a request that reports progress. */
+export type Task<T> = (api: Comlink.Remote<EngineApi>, progressTask: number) => Promise<T>;
+
+export interface SubmitOptions {
+  /** Steps the task reports (ProgressMessage), for a request that carries its progressTask. */
+  onProgress?: (done: number, total: number) => void;
+  /** The ordered job the task belongs to (see acquire). */
+  job?: object;
+}
 
 /**
  * The inputs of a job: all in memory, drawn chunk by chunk (generated probes, so that a million probes never sit in
@@ -158,7 +168,7 @@ export class EnginePool {
     const job = {};
     let next = 0;
     const launch = () => {
-      const p = this.submit(task(next++), signal, job);
+      const p = this.submit(task(next++), signal, { job });
       // Awaited in order below; until then a rejection (cancel) must not count as unhandled.
       p.catch(() => undefined);
       pending.push(p);
@@ -174,31 +184,35 @@ export class EnginePool {
   }
 
   /**
-   * Runs one task on a free worker, starting one if needed; a task of `job` may also go to a worker that runs one
+   * Runs one task on a free worker, starting one if needed; a task of `opts.job` may also go to a worker that runs one
    * task of the same job, so that the worker starts it as soon as it answers the first instead of waiting a round
    * trip through the host (about 3 ms per task, a third of the time on small tasks). Cancel rejects the caller at
    * once. A process worker still running the task is killed (whatever else it runs is of the same job), and the next
    * task starts a new one. A thread finishes its tasks (jobs are chunked so that takes well under a second) and
    * their results are dropped: terminating a thread inside an onnxruntime call can abort the whole process.
+   * Steps that the task's request reports (it carries the `progressTask` number given to the task) go to
+   * `opts.onProgress`.
    */
-  async submit<T>(task: Task<T>, signal?: AbortSignal, job?: object): Promise<T> {
+  async submit<T>(task: Task<T>, signal?: AbortSignal, opts: SubmitOptions = {}): Promise<T> {
     if (this.disposed) throw new Error('The engine pool was disposed.');
     if (signal?.aborted) throw new CancelledError();
-    const slot = await this.acquire(signal, job);
+    const slot = await this.acquire(signal, opts.job);
     let failThis: (e: Error) => void = () => undefined;
     if (signal?.aborted) {
       this.release(slot, failThis);
       throw new CancelledError();
     }
-    this.started++;
+    const progressTask = ++this.started;
+    if (opts.onProgress) slot.progress.set(progressTask, opts.onProgress);
     const settled = new Promise<T>((resolve, reject) => {
       slot.fails.add((failThis = reject));
-      task(slot.api).then(resolve, reject);
+      task(slot.api, progressTask).then(resolve, reject);
     });
-    settled.then(
-      () => this.release(slot, failThis),
-      () => this.release(slot, failThis),
-    );
+    const done = () => {
+      slot.progress.delete(progressTask);
+      this.release(slot, failThis);
+    };
+    settled.then(done, done);
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => {
@@ -270,7 +284,9 @@ export class EnginePool {
   private spawn(): Slot {
     const config: WorkerConfig = { threads: this.threads };
     const worker = startEngineWorker({ kind: this.kind, script: this.script, config, ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}) });
-    const slot: Slot = { worker, api: worker.api, fails: new Set(), running: 0, job: undefined };
+    const slot: Slot = { worker, api: worker.api, fails: new Set(), running: 0, job: undefined, progress: new Map() };
+    // Progress that arrives after its task settled (a cancelled task) finds no callback.
+    worker.onProgress((p) => slot.progress.get(p.task)?.(p.done, p.total));
     void worker.exited.then((why) => {
       this.remove(slot);
       for (const fail of slot.fails) fail(new WorkerDiedError(why));

@@ -17,6 +17,8 @@ import { Rng } from '../../src/core/inputs/random';
 import { Lens } from '../../src/core/lens';
 import { readNpy, toLabels, toModelInput } from '../../src/core/inputs';
 import { ROOT } from '../support/paths';
+import { EnginePool } from '../../src/worker/pool';
+import type { ClusterMethodKey } from '../../src/shared/results';
 
 function randomCodes(n: number, bytes: number, seed: number): Uint8Array {
   const rng = new Rng(seed);
@@ -293,3 +295,32 @@ test('CLI: polytope-lens cluster --json runs in the worker pool and follows the 
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /--methods takes/);
 });
+
+for (const kind of ['process', 'thread'] as const) {
+  test(`${kind} worker: a cluster task reports its steps to its own caller, up to the total, and a task beside it gets none`, async () => {
+    const dir = join(ROOT, 'examples/digits');
+    const path = join(dir, 'digits.onnx');
+    const lens = await Lens.open(path);
+    const { data } = toModelInput(readNpy(join(dir, 'digits-x.npy')), lens.sampleShape, 'digits-x.npy');
+    const n = 120;
+    const pool = new EnginePool({ workers: 2, kind });
+    try {
+      const steps: [number, number][] = [];
+      const other: [number, number][] = [];
+      const req = (methods: ClusterMethodKey[]) => ({ data: data.slice(0, n * lens.sampleSize), n, methods, seed: 0 });
+      await Promise.all([
+        pool.submit((api, progressTask) => api.cluster({ path }, {}, { ...req(['kmedoids_codes', 'hdbscan_codes', 'pca']), progressTask }), undefined, {
+          onProgress: (d, t) => steps.push([d, t]),
+        }),
+        // Beside it, a task that reports to nobody, and one that asks for progress but reports under its own number.
+        pool.submit((api) => api.cluster({ path }, {}, req(['kmedoids_codes']))),
+        pool.submit((api, progressTask) => api.cluster({ path }, {}, { ...req(['pca', 'nmf']), progressTask }), undefined, { onProgress: (d, t) => other.push([d, t]) }),
+      ]);
+      // codes, hdbscan, k-medoids, activations, pca: five steps in order.
+      assert.deepEqual(steps, [1, 2, 3, 4, 5].map((d) => [d, 5]));
+      assert.deepEqual(other, [1, 2, 3].map((d) => [d, 3]));
+    } finally {
+      await pool.dispose();
+    }
+  });
+}

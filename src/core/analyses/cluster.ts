@@ -268,7 +268,10 @@ export async function clusterInputs(lens: Lens, codeLayers: LensLayer[], data: F
   if (p.min_cluster_size < 2) throw new UserError(`--min-cluster-size must be at least 2`);
   if (p.k < 1 || p.k > n) throw new UserError(`--k must be between 1 and the number of inputs (${n})`);
   const y = labels ? Array.from({ length: n }, (_, i) => labels[i]!) : undefined;
-  const steps = methods.length + 2;
+  const wantCodes = methods.some((m) => m.endsWith('_codes'));
+  const wantActivations = methods.some((m) => !m.endsWith('_codes'));
+  // One step for the codes, one for the activations, one per method.
+  const steps = methods.length + (wantCodes ? 1 : 0) + (wantActivations ? 1 : 0);
   let done = 0;
   const tick = () => opts.onProgress?.(++done, steps);
 
@@ -276,7 +279,6 @@ export async function clusterInputs(lens: Lens, codeLayers: LensLayer[], data: F
   const results: Partial<Record<ClusterMethodKey, ClusterMethodResult>> = {};
   let codeBits = codeLayers.reduce((s, l) => s + l.units, 0);
   let varying = 0;
-  const wantCodes = methods.some((m) => m.endsWith('_codes'));
   if (wantCodes) {
     let t = performance.now();
     const ex = await CodeExtractor.create(lens, codeLayers, opts.threads);
@@ -298,7 +300,7 @@ export async function clusterInputs(lens: Lens, codeLayers: LensLayer[], data: F
   }
   const actLayer = activationLayer(lens, opts.layer, codeLayers);
   let actInfo: ClusterResult['activation_layer'] = null;
-  if (methods.some((m) => !m.endsWith('_codes'))) {
+  if (wantActivations) {
     let t = performance.now();
     const act = await activations(lens, actLayer, data, n, opts.threads);
     timing.activations_s = (performance.now() - t) / 1000;
