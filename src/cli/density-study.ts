@@ -4,7 +4,7 @@
  * Runs in the engine pool (src/worker/study.ts): the pairs' paths in chunks across the workers.
  */
 import { UserError } from '../core/errors';
-import { readNpy } from '../core/inputs';
+import { readLabels } from '../core/inputs';
 import type { DensityStudyResult } from '../shared/results';
 import { loadSamples, sampleShapeOf } from '../worker/jobs';
 import { EnginePool } from '../worker/pool';
@@ -24,12 +24,8 @@ export async function runDensityStudy(a: CliArgs): Promise<void> {
     const summary = await pool.summary(ref, selection);
     const sampleShape = a.inputShape ?? sampleShapeOf(summary);
     const { n, data } = loadSamples({ kind: 'file', path: a.inputs }, sampleShape, a.limit);
-    let labels: number[] | undefined;
-    if (typeof x.labels === 'string') {
-      const y = readNpy(x.labels);
-      if (y.shape[0] !== undefined && y.shape[0] < n) throw new UserError(`--labels has ${y.shape[0]} entries for ${n} inputs`);
-      labels = Array.from(y.data as ArrayLike<number | bigint>, Number).slice(0, n);
-    }
+    // The same reader as `cluster` and the extension: integer class ids, one per input (float labels are refused).
+    const labels = typeof x.labels === 'string' ? readLabels(x.labels, n).labels : undefined;
     const progress = new Progress('density-study', !a.quiet && process.stderr.isTTY === true);
     const r = await studyInPool(
       pool,

@@ -268,6 +268,18 @@ const CASES: Case[] = [
     error: 'x_nan.npy: the value NaN at index [1, 4] (flat index 14) is not a finite number',
   },
   {
+    file: `${I}/y_float.npy`,
+    what: 'density-study labels saved as floats (refused as by cluster)',
+    args: ['density-study', MLP, '--inputs', `${I}/x_f64.npy`, '--labels', `${I}/y_float.npy`],
+    error: 'y_float.npy: labels must be integers but the array is float64; save it with y.astype(np.int64)',
+  },
+  {
+    file: `${I}/y_short.npy`,
+    what: 'density-study with fewer labels than inputs',
+    args: ['density-study', MLP, '--inputs', `${I}/x_f64.npy`, '--labels', `${I}/y_short.npy`],
+    error: 'y_short.npy has 3 labels for 6 inputs',
+  },
+  {
     file: MLP,
     what: 'uniform probes beyond float32 (they would be Infinity)',
     args: ['codes', MLP, '--probes', 'uniform', '--lo', '1e39', '--hi', '1e40', '--n', '3'],
