@@ -39,10 +39,13 @@ export interface LoadedSamples {
   note: string;
 }
 
-/** Inputs of a codes job: files are read whole; probes are drawn chunk by chunk as the pool asks for them. */
-export function sampleSource(source: InputSource, sampleShape: number[], limit?: number): { n: number; note: string; samples: Samples } {
+/**
+ * Inputs of a codes job: a float32 .npy is read by the workers (after a scan for NaN/Inf here), other files are
+ * read whole, probes are drawn chunk by chunk as the pool asks for them.
+ */
+export async function sampleSource(source: InputSource, sampleShape: number[], limit?: number): Promise<{ n: number; note: string; samples: Samples }> {
   if (source.kind === 'file') {
-    const file = npyRowsSource(source.path, sampleShape);
+    const file = await npyRowsSource(source.path, sampleShape);
     if (file) {
       const n = limit !== undefined ? Math.min(limit, file.n) : file.n;
       return { n, note: file.note + (n < file.n ? `; first ${n} used` : ''), samples: { rows: file.rows } };
@@ -116,7 +119,7 @@ export function sampleShapeOf(summary: ModelSummary): number[] {
 export async function runCodes(pool: EnginePool, req: CodesRequest, opts: RunOptions = {}): Promise<CodesResult> {
   const summary = await pool.summary(req.model, req.selection, opts.signal);
   const sampleShape = req.model.inputShape ?? sampleShapeOf(summary);
-  const samples = sampleSource(req.inputs, sampleShape, req.limit);
+  const samples = await sampleSource(req.inputs, sampleShape, req.limit);
   const size = sampleShape.reduce((a, b) => a * b, 1);
   const codeBytes = Math.ceil(summary.total_units / 8);
   const L = summary.layers.length;

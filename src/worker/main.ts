@@ -67,7 +67,7 @@ function lens(m: ModelRef): Promise<Lens> {
 
 /** A task's samples: as sent, or read from the .npy file the host named (and checked: npyRowsSource). */
 function samples(data: TaskInput, n: number, size: number): Float32Array {
-  return data instanceof Float32Array ? data : readNpyRows(data, data.start, n, size, false);
+  return data instanceof Float32Array ? data : readNpyRows(data, data.start, n, size);
 }
 
 const api: EngineApi = {

@@ -43,7 +43,7 @@ test('a float32 .npy is read by the workers in place: the same codes as the samp
   const data = makeProbes({ type: 'uniform', lo: 0, hi: 1 }, n, lens.sampleShape, 11);
   const file = join(mkdtempSync(join(tmpdir(), 'pl-rows-')), 'x.npy');
   writeFileSync(file, encodeNpy({ dtype: 'float32', shape: [n, lens.sampleSize], data }));
-  const source = npyRowsSource(file, lens.sampleShape);
+  const source = await npyRowsSource(file, lens.sampleShape);
   assert.ok(source, 'a float32 .npy is read in place');
   assert.equal(source.note, loadInputs(file, lens.sampleShape).note);
   const ex = await CodeExtractor.create(lens, lens.layers);
@@ -60,7 +60,7 @@ test('a float32 .npy is read by the workers in place: the same codes as the samp
   }
   // Other dtypes are converted on the host, as before.
   writeFileSync(file, encodeNpy({ dtype: 'float64', shape: [n, lens.sampleSize], data: Float64Array.from(data) }));
-  assert.equal(npyRowsSource(file, lens.sampleShape), undefined);
+  assert.equal(await npyRowsSource(file, lens.sampleShape), undefined);
 });
 
 test('cancel rejects the job at once, starts no further chunk, and the workers go idle', async () => {

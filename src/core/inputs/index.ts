@@ -3,10 +3,11 @@
  * extension), a folder of PNG/JPEG images, or a single PNG/JPEG file. Generated probes live in ./probes.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { UserError } from '../errors';
 import { ImageLoadOptions, listImages, loadImageFiles, loadImageFolder, sniffImage } from './images';
-import { fmtShape, isNpy, ModelInputOptions, product, readNpy, readNpyHeader, readNpyRows, sampleCount, toModelInput, type NpyRows } from './npy';
+import { checkFinite, fmtShape, isNpy, ModelInputOptions, product, readNpy, readNpyHeader, sampleCount, toModelInput, type NpyRows } from './npy';
 
 export * from './npy';
 export * from './images';
@@ -60,9 +61,10 @@ function npyNote(name: string, dtype: string, shape: number[], n: number, sample
  * A float32 .npy file as rows that engine workers read for themselves (readNpyRows), so a large input never passes
  * through the host. Undefined when `source` is anything else (images, other dtypes, a truncated file): those are
  * loaded whole by loadInputs, which also words their errors. Shape errors and non-finite values are reported here,
- * as loadInputs would, before any work starts; the values are streamed through a small buffer, not kept.
+ * as loadInputs would, before any work starts; the values are streamed through a 4 MB buffer, not kept, and the
+ * scan yields to the event loop between blocks (in VS Code it runs on the extension host).
  */
-export function npyRowsSource(source: string, sampleShape: number[]): { rows: NpyRows; n: number; note: string } | undefined {
+export async function npyRowsSource(source: string, sampleShape: number[]): Promise<{ rows: NpyRows; n: number; note: string } | undefined> {
   if (sniffSource(source) !== 'npy') return undefined;
   const header = readNpyHeader(source);
   if (header.dtype !== 'float32') return undefined;
@@ -70,10 +72,19 @@ export function npyRowsSource(source: string, sampleShape: number[]): { rows: Np
   if (statSync(source).size < header.dataOffset + 4 * values) return undefined;
   const name = basename(source);
   const n = sampleCount(header.shape, sampleShape, name);
-  const rows = { path: source, dataOffset: header.dataOffset, shape: header.shape };
   const block = new Float32Array(Math.min(values, 1 << 20));
-  for (let start = 0; start < values; start += block.length) readNpyRows(rows, start, Math.min(block.length, values - start), 1, true, block);
-  return { rows, n, note: npyNote(name, header.dtype, header.shape, n, sampleShape) };
+  const file = await open(source, 'r');
+  try {
+    for (let start = 0; start < values; start += block.length) {
+      const part = block.subarray(0, Math.min(block.length, values - start));
+      const { bytesRead } = await file.read(new Uint8Array(part.buffer, 0, part.byteLength), 0, part.byteLength, header.dataOffset + 4 * start);
+      if (bytesRead < part.byteLength) throw new UserError(`${name}: the file ended early (was it changed while it was being read?)`);
+      checkFinite(part, part, name, header.shape, start);
+    }
+  } finally {
+    await file.close();
+  }
+  return { rows: { path: source, dataOffset: header.dataOffset, shape: header.shape }, n, note: npyNote(name, header.dtype, header.shape, n, sampleShape) };
 }
 
 /** A short description of a source without reading its data (a .npy header, a folder listing). */

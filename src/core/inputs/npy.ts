@@ -242,14 +242,13 @@ export function readNpyHeader(path: string): NpyHeader {
 }
 
 /**
- * Rows [start, start + m) of `size` values each of a float32 .npy file, read in place (into the start of `into`
- * when given). With `check`, NaN and ±Infinity are refused as toModelInput refuses them (npyRowsSource checks a
- * whole file this way before a job).
+ * Rows [start, start + m) of `size` values each of a float32 .npy file, read in place by an engine worker. The
+ * values are not checked: npyRowsSource checked the whole file before the job.
  */
-export function readNpyRows(file: NpyRows, start: number, m: number, size: number, check = true, into?: Float32Array): Float32Array {
+export function readNpyRows(file: NpyRows, start: number, m: number, size: number): Float32Array {
   const name = basename(file.path);
-  const data = into ? into.subarray(0, m * size) : new Float32Array(m * size);
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const data = new Float32Array(m * size);
+  const bytes = new Uint8Array(data.buffer);
   let fd: number;
   try {
     fd = openSync(file.path, 'r');
@@ -266,7 +265,6 @@ export function readNpyRows(file: NpyRows, start: number, m: number, size: numbe
   } finally {
     closeSync(fd);
   }
-  if (check) checkFinite(data, data, name, file.shape, start * size);
   return data;
 }
 
