@@ -4,7 +4,7 @@
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { basename, extname, resolve } from 'node:path';
 import { UserError } from '../errors';
 import { ImageLoadOptions, listImages, loadImageFiles, loadImageFolder, sniffImage } from './images';
 import { checkFinite, fmtShape, isNpy, ModelInputOptions, product, readNpy, readNpyHeader, sampleCount, toModelInput, type NpyRows } from './npy';
@@ -84,7 +84,8 @@ export async function npyRowsSource(source: string, sampleShape: number[]): Prom
   } finally {
     await file.close();
   }
-  return { rows: { path: source, dataOffset: header.dataOffset, shape: header.shape }, n, note: npyNote(name, header.dtype, header.shape, n, sampleShape) };
+  // Absolute: a worker reads the file later, whatever its working directory is by then.
+  return { rows: { path: resolve(source), dataOffset: header.dataOffset, shape: header.shape }, n, note: npyNote(name, header.dtype, header.shape, n, sampleShape) };
 }
 
 /** A short description of a source without reading its data (a .npy header, a folder listing). */
