@@ -85,6 +85,10 @@ export function formatCluster(r: ClusterResult): string {
     ['method', 'clusters', 'weighted purity', 'NMI', 'noise', 'seconds'],
     r.comparison.map((c) => [c.method, c.n_clusters, f(c.weighted_purity), f(c.nmi), f(c.noise_share), c.seconds.toFixed(2)]),
   );
+  for (const c of r.comparison) {
+    const note = r.methods[c.method]?.note;
+    if (note && c.n_clusters === 0) out += `\n${c.method}: ${note}\n`;
+  }
   out += `\n${r.conventions}\n`;
   return out;
 }

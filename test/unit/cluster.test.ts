@@ -12,7 +12,7 @@ import { kmedoids } from '../../src/core/analyses/kmedoids';
 import { groupStat, nmi, weightedPurity, noiseShare } from '../../src/core/analyses/metrics';
 import { pca } from '../../src/core/analyses/pca';
 import { nmf } from '../../src/core/analyses/nmf';
-import { clusterCodes, clusterInputs, resolveParams } from '../../src/core/analyses/cluster';
+import { clusterCodes, clusterInputs, resolveParams, runHdbscan, runKmedoids } from '../../src/core/analyses/cluster';
 import { Rng } from '../../src/core/inputs/random';
 import { Lens } from '../../src/core/lens';
 import { readNpy, toLabels, toModelInput } from '../../src/core/inputs';
@@ -324,3 +324,16 @@ for (const kind of ['process', 'thread'] as const) {
     }
   });
 }
+
+test('HDBSCAN that finds no cluster says so and what to try (the result, and the CLI text)', () => {
+  const n = 120;
+  const bytes = 32;
+  const codes = randomCodes(n, bytes, 11); // no density structure at all
+  const p = resolveParams(n, { minClusterSize: 40 });
+  const r = runHdbscan(hammingMatrix(codes, n, bytes), 'codes', p);
+  assert.equal(r.n_clusters, 0);
+  assert.equal(r.noise_share, 1);
+  assert.match(r.note ?? '', /^no group of at least 40 inputs is denser than its surroundings, so every input is noise; a smaller min_cluster_size/);
+  const k = runKmedoids(hammingMatrix(codes, n, bytes), 'codes', p);
+  assert.equal(k.note, undefined, 'k-medoids has clusters and no such note');
+});

@@ -180,6 +180,14 @@ export function runHdbscan(D: DenseDistances, space: 'codes' | 'activations', p:
     params: { min_cluster_size: p.min_cluster_size, min_samples: p.min_samples },
     ...scoreClusters(r.labels, r.nClusters, D, labels, p.exemplars, r.stability),
     seconds: (performance.now() - t0) / 1000,
+    // All noise is a finding about the data at this scale, not an error; say what to try.
+    ...(r.nClusters === 0
+      ? {
+          note:
+            `no group of at least ${p.min_cluster_size} inputs is denser than its surroundings, so every input is noise; ` +
+            'a smaller min_cluster_size or min_samples may find some (k-medoids always makes k clusters)',
+        }
+      : {}),
   };
 }
 
