@@ -6,8 +6,9 @@
  *
  * For each model: plain onnxruntime forward (a single in-process session with onnxruntime's default threads, and
  * the same engine pool the CLI uses running the unmodified model), code extraction through the pool exactly as
- * `polytope-lens codes --out FILE` does it, bytes of packed code per sample, and peak RSS. The ratio is taken
- * against the faster of the two plain measurements. PyTorch forward-hook numbers come from bench/torch_hooks.py
+ * `polytope-lens codes --out FILE` does it, bytes of packed code per sample, and peak RSS. Each is sized to last
+ * about a third of the model's seconds, then the three take turns for three rounds (best of each). The ratio is
+ * taken against the faster of the two plain measurements. PyTorch forward-hook numbers come from bench/torch_hooks.py
  * (run separately with Debian's python3-torch; results in bench/torch-results.json).
  */
 import { execFileSync } from 'node:child_process';
@@ -57,27 +58,34 @@ export interface ModelResult {
   workers: number;
 }
 
-/** Samples per second of `f(n)`, after a warm-up, with n grown until one call takes at least `seconds`/3. */
-async function throughput(f: (n: number) => Promise<void>, seconds: number, n0: number, maxN: number): Promise<{ perS: number; n: number }> {
-  // Every call runs min(n, maxN) samples (the probes made in advance): that is what is counted.
+/** The sample count at which one call of `f` takes at least `seconds`/3 (or maxN), after a warm-up call. */
+async function sizeFor(f: (n: number) => Promise<void>, seconds: number, n0: number, maxN: number): Promise<number> {
   let n = n0;
   await f(Math.min(n, 64));
   for (;;) {
     const t = performance.now();
     await f(n);
     const s = (performance.now() - t) / 1000;
-    if (s >= seconds / 3 || n >= maxN) {
-      // Best of three at this size: the machine may have other load.
-      let best = s;
-      for (let i = 0; i < 2; i++) {
-        const t2 = performance.now();
-        await f(n);
-        best = Math.min(best, (performance.now() - t2) / 1000);
-      }
-      return { perS: n / best, n };
-    }
+    if (s >= seconds / 3 || n >= maxN) return n;
     n = Math.min(maxN, Math.ceil(n * Math.min(8, Math.max(2, seconds / 3 / Math.max(s, 1e-3)))));
   }
+}
+
+/**
+ * Samples per second of each measurement, best of ROUNDS rounds in which the measurements take turns: this
+ * machine's speed drifts (up to 2x within an hour), and turns make a drift hit all of them alike.
+ */
+const ROUNDS = 3;
+async function interleaved(runs: { f: (n: number) => Promise<void>; n: number }[]): Promise<number[]> {
+  const best = runs.map(() => Infinity);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, { f, n }] of runs.entries()) {
+      const t = performance.now();
+      await f(n);
+      best[i] = Math.min(best[i]!, (performance.now() - t) / 1000);
+    }
+  }
+  return runs.map(({ n }, i) => n / best[i]!);
 }
 
 async function measure(m: Model): Promise<ModelResult> {
@@ -90,44 +98,36 @@ async function measure(m: Model): Promise<ModelResult> {
   const pool = new EnginePool();
   try {
     const single = await PlainForward.create(lens);
-    const plainSingle = await throughput(async (n) => void (await single.run(data.subarray(0, Math.min(n, maxN) * size), Math.min(n, maxN))), m.seconds, 64, maxN);
-    await single.dispose();
     const ref = { path: m.path };
-    const plainPool = await throughput(
-      async (n) => {
-        n = Math.min(n, maxN);
-        for await (const _ of pool.forward(ref, data, n, size, chunkFor(lens, n, pool.size))) void _;
-      },
-      m.seconds,
-      64,
-      maxN,
-    );
+    // Every call runs n samples of the probes made in advance (n <= maxN): that is what is counted.
+    const plainSingle = async (n: number) => void (await single.run(data.subarray(0, n * size), n));
+    const plainPool = async (n: number) => {
+      for await (const _ of pool.forward(ref, data, n, size, chunkFor(lens, n, pool.size))) void _;
+    };
     // Codes exactly as `codes --out`: inputs from a .npy file, codes streamed to a file.
     let lastN = 0;
-    const codes = await throughput(
-      async (n) => {
-        n = Math.min(n, maxN);
-        if (n !== lastN) writeNpyF32(npy, data.subarray(0, n * size), [n, ...lens.sampleShape]);
-        lastN = n;
-        await runCodes(pool, { model: ref, selection: {}, inputs: { kind: 'file', path: npy }, out: join(dir, 'codes.bin') });
-      },
-      m.seconds,
-      64,
-      maxN,
-    );
+    const codes = async (n: number) => {
+      if (n !== lastN) writeNpyF32(npy, data.subarray(0, n * size), [n, ...lens.sampleShape]);
+      lastN = n;
+      await runCodes(pool, { model: ref, selection: {}, inputs: { kind: 'file', path: npy }, out: join(dir, 'codes.bin') });
+    };
+    const sized = [];
+    for (const f of [plainSingle, plainPool, codes]) sized.push({ f, n: await sizeFor(f, m.seconds, 64, maxN) });
+    const [singlePerS, poolPerS, codesPerS] = (await interleaved(sized)) as [number, number, number];
+    await single.dispose();
     const bytes = Math.ceil(lens.totalUnits / 8);
     if (statSync(join(dir, 'codes.bin')).size !== lastN * bytes) throw new Error('codes.bin has the wrong size');
-    const best = Math.max(plainSingle.perS, plainPool.perS);
+    const best = Math.max(singlePerS, poolPerS);
     return {
       model: m.name,
       units: lens.totalUnits,
       layers: lens.layers.length,
       bytes_per_sample: bytes,
-      n: codes.n,
-      plain_single_session_per_s: round(plainSingle.perS),
-      plain_pool_per_s: round(plainPool.perS),
-      codes_per_s: round(codes.perS),
-      ratio_vs_plain: Math.round((codes.perS / best) * 100) / 100,
+      n: sized[2]!.n,
+      plain_single_session_per_s: round(singlePerS),
+      plain_pool_per_s: round(poolPerS),
+      codes_per_s: round(codesPerS),
+      ratio_vs_plain: Math.round((codesPerS / best) * 100) / 100,
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       workers: pool.size,
     };
