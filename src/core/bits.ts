@@ -244,29 +244,29 @@ export class UnitCounter {
       let t = twos[j]!;
       let f = fours[j]!;
       let e = eights[j]!;
-      let a: number, b: number, u: number, twosA: number, twosB: number, foursA: number, foursB: number;
-      // CSA(high, low) of (x, y, z): low = x ^ y ^ z, high = majority(x, y, z).
-      a = d[j]!, b = d[w + j]!, u = o ^ a, twosA = (o & a) | (u & b), o = u ^ b;
-      a = d[2 * w + j]!, b = d[3 * w + j]!, u = o ^ a, twosB = (o & a) | (u & b), o = u ^ b;
-      u = t ^ twosA, foursA = (t & twosA) | (u & twosB), t = u ^ twosB;
-      a = d[4 * w + j]!, b = d[5 * w + j]!, u = o ^ a, twosA = (o & a) | (u & b), o = u ^ b;
-      a = d[6 * w + j]!, b = d[7 * w + j]!, u = o ^ a, twosB = (o & a) | (u & b), o = u ^ b;
-      u = t ^ twosA, foursB = (t & twosA) | (u & twosB), t = u ^ twosB;
-      u = f ^ foursA;
-      const eightsA = (f & foursA) | (u & foursB);
-      f = u ^ foursB;
-      a = d[8 * w + j]!, b = d[9 * w + j]!, u = o ^ a, twosA = (o & a) | (u & b), o = u ^ b;
-      a = d[10 * w + j]!, b = d[11 * w + j]!, u = o ^ a, twosB = (o & a) | (u & b), o = u ^ b;
-      u = t ^ twosA, foursA = (t & twosA) | (u & twosB), t = u ^ twosB;
-      a = d[12 * w + j]!, b = d[13 * w + j]!, u = o ^ a, twosA = (o & a) | (u & b), o = u ^ b;
-      a = d[14 * w + j]!, b = d[15 * w + j]!, u = o ^ a, twosB = (o & a) | (u & b), o = u ^ b;
-      u = t ^ twosA, foursB = (t & twosA) | (u & twosB), t = u ^ twosB;
-      u = f ^ foursA;
-      const eightsB = (f & foursA) | (u & foursB);
-      f = u ^ foursB;
-      u = e ^ eightsA;
-      let carry = (e & eightsA) | (u & eightsB);
-      e = u ^ eightsB;
+      let eightsA = 0;
+      let carry = 0;
+      // CSA(high, low) of (x, y, z): low = x ^ y ^ z, high = majority(x, y, z). Each half of the block (8 rows)
+      // yields one "eights" word; the second half's is added to the first's, and what carries out is sixteens.
+      for (let r = 0; r < 16; r += 8) {
+        let a: number, b: number, u: number, twosA: number, twosB: number, foursA: number, foursB: number;
+        a = d[r * w + j]!, b = d[(r + 1) * w + j]!, u = o ^ a, twosA = (o & a) | (u & b), o = u ^ b;
+        a = d[(r + 2) * w + j]!, b = d[(r + 3) * w + j]!, u = o ^ a, twosB = (o & a) | (u & b), o = u ^ b;
+        u = t ^ twosA, foursA = (t & twosA) | (u & twosB), t = u ^ twosB;
+        a = d[(r + 4) * w + j]!, b = d[(r + 5) * w + j]!, u = o ^ a, twosA = (o & a) | (u & b), o = u ^ b;
+        a = d[(r + 6) * w + j]!, b = d[(r + 7) * w + j]!, u = o ^ a, twosB = (o & a) | (u & b), o = u ^ b;
+        u = t ^ twosA, foursB = (t & twosA) | (u & twosB), t = u ^ twosB;
+        u = f ^ foursA;
+        const eights = (f & foursA) | (u & foursB);
+        f = u ^ foursB;
+        if (r === 0) {
+          eightsA = eights;
+        } else {
+          u = e ^ eightsA;
+          carry = (e & eightsA) | (u & eights);
+          e = u ^ eights;
+        }
+      }
       ones[j] = o;
       twos[j] = t;
       fours[j] = f;
