@@ -54,7 +54,7 @@ function digitsAsMnist(n: number, seed: number): { data: Float32Array; labels: I
 
 async function main(): Promise<void> {
   const loadBefore = loadavg()[0]!;
-  const lens = await Lens.open(join(ROOT, '../shared/models/mnist-8.onnx'));
+  const lens = await Lens.open(join(ROOT, 'test/fixtures/mnist-8.onnx'));
   const { data, labels } = digitsAsMnist(N, 0);
   let t = performance.now();
   const ex = await CodeExtractor.create(lens, lens.layers);

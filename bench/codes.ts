@@ -22,7 +22,8 @@ import { chunkSize, runCodes } from '../src/worker/jobs';
 import { EnginePool } from '../src/worker/pool';
 
 const ROOT = resolve(__dirname, '../..');
-const SHARED = resolve(ROOT, '../shared/models');
+/** The two pretrained models (with their SOURCES.md) live beside the test fixtures. */
+const PRETRAINED = join(ROOT, 'test/fixtures');
 
 interface Model {
   name: string;
@@ -40,8 +41,8 @@ const MODELS: Model[] = [
     probes: { type: 'gaussian' as const },
     seconds: 2,
   })),
-  { name: 'mnist-8', path: join(SHARED, 'mnist-8.onnx'), probes: { type: 'uniform', lo: 0, hi: 255 }, seconds: 3 },
-  { name: 'ultraface', path: join(SHARED, 'ultraface-RFB-320.onnx'), probes: { type: 'uniform', lo: 0, hi: 1 }, seconds: 5 },
+  { name: 'mnist-8', path: join(PRETRAINED, 'mnist-8.onnx'), probes: { type: 'uniform', lo: 0, hi: 255 }, seconds: 3 },
+  { name: 'ultraface', path: join(PRETRAINED, 'ultraface-RFB-320.onnx'), probes: { type: 'uniform', lo: 0, hi: 1 }, seconds: 5 },
 ];
 
 export interface ModelResult {

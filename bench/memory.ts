@@ -21,7 +21,8 @@ import { EnginePool } from '../src/worker/pool';
 import { WORKER_KINDS, type WorkerKind } from '../src/worker/engine-worker';
 
 const ROOT = resolve(__dirname, '../..');
-const SHARED = resolve(ROOT, '../shared/models');
+/** The two pretrained models (with their SOURCES.md) live beside the test fixtures. */
+const PRETRAINED = join(ROOT, 'test/fixtures');
 const MB = 2 ** 20;
 
 async function main(): Promise<void> {
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
   try {
     const r = await runCodes(
       pool,
-      { model: { path: join(SHARED, 'mnist-8.onnx') }, selection: {}, inputs: { kind: 'probes', probes: 'uniform', n, seed: 1, lo: 0, hi: 255 }, out: file, outFormat: format, samples: false },
+      { model: { path: join(PRETRAINED, 'mnist-8.onnx') }, selection: {}, inputs: { kind: 'probes', probes: 'uniform', n, seed: 1, lo: 0, hi: 255 }, out: file, outFormat: format, samples: false },
       {
         onProgress: (done, total) => {
           if (Date.now() - lastReport > 10_000) {
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
     // summary of ultraface-RFB-320 in a fresh pool (a cold worker: opening the model is part of it).
     const sp = new EnginePool({ workers: 1 });
     const s0 = Date.now();
-    const s = await sp.summary({ path: join(SHARED, 'ultraface-RFB-320.onnx') });
+    const s = await sp.summary({ path: join(PRETRAINED, 'ultraface-RFB-320.onnx') });
     const summarySeconds = (Date.now() - s0) / 1000;
     await sp.dispose();
 
@@ -280,7 +281,7 @@ type CompareRun = Omit<CompareSpec, 'seed' | 'workers'> & { seconds: number; cpu
 
 /** One run of the comparison (in a process of its own). */
 async function compareRun(spec: CompareSpec): Promise<CompareRun> {
-  const model = { path: join(SHARED, 'mnist-8.onnx') };
+  const model = { path: join(PRETRAINED, 'mnist-8.onnx') };
   const pool = new EnginePool({ kind: spec.kind, ...(spec.workers ? { workers: spec.workers } : {}) });
   try {
     await pool.summary(model); // start-up and model load are not part of the rate

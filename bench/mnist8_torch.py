@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from onnx import numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "models", "mnist-8.onnx")
+DEFAULT_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "mnist-8.onnx")
 
 
 class Mnist8(nn.Module):

@@ -23,7 +23,7 @@ const ROOT = resolve(__dirname, '../..');
 const MODEL = join(ROOT, 'test/fixtures/mlp2d.onnx');
 const WINDOW: [number, number] = [-100, 100];
 const RUNS = 7;
-const MNIST = resolve(ROOT, '../shared/models/mnist-8.onnx');
+const MNIST = join(ROOT, 'test/fixtures/mnist-8.onnx');
 const MNIST_INPUTS = join(ROOT, 'test/fixtures/mnist8.inputs.npy');
 /** Rows of mnist8.inputs.npy: a 0 and a 1 (two of each class, in order). */
 const DIGITS: [number, number] = [0, 2];
@@ -44,7 +44,7 @@ async function mnistSegment() {
   }
   const e = last!;
   return {
-    model: '../shared/models/mnist-8.onnx',
+    model: 'test/fixtures/mnist-8.onnx',
     inputs: 'test/fixtures/mnist8.inputs.npy',
     rows: DIGITS,
     total_flips: e.total_flips,

@@ -24,7 +24,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "test", "fixtures")
-ULTRAFACE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "models", "ultraface-RFB-320.onnx")
+ULTRAFACE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "ultraface-RFB-320.onnx")
 THREADS = 2
 sys.path.insert(0, HERE)
 sys.path.insert(0, FIXTURES)

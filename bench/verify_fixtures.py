@@ -15,7 +15,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "test", "fixtures")
-ULTRAFACE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "models", "ultraface-RFB-320.onnx")
+ULTRAFACE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "ultraface-RFB-320.onnx")
 sys.path.insert(0, HERE)
 from onnx_to_torch import OnnxModule  # noqa: E402
 from spline_hooks import CodeHooks, onnx_layers  # noqa: E402

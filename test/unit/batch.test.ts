@@ -5,10 +5,10 @@ import { Lens } from '../../src/core/lens';
 import { indexGraph } from '../../src/core/onnx/graph';
 import { freeBatch } from '../../src/core/batch';
 import { onnx } from '../../src/core/onnx/model';
-import { fixture, sharedModel } from '../support/paths';
+import { fixture } from '../support/paths';
 
 test('mnist-8 (batch fixed at 1, Reshape to [1, 256]) is freed for batched runs', async () => {
-  const lens = await Lens.open(sharedModel('mnist-8.onnx'));
+  const lens = await Lens.open(fixture('mnist-8.onnx'));
   assert.equal(lens.fixedBatch, undefined);
   assert.match(lens.summary().batch ?? '', /fixed at 1 in the file; freed/);
   assert.deepEqual(lens.summary().inputs[0]!.shape, [1, 1, 28, 28], 'the summary describes the file as it is');
@@ -22,7 +22,7 @@ test('a model with a fixed batch of 4 is freed as well, and a dynamic one is lef
 });
 
 test('freeBatch refuses a graph that mixes samples (a Transpose that moves the batch axis)', async () => {
-  const lens = await Lens.open(sharedModel('mnist-8.onnx'));
+  const lens = await Lens.open(fixture('mnist-8.onnx'));
   const proto = onnx.ModelProto.decode(onnx.ModelProto.encode(lens.model.proto).finish());
   const relu = proto.graph!.node!.find((n) => n.opType === 'Relu')!;
   const out = relu.output![0]!;

@@ -15,7 +15,7 @@ import { ROOT } from '../support/paths';
 const CLI = join(ROOT, 'out/cli/main.js');
 const MLP = 'test/fixtures/mlp.onnx';
 const MLP_X = 'test/fixtures/mlp.inputs.npy';
-const MNIST = '../shared/models/mnist-8.onnx';
+const MNIST = 'test/fixtures/mnist-8.onnx';
 const MNIST_X = 'test/fixtures/mnist8.inputs.npy';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pl-cli-'));

@@ -12,7 +12,7 @@ import { parseOutFormat, readPlcodes } from '../../src/core/codes-file';
 import { isUserError } from '../../src/core/errors';
 import { runCodes, type CodesRequest } from '../../src/worker/jobs';
 import { CancelledError, EnginePool } from '../../src/worker/pool';
-import { fixture, sharedModel } from '../support/paths';
+import { fixture } from '../support/paths';
 
 let dir = '';
 let pool: EnginePool;
@@ -79,7 +79,7 @@ test('a layer selection is written with its own offsets', async () => {
 });
 
 test('a cancelled or failed job leaves no plcodes or arrow file', async () => {
-  const path = sharedModel('mnist-8.onnx');
+  const path = fixture('mnist-8.onnx');
   for (const outFormat of ['plcodes', 'arrow'] as const) {
     const out = join(dir, `cancelled.${outFormat}`);
     const ac = new AbortController();

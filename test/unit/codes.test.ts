@@ -13,7 +13,7 @@ import { codeModel } from '../../src/core/instrument';
 import { encodeModel } from '../../src/core/onnx/model';
 import { createSession, ort } from '../../src/core/ort';
 import { readNpy, toModelInput } from '../../src/core/inputs';
-import { fixture, sharedModel } from '../support/paths';
+import { fixture } from '../support/paths';
 
 interface Expected {
   layers: { key: string; op: string; units: number; offset: number; exact: boolean }[];
@@ -59,10 +59,10 @@ for (const name of ['mlp', 'cnn', 'resmlp', 'mixed', 'gelu_tf', 'mlp2d', 'onelay
 }
 
 test('mnist-8 (CNTK export, fixed batch 1): codes equal a PyTorch re-implementation bit for bit', () =>
-  checkAgainstTorch(sharedModel('mnist-8.onnx'), 'mnist8'));
+  checkAgainstTorch(fixture('mnist-8.onnx'), 'mnist8'));
 
 test('the graph edit is lossless: every original output of the code model equals the plain model bit for bit', async () => {
-  for (const [path, name] of [...['mlp', 'cnn', 'mixed', 'gelu_tf', 'hard'].map((n) => [fixture(`${n}.onnx`), n]), [sharedModel('mnist-8.onnx'), 'mnist8']] as const) {
+  for (const [path, name] of [...['mlp', 'cnn', 'mixed', 'gelu_tf', 'hard'].map((n) => [fixture(`${n}.onnx`), n]), [fixture('mnist-8.onnx'), 'mnist8']] as const) {
     const lens = await Lens.open(path);
     const { n, data } = toModelInput(readNpy(fixture(`${name}.inputs.npy`)), lens.sampleShape, name);
     const built = codeModel(lens.model.proto, lens.model.opset, lens.layers);

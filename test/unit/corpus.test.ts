@@ -5,7 +5,7 @@
  * with empty stderr and the facts of `ok` true of its --json output.
  *
  * Files: test/fixtures/corpus (regenerate with /usr/bin/python3 test/fixtures/corpus/make_corpus.py), the small
- * .npy files of test/fixtures/inputs/npy, test/fixtures/mlp.onnx (input [N, 10]) and ../shared/models/mnist-8.onnx.
+ * .npy files of test/fixtures/inputs/npy, test/fixtures/mlp.onnx (input [N, 10]) and test/fixtures/mnist-8.onnx.
  *
  * The second half checks invariant 1 of PAPER.md on mnist-8 through the engine: same full code for x and y
  * implies an affine model on the segment [x, y].
@@ -21,7 +21,7 @@ import { PlainForward } from '../../src/core/forward';
 import { readNpy, Rng, toModelInput } from '../../src/core/inputs';
 import { Lens } from '../../src/core/lens';
 import type { CodesResult, ModelSummary } from '../../src/shared/results';
-import { fixture, ROOT, sharedModel } from '../support/paths';
+import { fixture, ROOT } from '../support/paths';
 
 const CLI = join(ROOT, 'out/cli/main.js');
 const M = 'test/fixtures/corpus/models';
@@ -29,7 +29,7 @@ const I = 'test/fixtures/corpus/inputs';
 const NPY = 'test/fixtures/inputs/npy';
 const IMG = 'test/fixtures/inputs/images';
 const MLP = 'test/fixtures/mlp.onnx';
-const MNIST = '../shared/models/mnist-8.onnx';
+const MNIST = 'test/fixtures/mnist-8.onnx';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = any;
@@ -426,7 +426,7 @@ test('the corpus table is well formed and its files exist', () => {
     assert.ok((c.error === undefined) !== (c.ok === undefined && c.sameCodesAs === undefined), `${c.what}: error xor success`);
     if (c.file && !/nope|missing/.test(c.file)) assert.ok(existsSync(join(ROOT, c.file)), c.file);
   }
-  sharedModel('mnist-8.onnx');
+  assert.ok(existsSync(fixture('mnist-8.onnx')), 'the pretrained mnist-8 lives in test/fixtures');
 });
 
 describe('bad-input corpus through the CLI', { concurrency: 3 }, () => {
@@ -473,7 +473,7 @@ function affineDeviation(fx: Float32Array, fy: Float32Array, fm: Float32Array): 
 
 describe('mnist-8: invariant 1 (one code on a segment means one affine map)', () => {
   test('pairs with identical full codes: affine midpoint and the same code at 9 interior points; far pairs are not affine', async () => {
-    const lens = await Lens.open(sharedModel('mnist-8.onnx'));
+    const lens = await Lens.open(fixture('mnist-8.onnx'));
     const ex = await CodeExtractor.create(lens, lens.layers);
     const fwd = await PlainForward.create(lens);
     try {

@@ -18,7 +18,7 @@ import { Lens } from '../../src/core/lens';
 import { runCodes, type CodesRequest } from '../../src/worker/jobs';
 import { EnginePool, WorkerDiedError } from '../../src/worker/pool';
 import { TEST_FAULTS_ENV } from '../../src/worker/test-faults';
-import { fixture, sharedModel } from '../support/paths';
+import { fixture } from '../support/paths';
 
 let dir = '';
 before(() => {
@@ -104,7 +104,7 @@ test('a thread worker killed mid-request fails only its request; the job on the 
     assert.equal(r.n, 4000);
     assert.equal(r.samples!.map((s) => s.code_hex).join(''), await directHex(4000), 'the other job is complete and correct');
     assert.equal(chunks, 80, 'progress was reported for every chunk');
-    assert.equal((await pool.summary({ path: sharedModel('mnist-8.onnx') })).total_units, 17984, 'the next request works');
+    assert.equal((await pool.summary({ path: fixture('mnist-8.onnx') })).total_units, 17984, 'the next request works');
   } finally {
     await pool.dispose();
   }
@@ -117,7 +117,7 @@ test('a thread worker killed mid-request fails only its request; the job on the 
  * and correct; the next request works on a replacement worker.
  */
 async function processFaultMidRun(fault: (pool: EnginePool, pid: number) => void, why: string): Promise<void> {
-  const mnist = sharedModel('mnist-8.onnx');
+  const mnist = fixture('mnist-8.onnx');
   const pool = new EnginePool({ workers: 2 });
   try {
     await pool.summary({ path: mnist }); // worker 0 exists, mnist-8 is open

@@ -14,7 +14,7 @@ import { isUserError } from '../../src/core/errors';
 import { CodeExtractor } from '../../src/core/extract';
 import { computePath, pathEndpoints } from '../../src/core/analyses/path';
 import { cutAt, cutValues } from '../../src/core/analyses/cut';
-import { fixture, ROOT, sharedModel } from '../support/paths';
+import { fixture, ROOT } from '../support/paths';
 
 async function open(model: string, inputs: string) {
   const lens = await Lens.open(model);
@@ -26,7 +26,7 @@ const CASES: [string, string, string][] = [
   ['mlp', fixture('mlp.onnx'), fixture('mlp.inputs.npy')],
   ['resmlp', fixture('resmlp.onnx'), fixture('resmlp.inputs.npy')],
   ['cnn', fixture('cnn.onnx'), fixture('cnn.inputs.npy')],
-  ['mnist-8', sharedModel('mnist-8.onnx'), fixture('mnist8.inputs.npy')],
+  ['mnist-8', fixture('mnist-8.onnx'), fixture('mnist8.inputs.npy')],
 ];
 
 for (const [name, model, inputs] of CASES) {

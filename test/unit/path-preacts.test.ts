@@ -6,7 +6,7 @@ import { CodeExtractor } from '../../src/core/extract';
 import { getBit } from '../../src/core/bits';
 import { readNpy, toModelInput } from '../../src/core/inputs';
 import { PreactRunner } from '../../src/core/analyses/preacts';
-import { fixture, sharedModel } from '../support/paths';
+import { fixture } from '../support/paths';
 
 async function check(path: string, inputs: string, name: string, limit = 16): Promise<string> {
   const lens = await Lens.open(path);
@@ -56,7 +56,7 @@ for (const name of ['mlp', 'cnn', 'resmlp', 'mixed', 'gelu_tf', 'mlp2d', 'onelay
 }
 
 test('mnist-8: float pre-activations reproduce the codes', async () => {
-  const p = await check(sharedModel('mnist-8.onnx'), fixture('mnist8.inputs.npy'), 'mnist8', 4);
+  const p = await check(fixture('mnist-8.onnx'), fixture('mnist8.inputs.npy'), 'mnist8', 4);
   console.log(`# mnist-8: ${p}`);
 });
 
@@ -69,7 +69,7 @@ for (const [name, model, precision, op] of [
   ['cnn', fixture('cnn.onnx'), 'float32', 'Conv'],
   ['gelu_tf', fixture('gelu_tf.onnx'), 'float32', 'Erf'],
   ['mixed', fixture('mixed.onnx'), 'float32', undefined],
-  ['mnist-8', sharedModel('mnist-8.onnx'), 'float32', 'Conv'],
+  ['mnist-8', fixture('mnist-8.onnx'), 'float32', 'Conv'],
 ] as const) {
   test(`${name}: float64 asked for, ${precision} used${op ? ` (no double ${op} kernel), and the note says why` : ''}`, async () => {
     const lens = await Lens.open(model);

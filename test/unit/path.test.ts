@@ -12,7 +12,7 @@ import { computePath, pathEndpoints, pathPoints } from '../../src/core/analyses/
 import { exactCrossings } from '../../src/core/analyses/exact1d';
 import { floatValues } from '../../src/core/onnx/model';
 import { EnginePool } from '../../src/worker/pool';
-import { fixture, sharedModel } from '../support/paths';
+import { fixture } from '../support/paths';
 
 async function open(model: string, inputs: string) {
   const lens = await Lens.open(model);
@@ -112,7 +112,7 @@ test('gelu_tf: smooth layers give sign crossings flagged approximate', async () 
 });
 
 test('mnist-8: exact crossings between two digits (0 and 1) bound sampled totals from above', async () => {
-  const { lens, n, data } = await open(sharedModel('mnist-8.onnx'), fixture('mnist8.inputs.npy'));
+  const { lens, n, data } = await open(fixture('mnist-8.onnx'), fixture('mnist8.inputs.npy'));
   const { a, b } = pathEndpoints(data, n, lens.sampleSize, 0, 2);
   const exact = await exactCrossings(lens, lens.layers, a, b);
   console.log(`# mnist-8 0->2: ${exact.total_flips} exact flips, ${exact.linear_pieces} pieces, ${exact.precision}, ${exact.seconds.toFixed(2)} s, ${exact.forward_points} points, residual ${exact.max_residual.toExponential(2)}`);

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Lens } from '../../src/core/lens';
 import { CancelledError, EnginePool } from '../../src/worker/pool';
 import { runCodes } from '../../src/worker/jobs';
-import { fixture, sharedModel } from '../support/paths';
+import { fixture } from '../support/paths';
 import { cancelAtSecondProgress } from '../support/cancel';
 
 test('codes through the pool, in 7 chunks over 2 workers, equal the in-process engine', async () => {
@@ -65,7 +65,7 @@ test('a float32 .npy is read by the workers in place: the same codes as the samp
 });
 
 test('cancel rejects the job at once, starts no further chunk, and the workers go idle', async () => {
-  const path = sharedModel('mnist-8.onnx');
+  const path = fixture('mnist-8.onnx');
   const pool = new EnginePool({ workers: 2 });
   try {
     const progressed = await cancelAtSecondProgress(pool, (opts) =>
@@ -79,7 +79,7 @@ test('cancel rejects the job at once, starts no further chunk, and the workers g
 });
 
 test('thread workers: cancel during a long onnxruntime run rejects the caller while the run is still going', async () => {
-  const path = sharedModel('mnist-8.onnx');
+  const path = fixture('mnist-8.onnx');
   const pool = new EnginePool({ workers: 1, kind: 'thread' });
   try {
     await pool.summary({ path });
@@ -99,7 +99,7 @@ test('thread workers: cancel during a long onnxruntime run rejects the caller wh
 });
 
 test('process workers: cancel during a long onnxruntime run kills the worker process, so its CPU is free; the next request works', async () => {
-  const path = sharedModel('mnist-8.onnx');
+  const path = fixture('mnist-8.onnx');
   const pool = new EnginePool({ workers: 1 });
   try {
     await pool.summary({ path });
@@ -124,7 +124,7 @@ test('process workers: cancel during a long onnxruntime run kills the worker pro
 });
 
 test('process workers: cancelling one job kills only its worker; a job running beside it finishes with the right codes', async () => {
-  const mnist = sharedModel('mnist-8.onnx');
+  const mnist = fixture('mnist-8.onnx');
   const mlp = fixture('mlp.onnx');
   const pool = new EnginePool({ workers: 2 });
   try {
