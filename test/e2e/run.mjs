@@ -212,6 +212,19 @@ async function sidePanelCheck(page) {
   return { ok: false, detail: last };
 }
 
+/** The suite's result file, read once the suite has finished writing it (it appears before it is complete). */
+async function readResult() {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return JSON.parse(readFileSync(resultFile, 'utf8'));
+    } catch (e) {
+      if (Date.now() > end) throw new Error(`the suite's result file stayed unreadable: ${e.message}`);
+      await sleep(100);
+    }
+  }
+}
+
 /** The handshake file, or undefined while it is absent or half-written (the suite writes it without a rename). */
 function readHandshake() {
   try {
@@ -262,7 +275,8 @@ async function uiCheck(page) {
   await page.keyboard.press('F1');
   await page.waitForSelector('.quick-input-widget input', { state: 'visible', timeout: 10_000 });
   await page.keyboard.type('Polytope Lens: Open Example', { delay: 10 });
-  await sleep(400);
+  // Enter only once the quick pick has filtered down to the command (on a busy machine that takes a while).
+  await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'Open Example' }).waitFor({ state: 'visible', timeout: 15_000 });
   await page.keyboard.press('Enter');
   const end = Date.now() + 20_000;
   let lastErr = 'no webview frame';
@@ -333,8 +347,7 @@ try {
     }
     await sleep(200);
   }
-  await sleep(200);
-  const result = JSON.parse(readFileSync(resultFile, 'utf8'));
+  const result = await readResult();
   await page.screenshot({ path: join(outDir, `final${suffix}.png`) }).catch(() => undefined);
   writeFileSync(join(outDir, `result${suffix}.json`), JSON.stringify(result, null, 2));
   for (const r of result.results ?? []) console.log(`  ${r.ok ? '✓' : '✗'} ${r.name} (${r.ms} ms)${r.ok ? '' : '\n      ' + r.error.split('\n').slice(0, 3).join('\n      ')}`);

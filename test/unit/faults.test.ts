@@ -97,7 +97,8 @@ test('a thread worker killed mid-request fails only its request; the job on the 
     // The second job can only get worker 1 while worker 0 is busy.
     let chunks = 0;
     const other = runCodes(pool, mlpJob(4000), { onProgress: () => void chunks++ });
-    await new Promise((r) => setTimeout(r, 100));
+    // Worker 0 dies once the other job is under way on worker 1 (its first chunk is back), however busy the machine.
+    while (chunks === 0) await new Promise((r) => setTimeout(r, 5));
     await pool.terminateWorker(0);
     await assert.rejects(doomed, (e: unknown) => e instanceof WorkerDiedError && /it exited with code 1/.test((e as Error).message));
     const r = await other;

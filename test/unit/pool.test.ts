@@ -86,8 +86,11 @@ test('thread workers: cancel during a long onnxruntime run rejects the caller wh
     const n = 5_000; // one task of about a second or more
     const data = makeProbes({ type: 'uniform', lo: 0, hi: 255 }, n, [1, 28, 28], 2);
     const ac = new AbortController();
+    const started = pool.tasksStarted;
     const task = pool.submit((api) => api.codes({ path }, {}, data, n), ac.signal);
-    setTimeout(() => ac.abort(), 50);
+    // Cancel once the task has gone to the worker (inside onnxruntime for a second or more), however busy the machine.
+    while (pool.tasksStarted === started) await new Promise((r) => setTimeout(r, 5));
+    ac.abort();
     await assert.rejects(task, CancelledError);
     assert.equal(pool.busy, 1, 'the caller was released before the worker finished');
     await pool.idle();

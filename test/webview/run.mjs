@@ -73,7 +73,10 @@ async function setTheme(page, theme) {
   }, [theme, { ...FONT, ...THEMES[theme] }]);
 }
 
-const send = (page, msg) => page.evaluate((m) => window.postMessage(m, '*'), msg);
+// Delivered as VS Code delivers it (a 'message' event on window), but dispatched synchronously: the page has handled
+// the message when `send` resolves, so a test can check its effect at once instead of racing window.postMessage's
+// asynchronous delivery (which lost on a busy machine).
+const send = (page, msg) => page.evaluate((m) => window.dispatchEvent(new MessageEvent('message', { data: m })), msg);
 const posted = (page) => page.evaluate(() => window.__posted);
 const lastRendered = async (page) => (await posted(page)).filter((m) => m.type === 'rendered').at(-1);
 const MODEL = 'file:///ws/digits.onnx';
