@@ -39,15 +39,10 @@ export function mtimeOf(path: string): number | null {
 export async function openStructure(modelPath: string): Promise<ModelStructure> {
   const mtimeMs = mtimeOf(modelPath) ?? 0;
   const { Lens } = await import('../core/lens');
-  const { nodeKey } = await import('../core/onnx/graph');
+  const { nodeRefs } = await import('../core/identity');
   try {
     const lens = await Lens.open(modelPath);
-    const nodes: OnnxNodeRef[] = lens.graph.order.map((n) => ({
-      name: nodeKey(n, lens.graph.fileIndex),
-      op: n.opType ?? '',
-      inputs: (n.input ?? []).filter(Boolean),
-      outputs: (n.output ?? []).filter(Boolean),
-    }));
+    const nodes: OnnxNodeRef[] = nodeRefs(lens.graph, lens.model.metadata);
     return { modelPath, mtimeMs, summary: lens.summary(), nodes };
   } catch (e) {
     // The lens refuses some models (several inputs, dynamic shapes): node names still map the Python code.
@@ -55,7 +50,7 @@ export async function openStructure(modelPath: string): Promise<ModelStructure> 
     const { indexGraph } = await import('../core/onnx/graph');
     const m = readModel(modelPath);
     const g = indexGraph(m.proto.graph!);
-    const nodes = g.order.map((n) => ({ name: nodeKey(n, g.fileIndex), op: n.opType ?? '', inputs: (n.input ?? []).filter(Boolean), outputs: (n.output ?? []).filter(Boolean) }));
+    const nodes = nodeRefs(g, m.metadata);
     const note = e instanceof Error ? e.message : String(e);
     return {
       modelPath,

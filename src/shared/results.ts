@@ -24,6 +24,15 @@ export interface LayerInfo {
   exact: boolean;
   /** Pre-activation shape without the batch axis. */
   shape: number[];
+  /**
+   * The module the layer's node comes from, as named_modules() spells it (`layer1.0.relu`; '' = the root module,
+   * e.g. a functional F.relu in the model's forward). Absent when neither metadata, names nor parameters tell.
+   */
+  module?: string;
+  /** What told the module: node metadata (torch.export-based exporter), scope names, or parameter names. */
+  module_from?: 'metadata' | 'scope' | 'params';
+  /** The user-code line that made the node, from the exporter's recorded stack trace (file as recorded). */
+  source?: { file: string; line: number };
 }
 
 export interface UnsupportedOp {
