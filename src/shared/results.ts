@@ -394,3 +394,18 @@ export interface PathResult {
   density_in_layer?: (number | null)[];
   note?: string;
 }
+
+/**
+ * Where a layer comes from, for views that show it before the ONNX node name: the module path (`(root)` for the
+ * model's own forward) and the source line (`nested.py:23`), or '' when the file tells neither.
+ */
+export function layerOrigin(l: Pick<LayerInfo, 'module' | 'source'>): string {
+  const mod = l.module === undefined ? '' : l.module || '(root)';
+  const src = l.source ? `${l.source.file.replace(/\\/g, '/').split('/').pop()}:${l.source.line}` : '';
+  return [mod, src].filter(Boolean).join(' · ');
+}
+
+/** Whether any of the layers has a module or a source line (views add a module column only then). */
+export function hasOrigins(layers: Pick<LayerInfo, 'module' | 'source'>[]): boolean {
+  return layers.some((l) => l.module !== undefined || l.source !== undefined);
+}
