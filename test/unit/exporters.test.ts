@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Lens } from '../../src/core/lens';
 import { CodeExtractor } from '../../src/core/extract';
 import { toHex } from '../../src/core/bits';
+import { readNpy, toModelInput } from '../../src/core/inputs';
 import { readGraphMetadata } from '../../src/core/onnx/metadata';
 import { moduleFromNamespace, moduleFromScopes, parsePyStringList, parseStackTrace, tfScopePath } from '../../src/core/identity';
 import { createParser, PyDocument } from '../../src/server/syntax';
@@ -100,6 +101,44 @@ for (const name of ['nested', 'convnet']) {
     assert.ok(new Set(ts.codes).size > 1, 'the inputs give more than one code');
   });
 }
+
+for (const name of ['mlp', 'cnn', 'resmlp']) {
+  test(`${name}: the torch.export-style file gives PyTorch's module names and the PyTorch forward hooks' codes bit for bit`, async () => {
+    const expected = JSON.parse(readFileSync(join(FIXTURES, `${name}.expected.json`), 'utf8')) as {
+      layers: { op: string; module: string; units: number; offset: number }[];
+      codes_hex: string[];
+      preds: number[];
+    };
+    const lens = await Lens.open(join(PY, `${name}_dynamo.onnx`));
+    const layers = lens.summary().layers;
+    assert.deepEqual(
+      layers.map((l) => ({ op: l.op, module: l.module, units: l.units, offset: l.offset })),
+      expected.layers.map(({ op, module, units, offset }) => ({ op, module, units, offset })),
+    );
+    assert.ok(layers.every((l) => l.module_from === 'metadata' && l.source?.file === 'test/fixtures/make_fixtures.py'));
+    const { n, data } = toModelInput(readNpy(join(FIXTURES, `${name}.inputs.npy`)), lens.sampleShape, name);
+    const ex = await CodeExtractor.create(lens, lens.layers);
+    const batch = await ex.run(data, n);
+    await ex.dispose();
+    assert.deepEqual(Array.from({ length: n }, (_, i) => toHex(batch.codes, i * ex.codeBytes, ex.codeBytes)), expected.codes_hex);
+    assert.deepEqual(Array.from(batch.preds), expected.preds);
+  });
+}
+
+test('resmlp: the residual addition `h + self.fc2(...)` has its source line; the layers point at ResBlock.forward', async () => {
+  const s = await openStructure(join(PY, 'resmlp_dynamo.onnx'));
+  const src = readFileSync(join(FIXTURES, 'make_fixtures.py'), 'utf8').split('\n');
+  const add = s.nodes.find((n) => n.op === 'Add')!;
+  assert.equal(add.module, 'blocks.0');
+  const own = add.frames!.filter((f) => f.file === 'test/fixtures/make_fixtures.py');
+  assert.equal(own.at(-1)!.text, 'return h + self.fc2(self.act(self.fc1(h)))');
+  assert.equal(src[own.at(-1)!.line - 1]!.trim(), own.at(-1)!.text);
+  assert.deepEqual(s.summary.layers.map((l) => `${l.module}@${src[l.source!.line - 1]!.trim()}`), [
+    'stem_act@h = self.stem_act(self.stem(x))',
+    'blocks.0.act@return h + self.fc2(self.act(self.fc1(h)))',
+    'blocks.1.act@return h + self.fc2(self.act(self.fc1(h)))',
+  ]);
+});
 
 test('nested: layer modules and source lines from the metadata', async () => {
   const lens = await Lens.open(join(PY, 'nested_dynamo.onnx'));
