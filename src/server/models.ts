@@ -119,7 +119,16 @@ export class ModelCache {
 
   /** A structure made from an analysis alone (its summary, and its nodes when it sent them). */
   static fromAnalysis(a: AnalysisParams): ModelStructure {
-    const nodes = a.nodes ?? a.summary.layers.map((l) => ({ name: l.key, op: l.op, inputs: [l.preact_tensor], outputs: [] }));
+    const nodes =
+      a.nodes ??
+      a.summary.layers.map((l): OnnxNodeRef => ({
+        name: l.key,
+        op: l.op,
+        inputs: [l.preact_tensor],
+        outputs: [],
+        // the layer's module when the engine read one from metadata or names (a params module is the mapper's own)
+        ...(l.module !== undefined && l.module_from !== 'params' ? { module: l.module, moduleFrom: l.module_from } : {}),
+      }));
     return { modelPath: a.modelPath, mtimeMs: a.modelMtimeMs ?? 0, summary: a.summary, nodes };
   }
 }
