@@ -1,6 +1,6 @@
 import { parseOutFormat } from '../core/codes-file';
 import { UserError } from '../core/errors';
-import type { CodesResult } from '../shared/results';
+import { hasOrigins, layerOrigin, type CodesResult } from '../shared/results';
 import { runCodes as runCodesJob, type InputSource } from '../worker/jobs';
 import { EnginePool } from '../worker/pool';
 import type { CliArgs } from './args';
@@ -44,9 +44,20 @@ export async function runCodes(a: CliArgs): Promise<void> {
 export function formatCodes(r: CodesResult): string {
   let out = `${r.model}: ${r.n} inputs (${r.inputs_note})\n`;
   out += `${r.distinct_codes} distinct codes over ${r.layers.reduce((a, l) => a + l.units, 0)} bits (${r.code_bytes} bytes per code)\n\n`;
+  const origin = hasOrigins(r.layers);
   out += table(
-    ['layer', 'op', 'units', 'active', 'dead', 'always on', 'codes', 'prefix codes'],
-    r.stats.map((s, i) => [s.key, r.layers[i]!.op, r.layers[i]!.units, pct(s.active_fraction), s.dead_units, s.always_on_units, s.distinct_codes, s.distinct_prefix_codes]),
+    [...(origin ? ['module'] : []), 'layer', 'op', 'units', 'active', 'dead', 'always on', 'codes', 'prefix codes'],
+    r.stats.map((s, i) => [
+      ...(origin ? [layerOrigin(r.layers[i]!) || '-'] : []),
+      s.key,
+      r.layers[i]!.op,
+      r.layers[i]!.units,
+      pct(s.active_fraction),
+      s.dead_units,
+      s.always_on_units,
+      s.distinct_codes,
+      s.distinct_prefix_codes,
+    ]),
   );
   if (r.out) out += `\ncodes written to ${r.out.path}: ${r.out.rows} rows of ${r.out.row_bytes} bytes (${r.out.format})\n`;
   return out;

@@ -1,6 +1,6 @@
 /** polytope-lens local MODEL --inputs X.npy [--n N] [--directions P] [--radius r] [--seed S] --json */
 import { UserError } from '../core/errors';
-import type { LocalResult } from '../shared/results';
+import { hasOrigins, layerOrigin, type LocalResult } from '../shared/results';
 import { EnginePool } from '../worker/pool';
 import type { CliArgs } from './args';
 import { table } from './format';
@@ -32,7 +32,11 @@ export async function runLocal(a: CliArgs): Promise<void> {
 export function formatLocal(r: LocalResult): string {
   let out = `${r.model}: local complexity of ${r.n} points, ${r.directions} directions, radius ${r.radius}, seed ${r.seed} (${r.precision})\n`;
   out += `${r.note}\n\n`;
-  out += table(['layer', 'op', 'units', 'mean units cut'], r.layers.map((l) => [l.key, l.op, l.units, Number(r.mean_per_layer[l.key]!.toFixed(3))]));
+  const origin = hasOrigins(r.layers);
+  out += table(
+    [...(origin ? ['module'] : []), 'layer', 'op', 'units', 'mean units cut'],
+    r.layers.map((l) => [...(origin ? [layerOrigin(l) || '-'] : []), l.key, l.op, l.units, Number(r.mean_per_layer[l.key]!.toFixed(3))]),
+  );
   out += `\nmean total: ${r.mean_total.toFixed(3)}\n`;
   return out;
 }

@@ -5,7 +5,7 @@
  * CliArgs.flags.
  */
 import { UserError } from '../core/errors';
-import type { PathResult } from '../shared/results';
+import { hasOrigins, layerOrigin, type PathResult } from '../shared/results';
 import { EnginePool } from '../worker/pool';
 import type { CliArgs } from './args';
 import { table } from './format';
@@ -83,12 +83,13 @@ export function formatPath(r: PathResult): string {
   let out = `${r.model}: ${r.steps} steps, ${r.total} bit flips sampled, ${r.distinct_codes_on_path} distinct codes on the path\n`;
   if (r.interpolated_in && r.note) out += `${r.note}\n`;
   out += `class changes at step${r.class_changes_at_step.length === 1 ? '' : 's'}: ${r.class_changes_at_step.join(', ') || 'none'}\n\n`;
+  const origin = hasOrigins(r.layers);
   const rows = r.layers.map((l) => {
-    const row: (string | number)[] = [l.key, l.op, l.units, r.per_layer_total[l.key]!];
+    const row: (string | number)[] = [...(origin ? [layerOrigin(l) || '-'] : []), l.key, l.op, l.units, r.per_layer_total[l.key]!];
     if (r.exact) row.push(r.exact.flips_per_layer[l.key]!);
     return row;
   });
-  out += table(['layer', 'op', 'units', 'sampled flips', ...(r.exact ? ['exact flips'] : [])], rows);
+  out += table([...(origin ? ['module'] : []), 'layer', 'op', 'units', 'sampled flips', ...(r.exact ? ['exact flips'] : [])], rows);
   if (r.exact) {
     const e = r.exact;
     out += `\nexact: ${e.total_flips} flips, ${e.linear_pieces} linear pieces (${e.precision}${e.approximate ? ', approximate' : ''}; ${e.forward_points} points evaluated in ${e.seconds.toFixed(2)} s)\n`;

@@ -1,7 +1,7 @@
 import { EnginePool } from '../worker/pool';
 import { modelArg, type CliArgs } from './args';
 import { shape, table } from './format';
-import type { ModelSummary } from '../shared/results';
+import { hasOrigins, layerOrigin, type ModelSummary } from '../shared/results';
 
 export async function runSummary(a: CliArgs): Promise<void> {
   const pool = new EnginePool({ workers: 1 });
@@ -21,9 +21,11 @@ export function formatSummary(s: ModelSummary): string {
   let out = `${s.model}  (opset ${s.opset}${s.producer ? `, ${s.producer}` : ''})\n`;
   out += `inputs:  ${s.inputs.map((i) => `${i.name} ${i.dtype} ${shape(i.shape)}`).join(', ')}\n`;
   out += `outputs: ${s.outputs.map((o) => `${o.name} ${o.dtype} ${shape(o.shape)}`).join(', ')}\n\n`;
+  // The module (and source line) first when the file tells them, then the ONNX node name.
+  const origin = hasOrigins(s.layers);
   out += table(
-    ['layer', 'op', 'pre-activation', 'shape', 'units', 'offset', 'exact'],
-    s.layers.map((l) => [l.key, l.op, l.preact_tensor, shape(l.shape), l.units, l.offset, l.exact ? 'yes' : 'sign code']),
+    [...(origin ? ['module'] : []), 'layer', 'op', 'pre-activation', 'shape', 'units', 'offset', 'exact'],
+    s.layers.map((l) => [...(origin ? [layerOrigin(l) || '-'] : []), l.key, l.op, l.preact_tensor, shape(l.shape), l.units, l.offset, l.exact ? 'yes' : 'sign code']),
   );
   out += `\ntotal units (bits): ${s.total_units}\n`;
   if (s.unsupported.length) {

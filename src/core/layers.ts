@@ -8,6 +8,7 @@
 import { UserError } from './errors';
 import { attrFloat, attrInt, attrInts, attrString, constFloats, isDefaultDomain, nodeKey, type GraphIndex } from './onnx/graph';
 import type { NodeProto } from './onnx/model';
+import type { NodeIdentity } from './identity';
 
 /** A threshold: a constant, or a tensor of the graph (Clip bounds computed at run time). */
 export type Bound = { value: number } | { tensor: string };
@@ -54,6 +55,8 @@ export interface LayerPlan {
   /** False for sign codes of smooth activations. */
   exact: boolean;
   rule: BitRule;
+  /** The module and source line the node comes from (set by the Lens from names and metadata). */
+  identity?: NodeIdentity;
 }
 
 export interface Unsupported {

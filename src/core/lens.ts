@@ -10,6 +10,7 @@ import { shapeProbe, type SizedLayer } from './instrument';
 import { freeBatch } from './batch';
 import { poolBeginPads, scanLayers, selectLayers, type LayerPlan, type Unsupported } from './layers';
 import { createSession, ort, runSession } from './ort';
+import { nodeIdentity } from './identity';
 import type { LayerInfo, ModelSummary } from '../shared/results';
 
 export interface LensLayer extends SizedLayer {
@@ -84,6 +85,7 @@ export class Lens {
       batchNote += `; ${freed.note}`;
     }
     const scan = scanLayers(graph, model.opset);
+    for (const p of scan.layers) p.identity = nodeIdentity(p.node, model.metadata.nodes.get(p.node.output?.[0] ?? ''));
     const layers = await sizeLayers(model, scan.layers, shape, fixedBatch ?? 1, opts.threads);
     return new Lens(model, graph, layers, scan.unsupported, shape, fixedBatch, batchNote);
   }
@@ -178,6 +180,12 @@ export function layerInfos(layers: LensLayer[]): LayerInfo[] {
       exact: l.plan.exact,
       shape: l.shape,
     };
+    const id = l.plan.identity;
+    if (id && id.module !== null) {
+      info.module = id.module;
+      if (id.module_from) info.module_from = id.module_from;
+    }
+    if (id?.source) info.source = id.source;
     offset += l.units;
     return info;
   });

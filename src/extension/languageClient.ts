@@ -11,7 +11,9 @@ import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { messageOf } from '../core/errors';
 import { defaultOpset, onnx } from '../core/onnx/model';
-import { indexGraph, nodeKey } from '../core/onnx/graph';
+import { indexGraph } from '../core/onnx/graph';
+import { readGraphMetadata } from '../core/onnx/metadata';
+import { nodeRefs } from '../core/identity';
 import {
   AnalysisNotification,
   ClearAnalysisNotification,
@@ -171,14 +173,10 @@ export class LanguageClientProvider implements vscode.Disposable {
         return null;
       }
       try {
-        const proto = onnx.ModelProto.decode(await fsp.readFile(path));
+        const bytes = await fsp.readFile(path);
+        const proto = onnx.ModelProto.decode(bytes);
         const g = indexGraph(proto.graph ?? {});
-        const nodes: OnnxNodeRef[] = g.order.map((n) => ({
-          name: nodeKey(n, g.fileIndex),
-          op: n.opType ?? '',
-          inputs: (n.input ?? []).filter(Boolean),
-          outputs: (n.output ?? []).filter(Boolean),
-        }));
+        const nodes: OnnxNodeRef[] = nodeRefs(g, readGraphMetadata(bytes));
         const uri = vscode.Uri.file(path);
         try {
           const summary = await this.summaryOf(uri);

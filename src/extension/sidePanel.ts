@@ -582,6 +582,8 @@ function layerRows(sm: ModelSummary, a: ModelAnalysis | undefined): SidePanelLay
       key: l.key,
       op: l.op,
       units: l.units,
+      ...(l.module !== undefined ? { module: l.module } : {}),
+      ...(l.source ? { source: l.source } : {}),
       ...(st ? { dead: st.dead_units, alwaysOn: st.always_on_units, distinct: st.distinct_codes, active: st.active_fraction } : {}),
       ...(ps && ps.per_layer_mean[l.key] !== undefined ? { crossings: ps.per_layer_mean[l.key] } : {}),
     };

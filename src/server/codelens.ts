@@ -1,6 +1,6 @@
 /** CodeLens above each mapped layer: "N units · M regions hit · open" (regions hit only when an analysis is known). */
 import { OPEN_LAYER_COMMAND, type OpenLayerArgs } from '../shared/lsp-protocol';
-import { layerRows, mappedOf, openArgs, targets, type DocView } from './targets';
+import { layerRows, lineTarget, mappedOf, openArgs, targets, type DocView } from './targets';
 
 export interface Lens {
   line: number;
@@ -39,5 +39,16 @@ export function codeLenses(view: DocView): Lens[] {
     lines.add(t.span.startRow);
     out.push({ line: t.span.startRow, col: t.span.startCol, title: lensTitle(view, mapped, isRoot), command: OPEN_LAYER_COMMAND, args });
   }
+  // Lines of forward that the export's stack traces point at (module calls, residual additions).
+  for (const row of [...view.mapping.lines.keys()].sort((a, b) => a - b)) {
+    if (lines.has(row)) continue;
+    const t = lineTarget(view, row);
+    const mapped = t ? mappedOf(view, t) : undefined;
+    const args = t ? openArgs(view, t, mapped) : null;
+    if (!t || !mapped || !args) continue;
+    lines.add(row);
+    out.push({ line: row, col: 0, title: lensTitle(view, mapped, false), command: OPEN_LAYER_COMMAND, args });
+  }
+  out.sort((a, b) => a.line - b.line);
   return out;
 }

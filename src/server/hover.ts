@@ -1,7 +1,8 @@
 /** Hover text (Markdown) for a target: the ONNX node(s), op, units, shapes, and live numbers when there are some. */
 import { basename } from 'node:path';
 import { OPEN_LAYER_COMMAND } from '../shared/lsp-protocol';
-import type { Mapped } from './mapping';
+import type { LayerInfo } from '../shared/results';
+import type { Mapped, Via } from './mapping';
 import { label, layerRows, mappedOf, openArgs, type DocView, type LayerRow, type Target } from './targets';
 
 const MAX_NODES = 8;
@@ -28,13 +29,37 @@ function nodeList(mapped: Mapped): string {
   return names.join(', ') + (more > 0 ? `, … ${more} more` : '');
 }
 
+/** The evidence a mapping used, in words. */
+function evidence(v: Via, t: Target): string {
+  switch (v) {
+    case 'metadata':
+      return t.kind === 'line' || t.kind === 'use' ? 'the stack traces in the node metadata' : 'module paths in the node metadata';
+    case 'scope':
+      return 'scope names';
+    case 'params':
+      return 'parameter names';
+    case 'order':
+      return 'order';
+  }
+}
+
+/** Where a layer comes from: its module path (the root module as `(root)`), then its source line. */
+export function layerOrigin(l: LayerInfo): string {
+  const mod = l.module === undefined ? '' : code(l.module || '(root)');
+  const src = l.source ? `${basename(l.source.file)}:${l.source.line}` : '';
+  return [mod, src].filter(Boolean).join(' · ');
+}
+
 function table(rows: LayerRow[], live: boolean): string[] {
-  const head = ['layer', 'op', 'units', 'shape'];
+  const withModule = rows.some((r) => r.layer.module !== undefined || r.layer.source);
+  const head = withModule ? ['module', 'layer', 'op', 'units', 'shape'] : ['layer', 'op', 'units', 'shape'];
+  const text = withModule ? 2 : 1;
   if (live) head.push('dead', 'always on', 'codes', 'crossings / path');
-  const out = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`];
+  const out = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i <= text ? ' --- ' : ' ---: ')).join('|')}|`];
   for (const r of rows) {
     const l = r.layer;
     const cells = [code(l.key), l.op + (l.exact ? '' : ' (sign code)'), String(l.units), `[${l.shape.join(', ')}]`];
+    if (withModule) cells.unshift(layerOrigin(l) || '–');
     if (live) {
       cells.push(
         r.stats ? pct(r.stats.dead_units, l.units) : '–',
@@ -59,6 +84,9 @@ function liveNote(view: DocView): string | null {
 
 function staleNote(view: DocView): string | null {
   if (!view.stale || !view.structure) return null;
+  if (view.staleFrom === 'lines') {
+    return `⚠ Line ${(view.staleRow ?? 0) + 1} of this file differs from the source that ${code(basename(view.structure.modelPath))} recorded when it was exported: the numbers may be stale. Re-export the model.`;
+  }
   return `⚠ This file was changed after ${code(basename(view.structure.modelPath))} was exported: the numbers may be stale. Re-export the model.`;
 }
 
@@ -113,13 +141,13 @@ export function renderHover(view: DocView, t: Target): string {
   if (t.kind === 'class') {
     lines.push(...classHover(view, t, mapped));
   } else if (!mapped || mapped.nodes.length === 0) {
-    const where = t.kind === 'def' ? `module ${code(t.def.rel)} of ${code(t.def.cls)}` : `${code(t.use.written)} in ${code(t.use.cls)}.forward`;
+    const where = t.kind === 'def' ? `module ${code(t.def.rel)} of ${code(t.def.cls)}` : t.kind === 'use' ? `${code(t.use.written)} in ${code(t.use.cls)}.forward` : `line ${t.row + 1}`;
     lines.push(`No node of ${code(basename(view.structure.modelPath))} matches ${where}` + (t.kind === 'def' && t.def.kind === 'layer' && t.def.ctor.startsWith('Dropout') ? ' (dropout exports to nothing in eval mode).' : '.'));
   } else {
     const via = [...new Set(mapped.instances.map((i) => i.via).filter(Boolean))];
     const paths = mapped.instances.filter((i) => i.nodes.length).map((i) => i.path || '(root)');
     lines.push(`${paths.length > 1 ? `${paths.length} instances (${paths.map(code).join(', ')})` : code(paths[0] ?? '')} → ${nodeList(mapped)}`);
-    lines.push('', `_in ${code(basename(view.structure.modelPath))}, matched by ${via.map((v) => (v === 'scope' ? 'scope names' : v === 'params' ? 'parameter names' : 'order')).join(' + ')}_`);
+    lines.push('', `_in ${code(basename(view.structure.modelPath))}, matched by ${via.map((v) => evidence(v!, t)).join(' + ')}_`);
     const { rows, fed } = layerRows(view, mapped);
     const live = !!view.analysis?.codes || !!view.analysis?.pathStats;
     if (rows.length) lines.push('', fed ? 'Feeds:' : 'Units:', '', ...table(rows, live));

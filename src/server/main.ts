@@ -32,7 +32,7 @@ import { codeLenses } from './codelens';
 import { renderHover } from './hover';
 import { ModelCache, engineLoader, type StructureLoader } from './models';
 import { createParser } from './syntax';
-import { targetAt } from './targets';
+import { inModuleClass, lineTarget, targetAt } from './targets';
 import { Workspace, uriToPath } from './workspace';
 
 const connection = createConnection(ProposedFeatures.all);
@@ -132,10 +132,12 @@ connection.onHover((params) =>
   guarded<Hover | null>('hover', async () => {
     if (!workspace?.has(params.textDocument.uri)) return null;
     const py = workspace.pyFile(params.textDocument.uri);
-    // Position first: no model is looked up for a hover that points at nothing.
-    if (!py || !targetAt(py, params.position.line, params.position.character)) return null;
+    // Position first: no model is looked up for a hover that points at nothing (or outside a module class,
+    // where no stack trace of the export can point).
+    const row = params.position.line;
+    if (!py || (!targetAt(py, row, params.position.character) && !inModuleClass(py, row))) return null;
     const view = await workspace.view(params.textDocument.uri);
-    const t = view && targetAt(view.py, params.position.line, params.position.character);
+    const t = view && (targetAt(view.py, row, params.position.character) ?? lineTarget(view, row));
     if (!view || !t) return null;
     return {
       contents: { kind: 'markdown', value: renderHover(view, t) },

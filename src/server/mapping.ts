@@ -17,7 +17,8 @@ import { defOps, type ClassDef, type ForwardStep, type FunctionalUse, type Modul
 import { ORDER_OPS } from './ops';
 import { joinPath, paramPath, pathMatcher, scopePath } from './scope';
 
-export type Via = 'scope' | 'params' | 'order';
+/** Evidence of a mapping: node metadata (module path, stack-trace line), scope names, parameter names, order. */
+export type Via = 'metadata' | 'scope' | 'params' | 'order';
 
 export interface Instance {
   /** Module path in the model ('' = root). */
@@ -38,8 +39,13 @@ export interface Mapped {
 
 export interface Mapping {
   root: ClassDef | null;
-  /** Whether the graph carries scope names. */
+  /** Whether the graph carries scope names (or module metadata). */
   scoped: boolean;
+  /**
+   * By zero-based row of this file: the nodes whose recorded stack trace passes through it (torch.export-based
+   * exporter), one instance per instance of the class the line is in.
+   */
+  lines: Map<number, Mapped>;
   defs: Map<ModuleDef, Mapped>;
   uses: Map<FunctionalUse, Mapped>;
   classes: Map<ClassDef, Mapped>;
@@ -55,6 +61,7 @@ interface UseInstance {
   use: FunctionalUse;
   scope: string;
   nodes: OnnxNodeRef[];
+  via?: Via;
 }
 
 /** Candidate roots: the exported class, else module classes no other class of the file instantiates. */
@@ -76,15 +83,21 @@ class Mapper {
   readonly classInstances: { cls: ClassDef; path: string }[] = [];
   private readonly nodePath = new Map<OnnxNodeRef, string | null>();
   readonly scoped: boolean;
+  /** 'metadata' when the module paths come from node metadata, 'scope' when from node names. */
+  readonly scopeVia: Via;
 
   constructor(
     py: PyFile,
     private readonly model: ModelStructure,
     readonly root: ClassDef,
+    /** Nodes by the zero-based row of this file their stack trace passes through. */
+    private readonly lines: Map<number, OnnxNodeRef[]>,
   ) {
     this.byName = new Map(py.classes.map((c) => [c.name, c]));
-    for (const n of model.nodes) this.nodePath.set(n, scopePath(n.name));
-    this.scoped = model.nodes.some((n) => this.nodePath.get(n) !== null && n.name.includes('/'));
+    // A client that sends no `module` field: read the TorchScript scope from the name, as before.
+    for (const n of model.nodes) this.nodePath.set(n, n.module !== undefined ? n.module : scopePath(n.name));
+    this.scoped = model.nodes.some((n) => this.nodePath.get(n) !== null && (n.moduleFrom === 'metadata' || n.moduleFrom === 'scope' || n.name.includes('/')));
+    this.scopeVia = model.nodes.some((n) => n.moduleFrom === 'metadata') ? 'metadata' : 'scope';
     this.expand(root, '', 0);
   }
 
@@ -149,7 +162,7 @@ class Mapper {
     for (const inst of defs) {
       const found = concrete(inst.path);
       if (found.size === 0) this.defInstances.push(inst);
-      for (const [path, nodes] of found) this.defInstances.push({ def: inst.def, path, nodes: nodes.sort(this.byTopo), via: 'scope' });
+      for (const [path, nodes] of found) this.defInstances.push({ def: inst.def, path, nodes: nodes.sort(this.byTopo), via: this.scopeVia });
     }
     const classes = this.classInstances.splice(0);
     for (const ci of classes) {
@@ -181,6 +194,30 @@ class Mapper {
       const inst: UseInstance = { use: u, scope, nodes: [] };
       uses.set(u, inst);
       this.useInstances.push(inst);
+    }
+    // With recorded stack traces: the nodes of the use's own line and op family (several uses of one family on
+    // one line share them in order); the others are matched by order below.
+    if (this.lines.size) {
+      const byLine = new Map<string, FunctionalUse[]>();
+      for (const u of cls.functional) {
+        const k = `${u.span.startRow}\u0000${u.ops[0]}`;
+        const list = byLine.get(k);
+        if (list) list.push(u);
+        else byLine.set(k, [u]);
+      }
+      const taken = new Set<OnnxNodeRef>();
+      for (const [, group] of byLine) {
+        const ops = new Set(group[0]!.ops);
+        const nodes = candidates.filter((n) => ops.has(n.op) && (this.lines.get(group[0]!.span.startRow) ?? []).includes(n));
+        nodes.forEach((n, i) => {
+          const inst = uses.get(group[i % group.length]!)!;
+          inst.nodes.push(n);
+          inst.via = 'metadata';
+          taken.add(n);
+        });
+      }
+      steps = steps.filter((s) => uses.get(s.use)!.nodes.length === 0);
+      candidates = candidates.filter((n) => !taken.has(n));
     }
     const families = new Map<string, typeof steps>();
     for (const s of steps) {
@@ -306,7 +343,7 @@ class Mapper {
       const below = new Set<OnnxNodeRef>();
       for (const d of this.defInstances) if (d !== inst && d.def.kind === 'layer' && match(d.path)) d.nodes.forEach((n) => below.add(n));
       for (const u of this.useInstances) if (match(u.scope) && u.scope !== '') u.nodes.forEach((n) => below.add(n));
-      if (below.size) (inst.nodes = [...below].sort(this.byTopo)), (inst.via = this.scoped ? 'scope' : 'order');
+      if (below.size) (inst.nodes = [...below].sort(this.byTopo)), (inst.via = this.scoped ? this.scopeVia : 'order');
     }
   }
 }
@@ -338,19 +375,58 @@ class ModelIndex {
   }
 }
 
-/** Maps the definitions of a Python file onto a model. */
-export function mapDefinitions(py: PyFile, model: ModelStructure): Mapping {
+/** Whether a file named in a stack trace is the document at `path` (the export may have run elsewhere). */
+export function sameFile(recorded: string, path: string): boolean {
+  const base = (p: string) => p.replace(/\\/g, '/').split('/').pop() ?? p;
+  return base(recorded) === base(path);
+}
+
+/** Nodes by the zero-based row of the file at `path` that their recorded stack trace passes through. */
+export function nodesByLine(model: ModelStructure, path: string | undefined): Map<number, OnnxNodeRef[]> {
+  const out = new Map<number, OnnxNodeRef[]>();
+  if (!path) return out;
+  for (const n of model.nodes) {
+    const rows = new Set((n.frames ?? []).filter((f) => sameFile(f.file, path)).map((f) => f.line - 1));
+    for (const r of rows) {
+      const list = out.get(r);
+      if (list) list.push(n);
+      else out.set(r, [n]);
+    }
+  }
+  return out;
+}
+
+/**
+ * Maps the definitions of a Python file onto a model. `path` is the file's own path: with it, recorded stack
+ * traces (torch.export-based exporter) map forward lines and functional calls by line.
+ */
+export function mapDefinitions(py: PyFile, model: ModelStructure, path?: string): Mapping {
   let best: { mapper: Mapper; score: number } | null = null;
+  const lines = nodesByLine(model, path);
   for (const root of rootCandidates(py)) {
-    const mapper = new Mapper(py, model, root);
+    const mapper = new Mapper(py, model, root, lines);
     const score = mapper.run();
     if (!best || score > best.score) best = { mapper, score };
   }
-  const out: Mapping = { root: best?.mapper.root ?? null, scoped: best?.mapper.scoped ?? false, defs: new Map(), uses: new Map(), classes: new Map() };
+  const out: Mapping = { root: best?.mapper.root ?? null, scoped: best?.mapper.scoped ?? false, lines: new Map(), defs: new Map(), uses: new Map(), classes: new Map() };
   if (!best) return out;
   const m = best.mapper;
   m.fillComposites();
   const index = new ModelIndex(model);
+  for (const [row, nodes] of lines) {
+    const cls = py.classes.find((c) => c.span.startRow <= row && row <= c.span.endRow);
+    const paths = m.classInstances.filter((ci) => ci.cls === cls).map((ci) => ci.path).sort((a, b) => b.length - a.length);
+    const groups = new Map<string, OnnxNodeRef[]>();
+    for (const n of nodes) {
+      const mod = n.module ?? '';
+      const p = paths.find((q) => pathMatcher(q)(mod)) ?? '';
+      const list = groups.get(p);
+      if (list) list.push(n);
+      else groups.set(p, [n]);
+    }
+    const instances = [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([path, ns]): Instance => ({ path, nodes: ns, via: 'metadata' }));
+    out.lines.set(row, index.summarise(instances));
+  }
   const group = <K, V>(items: V[], key: (v: V) => K): Map<K, V[]> => {
     const g = new Map<K, V[]>();
     for (const v of items) {
@@ -365,8 +441,8 @@ export function mapDefinitions(py: PyFile, model: ModelStructure): Mapping {
     out.defs.set(def, index.summarise(insts.map(({ path, nodes, via }) => ({ path, nodes, via }))));
   }
   for (const [use, insts] of group(m.useInstances, (u) => u.use)) {
-    const via: Via = m.scoped ? 'scope' : 'order';
-    out.uses.set(use, index.summarise(insts.map(({ scope, nodes }) => ({ path: scope, nodes, via: nodes.length ? via : null }))));
+    const via: Via = m.scoped ? m.scopeVia : 'order';
+    out.uses.set(use, index.summarise(insts.map(({ scope, nodes, via: own }) => ({ path: scope, nodes, via: nodes.length ? (own ?? via) : null }))));
   }
   for (const [cls, insts] of group(m.classInstances, (c) => c.cls)) {
     const instances = insts.map(({ path }): Instance => {
@@ -397,7 +473,8 @@ export function signature(py: PyFile): string {
 
 /** The mapping of `from` carried over to `to`, a file with the same signature (definitions moved, not changed). */
 export function rekey(m: Mapping, from: PyFile, to: PyFile): Mapping {
-  const out: Mapping = { root: null, scoped: m.scoped, defs: new Map(), uses: new Map(), classes: new Map() };
+  // Rows of stack traces stay as they were: if lines moved, the model is stale and the hover says so.
+  const out: Mapping = { root: null, scoped: m.scoped, lines: m.lines, defs: new Map(), uses: new Map(), classes: new Map() };
   from.classes.forEach((c, i) => {
     const d = to.classes[i]!;
     if (m.root === c) out.root = d;

@@ -39,15 +39,10 @@ export function mtimeOf(path: string): number | null {
 export async function openStructure(modelPath: string): Promise<ModelStructure> {
   const mtimeMs = mtimeOf(modelPath) ?? 0;
   const { Lens } = await import('../core/lens');
-  const { nodeKey } = await import('../core/onnx/graph');
+  const { nodeRefs } = await import('../core/identity');
   try {
     const lens = await Lens.open(modelPath);
-    const nodes: OnnxNodeRef[] = lens.graph.order.map((n) => ({
-      name: nodeKey(n, lens.graph.fileIndex),
-      op: n.opType ?? '',
-      inputs: (n.input ?? []).filter(Boolean),
-      outputs: (n.output ?? []).filter(Boolean),
-    }));
+    const nodes: OnnxNodeRef[] = nodeRefs(lens.graph, lens.model.metadata);
     return { modelPath, mtimeMs, summary: lens.summary(), nodes };
   } catch (e) {
     // The lens refuses some models (several inputs, dynamic shapes): node names still map the Python code.
@@ -55,7 +50,7 @@ export async function openStructure(modelPath: string): Promise<ModelStructure> 
     const { indexGraph } = await import('../core/onnx/graph');
     const m = readModel(modelPath);
     const g = indexGraph(m.proto.graph!);
-    const nodes = g.order.map((n) => ({ name: nodeKey(n, g.fileIndex), op: n.opType ?? '', inputs: (n.input ?? []).filter(Boolean), outputs: (n.output ?? []).filter(Boolean) }));
+    const nodes = nodeRefs(g, m.metadata);
     const note = e instanceof Error ? e.message : String(e);
     return {
       modelPath,
@@ -124,7 +119,16 @@ export class ModelCache {
 
   /** A structure made from an analysis alone (its summary, and its nodes when it sent them). */
   static fromAnalysis(a: AnalysisParams): ModelStructure {
-    const nodes = a.nodes ?? a.summary.layers.map((l) => ({ name: l.key, op: l.op, inputs: [l.preact_tensor], outputs: [] }));
+    const nodes =
+      a.nodes ??
+      a.summary.layers.map((l): OnnxNodeRef => ({
+        name: l.key,
+        op: l.op,
+        inputs: [l.preact_tensor],
+        outputs: [],
+        // the layer's module when the engine read one from metadata or names (a params module is the mapper's own)
+        ...(l.module !== undefined && l.module_from !== 'params' ? { module: l.module, moduleFrom: l.module_from } : {}),
+      }));
     return { modelPath: a.modelPath, mtimeMs: a.modelMtimeMs ?? 0, summary: a.summary, nodes };
   }
 }

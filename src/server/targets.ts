@@ -16,15 +16,21 @@ export interface DocView {
   structure: ModelStructure | null;
   mapping: Mapping | null;
   analysis: AnalysisParams | undefined;
-  /** The Python file was modified after the model file. */
+  /** The Python file was modified after the model file (or differs from the lines the export recorded). */
   stale: boolean;
+  /** How staleness was told: the export's recorded source lines, or file times. */
+  staleFrom?: 'lines' | 'time';
+  /** First zero-based row whose text differs from what the export recorded. */
+  staleRow?: number;
 }
 
 export type Target =
   | { kind: 'def'; def: ModuleDef; span: Span }
   | { kind: 'use'; use: FunctionalUse; span: Span }
   | { kind: 'class'; cls: ClassDef; span: Span }
-  | { kind: 'export'; call: ExportCall; span: Span };
+  | { kind: 'export'; call: ExportCall; span: Span }
+  /** A line of forward (or any line) that the export's stack traces point at: `x = blk(x)`, `... + x`. */
+  | { kind: 'line'; row: number; text: string; span: Span };
 
 const cache = new WeakMap<PyFile, Target[]>();
 
@@ -63,9 +69,23 @@ export function targetAt(py: PyFile, line: number, col: number): Target | null {
   return best;
 }
 
+/** A target for a row that stack traces point at (when no parsed target is there), or null. */
+export function lineTarget(view: DocView, row: number): Target | null {
+  const mapped = view.mapping?.lines.get(row);
+  if (!mapped || mapped.nodes.length === 0) return null;
+  const text = mapped.nodes.flatMap((n) => n.frames ?? []).find((f) => f.line - 1 === row && f.text)?.text ?? `line ${row + 1}`;
+  return { kind: 'line', row, text, span: { startIndex: 0, endIndex: 0, startRow: row, startCol: 0, endRow: row, endCol: Number.MAX_SAFE_INTEGER } };
+}
+
+/** Whether a row lies inside an nn.Module class (where stack-trace lines can be). */
+export function inModuleClass(py: PyFile, row: number): boolean {
+  return py.classes.some((c) => c.isModule && c.span.startRow <= row && row <= c.span.endRow);
+}
+
 export function mappedOf(view: DocView, t: Target): Mapped | undefined {
   const m = view.mapping;
   if (!m) return undefined;
+  if (t.kind === 'line') return m.lines.get(t.row);
   if (t.kind === 'def') return m.defs.get(t.def);
   if (t.kind === 'use') return m.uses.get(t.use);
   if (t.kind === 'class') return m.classes.get(t.cls);
@@ -129,5 +149,7 @@ export function label(t: Target): string {
       return `class ${t.cls.name}`;
     case 'export':
       return 'torch.onnx.export';
+    case 'line':
+      return t.text;
   }
 }

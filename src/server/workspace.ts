@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import type { DocumentModel, MappedLayer, ModelStructure } from '../shared/lsp-protocol';
-import { mapDefinitions, rekey, signature, type Mapping } from './mapping';
+import { mapDefinitions, rekey, sameFile, signature, type Mapping } from './mapping';
 import { ModelCache, modelCandidates, type StructureLoader } from './models';
 import { extract, type PyFile } from './parse';
 import { PyDocument, type Parser } from './syntax';
@@ -18,6 +18,13 @@ export function uriToPath(uri: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** The source lines (zero-based row → trimmed text) of the file at `path` that the export's stack traces recorded. */
+export function recordedLines(structure: ModelStructure, path: string): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const n of structure.nodes) for (const f of n.frames ?? []) if (f.text && sameFile(f.file, path)) out.set(f.line - 1, f.text.trim());
+  return out;
 }
 
 export class Workspace {
@@ -92,14 +99,22 @@ export class Workspace {
       if (hit && hit.structure === structure && hit.py === py) mapping = hit.mapping;
       else {
         const sig = signature(py);
-        mapping = hit && hit.structure === structure && hit.signature === sig ? rekey(hit.mapping, hit.py, py) : mapDefinitions(py, structure);
+        mapping = hit && hit.structure === structure && hit.signature === sig ? rekey(hit.mapping, hit.py, py) : mapDefinitions(py, structure, path ?? undefined);
         this.mappings.set(uri, { py, signature: sig, structure, mapping });
       }
     }
     const analysis = structure ? this.cache.analysis(structure.modelPath) : undefined;
     const modelTime = structure?.mtimeMs || analysis?.modelMtimeMs;
-    const stale = !!(path && modelTime && this.changedSince(path, this.docs.get(uri)!.doc.getText(), modelTime));
-    return { uri, py, candidates, structure, mapping, analysis, stale };
+    const text = this.docs.get(uri)!.doc.getText();
+    // The export recorded source lines of this file (stack traces): compare them with the text, whatever the times.
+    const recorded = structure && path ? recordedLines(structure, path) : new Map<number, string>();
+    if (recorded.size) {
+      const rows = text.split(/\r?\n/);
+      const changed = [...recorded].filter(([row, line]) => (rows[row] ?? '').trim() !== line).map(([row]) => row);
+      return { uri, py, candidates, structure, mapping, analysis, stale: changed.length > 0, staleFrom: 'lines', ...(changed.length ? { staleRow: Math.min(...changed) } : {}) };
+    }
+    const stale = !!(path && modelTime && this.changedSince(path, text, modelTime));
+    return { uri, py, candidates, structure, mapping, analysis, stale, staleFrom: 'time' };
   }
 
   /**
@@ -134,6 +149,7 @@ export class Workspace {
     if (m) {
       for (const t of targets(view.py)) {
         const mapped = t.kind === 'def' ? m.defs.get(t.def) : t.kind === 'use' ? m.uses.get(t.use) : undefined;
+        // Forward lines mapped by stack traces are hover and CodeLens targets, not layers of this list.
         if (!mapped || (t.kind !== 'def' && t.kind !== 'use')) continue;
         for (const inst of mapped.instances) {
           if (!inst.nodes.length) continue;

@@ -24,6 +24,15 @@ export interface OnnxNodeRef {
   op: string;
   inputs: string[];
   outputs: string[];
+  /**
+   * Module path the producer's names or metadata give ('' = root), or null/absent when they give none (older
+   * clients send no such field: the server then reads the TorchScript scope from the name itself).
+   */
+  module?: string | null;
+  /** What gave the module: node metadata (torch.export-based exporter), scope names (TorchScript, tf2onnx). */
+  moduleFrom?: 'metadata' | 'scope' | 'params';
+  /** Frames of the exporter's recorded stack trace, outermost first (one-based lines; text as recorded). */
+  frames?: { file: string; line: number; text: string }[];
 }
 
 /** What the server needs to know about a model file: the engine's summary plus every node, in topological order. */
@@ -95,8 +104,8 @@ export interface MappedLayer {
   nodes: string[];
   /** Keys of the engine's layers (units) among or fed by those nodes. */
   layerKeys: string[];
-  /** How the mapping was found. */
-  via: 'scope' | 'params' | 'order';
+  /** How the mapping was found: node metadata (torch.export-based exporter), scope names, parameter names, order. */
+  via: 'metadata' | 'scope' | 'params' | 'order';
 }
 export interface DocumentModel {
   uri: string;

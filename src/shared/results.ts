@@ -24,6 +24,15 @@ export interface LayerInfo {
   exact: boolean;
   /** Pre-activation shape without the batch axis. */
   shape: number[];
+  /**
+   * The module the layer's node comes from, as named_modules() spells it (`layer1.0.relu`; '' = the root module,
+   * e.g. a functional F.relu in the model's forward). Absent when neither metadata, names nor parameters tell.
+   */
+  module?: string;
+  /** What told the module: node metadata (torch.export-based exporter), scope names, or parameter names. */
+  module_from?: 'metadata' | 'scope' | 'params';
+  /** The user-code line that made the node, from the exporter's recorded stack trace (file as recorded). */
+  source?: { file: string; line: number };
 }
 
 export interface UnsupportedOp {
@@ -384,4 +393,19 @@ export interface PathResult {
   /** Per step: total Hamming distance / step length of the chosen layer's activation (its op's output). */
   density_in_layer?: (number | null)[];
   note?: string;
+}
+
+/**
+ * Where a layer comes from, for views that show it before the ONNX node name: the module path (`(root)` for the
+ * model's own forward) and the source line (`nested.py:23`), or '' when the file tells neither.
+ */
+export function layerOrigin(l: Pick<LayerInfo, 'module' | 'source'>): string {
+  const mod = l.module === undefined ? '' : l.module || '(root)';
+  const src = l.source ? `${l.source.file.replace(/\\/g, '/').split('/').pop()}:${l.source.line}` : '';
+  return [mod, src].filter(Boolean).join(' · ');
+}
+
+/** Whether any of the layers has a module or a source line (views add a module column only then). */
+export function hasOrigins(layers: Pick<LayerInfo, 'module' | 'source'>[]): boolean {
+  return layers.some((l) => l.module !== undefined || l.source !== undefined);
 }

@@ -280,6 +280,9 @@ export interface SidePanelLayer {
   key: string;
   op: string;
   units: number;
+  /** Module path and source line (LayerInfo.module / source), when the file tells them. */
+  module?: string;
+  source?: { file: string; line: number };
   /** From the last Probe Codes of this export. */
   dead?: number;
   alwaysOn?: number;

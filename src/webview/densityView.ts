@@ -11,6 +11,7 @@ import { fmt, startPage, type PageContext, type Rendered } from './charts/page';
 import { Plot } from './charts/plot';
 import { renderStudy } from './densityStudy';
 import { h, s } from './vscodeApi';
+import { layerName } from './layerName';
 
 function renderPath(r: PathResult, ctx: PageContext): Rendered {
   const hidden = new Set(Array.isArray(ctx.ui.layersHidden) ? (ctx.ui.layersHidden as string[]) : []);
@@ -130,7 +131,7 @@ function renderPath(r: PathResult, ctx: PageContext): Rendered {
         h(
           'tr',
           { 'data-key': l.key },
-          h('th', { scope: 'row' }, h('code', {}, l.key)),
+          h('th', { scope: 'row' }, ...layerName(l)),
           h('td', {}, l.op),
           h('td', { class: 'num' }, String(l.units)),
           h('td', { class: 'num' }, String(r.per_layer_total[l.key] ?? 0)),

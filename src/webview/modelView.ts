@@ -9,6 +9,7 @@ import type { LayerInfo, TensorInfo } from '../shared/results';
 import type { CodesView, ModelViewAction, ModelViewState, ModelViewToHost, ModelViewToWebview } from '../shared/webview-protocol';
 import { activeHistogram, describeBin, type HistogramBin } from './charts/histogram';
 import { h, s, vscodeApi } from './vscodeApi';
+import { layerName } from './layerName';
 
 const api = vscodeApi<ModelViewToHost, ModelViewState>();
 const app = document.getElementById('app')!;
@@ -64,7 +65,7 @@ function layersTable(layers: LayerInfo[]): HTMLElement {
         h(
           'tr',
           { 'data-key': l.key },
-          h('th', { scope: 'row' }, h('code', {}, l.key)),
+          h('th', { scope: 'row' }, ...layerName(l)),
           h('td', {}, l.op),
           h('td', {}, h('code', {}, l.preact_tensor)),
           h('td', {}, fmtShape(l.shape)),
@@ -79,6 +80,7 @@ function layersTable(layers: LayerInfo[]): HTMLElement {
 
 function statsTable(codes: CodesView): HTMLElement {
   const hover = h('p', { id: 'hist-info', class: 'hint', 'aria-live': 'polite' }, 'Hover a histogram to read a bin.');
+  const byKey = new Map(codes.layers.map((l) => [l.key, l]));
   const onHover = (key: string) => (b: HistogramBin | undefined) => {
     hover.textContent = b ? `${key}: ${describeBin(b)} of the layer's units are on for that share of the inputs.` : 'Hover a histogram to read a bin.';
   };
@@ -103,7 +105,7 @@ function statsTable(codes: CodesView): HTMLElement {
           h(
             'tr',
             { 'data-key': st.key },
-            h('th', { scope: 'row' }, h('code', {}, st.key)),
+            h('th', { scope: 'row' }, ...layerName(byKey.get(st.key) ?? st)),
             h('td', { class: 'num' }, pct(st.active_fraction)),
             h('td', { class: 'hist-cell' }, st.active_histogram?.length ? activeHistogram(st, onHover(st.key)) : '–'),
             h('td', { class: 'num' }, String(st.dead_units)),

@@ -8,6 +8,7 @@ import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import type { BeforeAfter, SidePanelAction, SidePanelRenderedView, SidePanelState, SidePanelToHost, SidePanelToWebview } from '../shared/webview-protocol';
 import { h, vscodeApi } from './vscodeApi';
+import { layerName, layerText } from './layerName';
 
 const api = vscodeApi<SidePanelToHost, SidePanelState>();
 const app = document.getElementById('app')!;
@@ -90,7 +91,7 @@ function modelSection(st: SidePanelState): HTMLElement[] {
           h(
             'tr',
             { 'data-key': l.key },
-            h('th', { scope: 'row', title: `${l.key} (${l.op})` }, h('code', {}, l.key)),
+            h('th', { scope: 'row', title: `${layerText(l)} (${l.op})` }, ...layerName(l)),
             h('td', { class: 'num' }, String(l.units)),
             ...(live ? [h('td', { class: 'num' }, num(l.dead)), h('td', { class: 'num' }, num(l.alwaysOn)), h('td', { class: 'num' }, num(l.distinct))] : []),
             ...(paths ? [h('td', { class: 'num' }, l.crossings === undefined ? '–' : l.crossings.toFixed(2))] : []),

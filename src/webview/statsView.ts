@@ -9,6 +9,7 @@ import type { AnalysisData } from '../shared/webview-protocol';
 import { barChart, legend, type Series } from './charts/bars';
 import { fmt, pct, startPage, type PageContext, type Rendered } from './charts/page';
 import { h } from './vscodeApi';
+import { layerText } from './layerName';
 
 interface Generic {
   meta: string;
@@ -37,7 +38,7 @@ function local(r: LocalResult): Generic {
       return `input ${p.index}: class ${p.pred}, ${p.total} units cut (${keys.map((k, l) => `${k} ${p.per_layer[l] ?? 0}`).join(', ')})`;
     },
     columns: ['layer', 'op', 'bits', 'mean units cut', 'share of bits', 'exact'],
-    rows: r.layers.map((l) => [l.key, l.op, l.units, fmt(r.mean_per_layer[l.key] ?? 0), pct((r.mean_per_layer[l.key] ?? 0) / Math.max(1, l.units)), r.exact_layers.includes(l.key) ? 'yes' : 'sampled']),
+    rows: r.layers.map((l) => [layerText(l), l.op, l.units, fmt(r.mean_per_layer[l.key] ?? 0), pct((r.mean_per_layer[l.key] ?? 0) / Math.max(1, l.units)), r.exact_layers.includes(l.key) ? 'yes' : 'sampled']),
     caption: 'Mean per layer',
   };
 }

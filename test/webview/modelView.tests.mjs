@@ -79,6 +79,22 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
     await page.close();
   });
 
+  test('model view: a layer from a torch.export-style file shows its module and source line first, its node second', async () => {
+    // nested_dynamo.summary.json: node out/cli/main.js summary test/fixtures/python/nested_dynamo.onnx --json
+    const dyn = fixture('nested_dynamo.summary.json');
+    const { page, errors } = await open('modelView');
+    await send(page, { type: 'summary', model: 'file:///ws/nested.onnx', fileName: 'nested.onnx', summary: dyn });
+    await page.waitForSelector('#layers tbody tr');
+    const rows = await page.$$eval('#layers tbody th', (ths) => ths.map((th) => [...th.children].map((c) => `${c.className}=${c.textContent}`)));
+    assert.deepEqual(rows[1], ['layer-module=blocks.0.act · nested.py:23', 'layer-node=node_relu_1']);
+    assert.deepEqual(rows[3], ['layer-module=(root) · nested.py:55', 'layer-node=node_relu_3']);
+    // a file without modules keeps the plain node name
+    await send(page, { type: 'summary', model: MODEL, fileName: 'digits.onnx', summary });
+    await page.waitForSelector(`#layers tbody tr[data-key="${summary.layers[0].key}"]`);
+    assert.equal(await page.$eval('#layers tbody th', (th) => th.innerHTML), `<code>${summary.layers[0].key}</code>`);
+    assert.deepEqual(errors, []);
+  });
+
   test('model view: a button for every analysis posts its action, by click and by keyboard', async () => {
     const { page } = await withCodes();
     const expected = [

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve, sep } from 'node:path';
 import { onnx } from 'onnx-proto';
 import { UserError } from '../errors';
+import { readGraphMetadata, type GraphMetadata } from './metadata';
 
 export type ModelProto = onnx.ModelProto;
 export type GraphProto = onnx.IGraphProto;
@@ -40,6 +41,8 @@ export interface LoadedModel {
   producer: string;
   inputs: TensorInfo[];
   outputs: TensorInfo[];
+  /** metadata_props of nodes and initializers (fields the generated types do not know). */
+  metadata: GraphMetadata;
 }
 
 const DTYPE_NAMES: Record<number, string> = {
@@ -126,6 +129,7 @@ export function decodeModel(bytes: Uint8Array, name: string, path = ''): LoadedM
     producer: [proto.producerName, proto.producerVersion].filter(Boolean).join(' '),
     inputs,
     outputs,
+    metadata: readGraphMetadata(bytes),
   };
 }
 
