@@ -48,7 +48,7 @@ const builds = [
   {
     ...node,
     entryPoints: Object.fromEntries(
-      [...entries('test/unit', '.test.ts'), ...entries('bench', '.ts')].map((f) => [f.replace(/\.ts$/, ''), f]),
+      [...entries('test/unit', '.test.ts'), ...entries('test/corpus', '.test.ts'), ...entries('bench', '.ts')].map((f) => [f.replace(/\.ts$/, ''), f]),
     ),
     outdir: 'out',
   },

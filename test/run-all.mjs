@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // `npm test`: every suite, one after another, with one closing line that adds them up.
 //   1. unit (node:test over out/test/unit: engine, analyses, CLI, language server over stdio)
-//   2. webview pages in headless Chromium (test/webview/run.mjs)
-//   3. the extension in a real VS Code (test/e2e/run.mjs), then the same suite with a broken view, which must fail
-//   4. the packaged extension: `npm run package` (tools/package.mjs checks what the VSIX holds), then the VSIX
+//   2. corpus (node:test over out/test/corpus: torchvision CNNs exported by PyTorch, codes against PyTorch's)
+//   3. webview pages in headless Chromium (test/webview/run.mjs)
+//   4. the extension in a real VS Code (test/e2e/run.mjs), then the same suite with a broken view, which must fail
+//   5. the packaged extension: `npm run package` (tools/package.mjs checks what the VSIX holds), then the VSIX
 //      installed into VS Code and part of the e2e suite run against it (test/e2e/run.mjs --vsix). Last, because
 //      packaging rebuilds out/ in production mode.
-// Set-up (Chromium, node 24, code-server) is done by test/e2e/setup.sh, idempotently.
+// Set-up (Chromium, PyTorch, node 24, code-server) is done by test/e2e/setup.sh, idempotently, before suite 2.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -27,24 +28,31 @@ if (!run(process.execPath, ['esbuild.mjs']) || !run(process.execPath, ['node_mod
   process.exit(1);
 }
 
-if (want('unit')) {
-  const tap = join(out, 'unit.tap');
-  run(process.execPath, ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, 'out/test/unit/']);
+/** A node:test suite over the bundled tests in `dir`, counted from its TAP summary (no test run counts as a failure). */
+function nodeTests(name, dir) {
+  const tap = join(out, `${name}.tap`);
+  rmSync(tap, { force: true });
+  run(process.execPath, ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, dir]);
   const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
   const count = (k) => Number((text.match(new RegExp(`^# ${k} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
   const p = count('pass');
   const f = count('fail') + count('cancelled');
   passed += p;
   failed += f + (p === 0 ? 1 : 0);
-  console.log(`unit: ${p} passed, ${f} failed`);
+  console.log(`${name}: ${p} passed, ${f} failed`);
 }
 
-if (want('webview') || want('e2e') || want('vsix')) {
+if (want('unit')) nodeTests('unit', 'out/test/unit/');
+
+if (want('webview') || want('e2e') || want('vsix') || want('corpus')) {
   if (!run('bash', ['test/e2e/setup.sh'])) {
     console.log('set-up of the browser and VS Code failed');
     failed++;
   }
 }
+
+// After the set-up, which installs PyTorch: real torchvision architectures against PyTorch's own codes.
+if (want('corpus')) nodeTests('corpus', 'out/test/corpus/');
 
 if (want('webview')) {
   const r = spawnSync(process.execPath, ['test/webview/run.mjs'], { cwd: root, encoding: 'utf8' });

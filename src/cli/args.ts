@@ -34,6 +34,9 @@ Options:
   --layers LIST        only these layers (keys from 'summary')
   --out FILE           write the packed codes (N rows of ceil(units/8) bytes, raw) and leave samples out of the JSON
   --out-format F       raw (default), plcodes (header + layer table + rows) or arrow (Apache Arrow IPC file)
+  --near-ties          codes: also list the bits float rounding could flip (|pre-activation| within --near-tie-tol
+                       of the layer's largest |pre-activation| from a threshold; counts per layer, per sample in --json)
+  --near-tie-tol T     the relative tolerance of --near-ties (default 1e-5)
   --input-shape DIMS   per-sample input shape for models with dynamic dimensions, e.g. 3,224,224
   --workers N          worker threads (default: CPU cores, at most 4)
   --chunk N            samples per worker task (default: sized from the model)

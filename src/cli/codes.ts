@@ -1,4 +1,5 @@
 import { parseOutFormat } from '../core/codes-file';
+import { NEAR_TIE_TOLERANCE } from '../core/near-ties';
 import { UserError } from '../core/errors';
 import { hasOrigins, layerOrigin, type CodesResult } from '../shared/results';
 import { runCodes as runCodesJob, type InputSource } from '../worker/jobs';
@@ -10,6 +11,8 @@ import { modelRef } from './summary';
 /** The flags of codes beyond the shared ones (merged into args.ts's parser). */
 export const CODES_FLAGS = {
   'out-format': { type: 'string' },
+  'near-ties': { type: 'boolean' },
+  'near-tie-tol': { type: 'string' },
 } as const;
 
 export function inputSource(a: CliArgs): InputSource {
@@ -31,7 +34,7 @@ export async function runCodes(a: CliArgs): Promise<void> {
   try {
     const result = await runCodesJob(
       pool,
-      { model: modelRef(a), selection: { ops: a.ops, layers: a.layers }, inputs: inputSource(a), limit: a.limit, out: a.out, outFormat: outFormat(a), chunk: a.chunk },
+      { model: modelRef(a), selection: { ops: a.ops, layers: a.layers }, inputs: inputSource(a), limit: a.limit, out: a.out, outFormat: outFormat(a), chunk: a.chunk, nearTies: nearTies(a) },
       { onProgress: (d, t) => progress.update(d, t) },
     );
     progress.end();
@@ -45,8 +48,9 @@ export function formatCodes(r: CodesResult): string {
   let out = `${r.model}: ${r.n} inputs (${r.inputs_note})\n`;
   out += `${r.distinct_codes} distinct codes over ${r.layers.reduce((a, l) => a + l.units, 0)} bits (${r.code_bytes} bytes per code)\n\n`;
   const origin = hasOrigins(r.layers);
+  const ties = r.near_tie_tolerance !== undefined;
   out += table(
-    [...(origin ? ['module'] : []), 'layer', 'op', 'units', 'active', 'dead', 'always on', 'codes', 'prefix codes'],
+    [...(origin ? ['module'] : []), 'layer', 'op', 'units', 'active', 'dead', 'always on', 'codes', 'prefix codes', ...(ties ? ['near-ties', 'exact ties'] : [])],
     r.stats.map((s, i) => [
       ...(origin ? [layerOrigin(r.layers[i]!) || '-'] : []),
       s.key,
@@ -57,10 +61,26 @@ export function formatCodes(r: CodesResult): string {
       s.always_on_units,
       s.distinct_codes,
       s.distinct_prefix_codes,
+      ...(ties ? [s.near_ties ?? 0, s.exact_ties ?? 0] : []),
     ]),
   );
+  if (ties) {
+    out += `\nnear-ties: bits within ${r.near_tie_tolerance} x the layer's largest |pre-activation| of a threshold, summed over the inputs: another runtime may compute them the other way.\n`;
+    out += `exact ties: bits of MaxPool windows whose maximum is shared by equal entries (the first one wins); a runtime that rounds them apart may pick another.\n`;
+  }
   if (r.out) out += `\ncodes written to ${r.out.path}: ${r.out.rows} rows of ${r.out.row_bytes} bytes (${r.out.format})\n`;
   return out;
+}
+
+/** The --near-ties tolerance, or undefined without --near-ties. */
+function nearTies(a: CliArgs): number | undefined {
+  const t = a.flags['near-tie-tol'];
+  if (t !== undefined && !a.flags['near-ties']) throw new UserError('--near-tie-tol needs --near-ties.');
+  if (!a.flags['near-ties']) return undefined;
+  if (t === undefined) return NEAR_TIE_TOLERANCE;
+  const v = Number(t);
+  if (typeof t !== 'string' || t.trim() === '' || !Number.isFinite(v) || v < 0) throw new UserError(`--near-tie-tol must be a number >= 0 (a share of each layer's largest |pre-activation|), got '${t}'.`);
+  return v;
 }
 
 function outFormat(a: CliArgs) {

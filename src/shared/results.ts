@@ -72,6 +72,10 @@ export interface LayerStats {
    * always-on units in the last bin.
    */
   active_histogram: number[];
+  /** With --near-ties: near-tie bits of this layer, summed over the samples (src/core/near-ties). */
+  near_ties?: number;
+  /** With --near-ties: exact-tie bits of this layer (MaxPool windows), summed over the samples. */
+  exact_ties?: number;
 }
 
 /** Bins of LayerStats.active_histogram. */
@@ -83,6 +87,13 @@ export interface CodeSample {
   pred: number;
   active_per_layer: number[];
   code_hex: string;
+  /** With --near-ties: per layer key, the bits (indices within the layer) that float rounding could flip. */
+  near_ties?: Record<string, number[]>;
+  /**
+   * With --near-ties: per layer key, the bits of MaxPool windows whose (non-zero) maximum is shared by equal
+   * entries: the first-maximum convention decides, and a runtime that rounds them apart may decide otherwise.
+   */
+  exact_ties?: Record<string, number[]>;
 }
 
 export interface CodesResult {
@@ -100,6 +111,8 @@ export interface CodesResult {
   samples?: CodeSample[];
   /** Where --out wrote the packed codes. */
   out?: { path: string; format: string; rows: number; row_bytes: number };
+  /** With --near-ties: the tolerance, relative to each layer's largest |pre-activation| in the sample. */
+  near_tie_tolerance?: number;
 }
 
 // ---- Paths, exact 1D crossings, local complexity, density study (src/core/analyses) ----

@@ -45,9 +45,20 @@ export interface NpyRows {
  */
 export type TaskInput = Float32Array | (NpyRows & { start: number });
 
+/** Per sample: per layer, the near-tie bits and the exact-tie bits (indices within the layer, ascending). */
+export interface SampleNearTies {
+  near: number[][];
+  exact: number[][];
+}
+
 export interface EngineApi {
   summary(model: ModelRef, selection: LayerSelection): Promise<ModelSummary>;
   codes(model: ModelRef, selection: LayerSelection, data: TaskInput, n: number): Promise<CodeBatch>;
+  /**
+   * Near-ties and exact ties of n samples (src/core/near-ties): per sample, per selected layer, the bits (indices
+   * within the layer) that float rounding could flip.
+   */
+  nearTies(model: ModelRef, selection: LayerSelection, data: TaskInput, n: number, tol: number): Promise<SampleNearTies[]>;
   /** A plain forward pass of the unmodified model (the benchmark's baseline); returns the first output. */
   forward(model: ModelRef, data: TaskInput, n: number): Promise<Float32Array>;
   /** Boundary density along the path between two inputs, with optional exact crossings (src/core/analyses/path). */

@@ -31,6 +31,8 @@ export interface CodesRequest {
   /** Return per-sample rows (default true); the extension's views need only the statistics. */
   samples?: boolean;
   chunk?: number;
+  /** Also find the near-ties (src/core/near-ties) with this relative tolerance. */
+  nearTies?: number;
 }
 
 export interface LoadedSamples {
@@ -153,6 +155,25 @@ export async function runCodes(pool: EnginePool, req: CodesRequest, opts: RunOpt
   }
   await writer?.close();
   const layerStats = stats.result();
+  if (req.nearTies !== undefined) {
+    // A second pass over the same inputs (a new source: generated probes are drawn again from the seed). Near-ties
+    // need the float pre-activations, which the code model does not return (they are 32 times the size of the bits).
+    const again = await sampleSource(req.inputs, sampleShape, req.limit);
+    const keys = summary.layers.map((l) => l.key);
+    const near = new Array<number>(L).fill(0);
+    const exact = new Array<number>(L).fill(0);
+    const byKey = (lists: number[][]) => Object.fromEntries(lists.flatMap((ties, l) => (ties.length ? [[keys[l]!, ties]] : [])));
+    let index = 0;
+    for await (const part of pool.nearTies(req.model, req.selection, again.samples, again.n, size, chunk, req.nearTies, { signal: opts.signal })) {
+      for (const sample of part) {
+        sample.near.forEach((ties, l) => (near[l]! += ties.length));
+        sample.exact.forEach((ties, l) => (exact[l]! += ties.length));
+        const row = rows[index++];
+        if (row) Object.assign(row, { near_ties: byKey(sample.near), exact_ties: byKey(sample.exact) });
+      }
+    }
+    layerStats.forEach((s, l) => Object.assign(s, { near_ties: near[l], exact_ties: exact[l] }));
+  }
   return {
     model: summary.model,
     layers: summary.layers,
@@ -164,5 +185,6 @@ export async function runCodes(pool: EnginePool, req: CodesRequest, opts: RunOpt
     inputs_note: samples.note,
     ...(req.out ? { out: { path: req.out, format: FORMAT_NOTES[format], rows: samples.n, row_bytes: codeBytes } } : {}),
     ...(!req.out && req.samples !== false ? { samples: rows } : {}),
+    ...(req.nearTies !== undefined ? { near_tie_tolerance: req.nearTies } : {}),
   };
 }

@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import * as Comlink from 'comlink';
 import { hostEndpoint, workerConfig } from './host-link';
 import { CodeExtractor } from '../core/extract';
+import { NearTieFinder } from '../core/near-ties';
 import { softPath } from '../core/analyses/soft';
 import { PlainForward } from '../core/forward';
 import { Lens } from '../core/lens';
@@ -50,6 +51,7 @@ class Cache<T extends object> {
 const lenses = new Cache<Lens>(4);
 const extractors = new Cache<CodeExtractor>(4);
 const forwards = new Cache<PlainForward>(2);
+const nearTieFinders = new Cache<NearTieFinder>(2);
 
 function modelKey(m: ModelRef): string {
   let mtime = 0;
@@ -83,6 +85,13 @@ const api: EngineApi = {
     });
     const b = await ex.run(samples(data, n, ex.lens.sampleSize), n);
     return Comlink.transfer(b, [b.codes.buffer, b.preds.buffer, b.active.buffer, b.layerHash.buffer, b.prefixHash.buffer] as ArrayBuffer[]);
+  },
+  async nearTies(m, selection, data, n, tol) {
+    const finder = await nearTieFinders.get(modelKey(m) + JSON.stringify([selection, tol]), async () => {
+      const l = await lens(m);
+      return NearTieFinder.create(l, l.select(selection), tol, config.threads);
+    });
+    return finder.find(samples(data, n, finder.lens.sampleSize), n);
   },
   async forward(m, data, n) {
     const l = await lens(m);

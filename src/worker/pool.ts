@@ -12,7 +12,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { UserError } from '../core/errors';
 import type { ModelSummary } from '../shared/results';
-import type { CodeBatch, EngineApi, LayerSelection, ModelRef, NpyRows, TaskInput, WorkerConfig } from '../shared/worker-protocol';
+import type { CodeBatch, EngineApi, LayerSelection, ModelRef, NpyRows, TaskInput, WorkerConfig, SampleNearTies } from '../shared/worker-protocol';
 import { startEngineWorker, type EngineWorker, type WorkerKind } from './engine-worker';
 import type { TestFault } from './test-faults';
 
@@ -128,6 +128,11 @@ export class EnginePool {
    */
   async *codes(model: ModelRef, selection: LayerSelection, data: Samples, n: number, sampleSize: number, chunk: number, opts: RunOptions = {}): AsyncGenerator<CodeBatch> {
     yield* this.chunked(data, n, sampleSize, chunk, opts, (api, part, m) => api.codes(model, selection, part, m));
+  }
+
+  /** Near-ties of n samples (EngineApi.nearTies), in chunks over the workers, in order. */
+  async *nearTies(model: ModelRef, selection: LayerSelection, data: Samples, n: number, sampleSize: number, chunk: number, tol: number, opts: RunOptions = {}): AsyncGenerator<SampleNearTies[]> {
+    yield* this.chunked(data, n, sampleSize, chunk, opts, (api, part, m) => api.nearTies(model, selection, part, m, tol));
   }
 
   async *forward(model: ModelRef, data: Samples, n: number, sampleSize: number, chunk: number, opts: RunOptions = {}): AsyncGenerator<Float32Array> {

