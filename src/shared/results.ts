@@ -91,6 +91,8 @@ export interface CodesResult {
   samples?: CodeSample[];
   /** Where --out wrote the packed codes. */
   out?: { path: string; format: string; rows: number; row_bytes: number };
+  /** With --shard K/N: this run holds rows first .. first + n - 1 of the total rows of the whole run. */
+  shard?: { k: number; n: number; first: number; total: number };
 }
 
 // ---- Paths, exact 1D crossings, local complexity, density study (src/core/analyses) ----
