@@ -65,6 +65,8 @@ export interface CodesFileMeta {
   layers: LayerEntry[];
   /** Bits per code (the layers' units added up). */
   units: number;
+  /** Parquet: rows per row group (default: about PARQUET_ROW_GROUP_BYTES of rows). */
+  rowGroupRows?: number;
   /** Global index of the first row (a shard's start; 0 by default): the index column counts from it. */
   firstIndex?: number;
   /** For parquet's key-value metadata: sha256 of the model file, the tool's version, how the inputs were made. */
@@ -270,26 +272,32 @@ function parquetWriter(path: string, meta: CodesFileMeta, rowBytes: number): Cod
     kvMetadata: kv.filter((e): e is [string, string] => e[1] !== undefined).map(([key, value]) => ({ key, value })),
     createdBy: `polytope-lens version ${meta.toolVersion ?? 'unknown'} (hyparquet-writer)`,
   });
-  const groupRows = Math.max(1, Math.floor(PARQUET_ROW_GROUP_BYTES / (rowBytes + 12 + 4 * L)));
+  const groupRows = meta.rowGroupRows ?? Math.max(1, Math.floor(PARQUET_ROW_GROUP_BYTES / (rowBytes + 12 + 4 * L)));
   const first = meta.firstIndex ?? 0;
+  // Chunks wait here until a row group is full; a row group is cut at exactly groupRows rows.
   let pending: CodeBatch[] = [];
+  let pendingFrom = 0; // rows of pending[0] already written
   let pendingRows = 0;
   let rows = 0; // rows handed to the parquet writer
   let open = true;
-  const flushGroup = () => {
-    const n = pendingRows;
-    if (n === 0) return;
+  const emit = (n: number) => {
     const index = new BigInt64Array(n);
     const pred = new Int32Array(n);
     const code: Uint8Array[] = new Array(n);
     const active = Array.from({ length: L }, () => new Int32Array(n));
-    let r = 0;
-    for (const b of pending) {
-      pred.set(b.preds, r);
-      for (let i = 0; i < b.n; i++, r++) {
+    for (let r = 0; r < n; ) {
+      const b = pending[0]!;
+      const m = Math.min(b.n - pendingFrom, n - r);
+      pred.set(b.preds.subarray(pendingFrom, pendingFrom + m), r);
+      for (let i = pendingFrom, e = pendingFrom + m; i < e; i++, r++) {
         index[r] = BigInt(first + rows + r);
         code[r] = b.codes.subarray(i * rowBytes, (i + 1) * rowBytes);
         for (let l = 0; l < L; l++) active[l]![r] = b.active[i * L + l]!;
+      }
+      pendingFrom += m;
+      if (pendingFrom === b.n) {
+        pending.shift();
+        pendingFrom = 0;
       }
     }
     void writer.write({
@@ -297,24 +305,23 @@ function parquetWriter(path: string, meta: CodesFileMeta, rowBytes: number): Cod
       columnData: [
         { name: 'index', data: index },
         { name: 'pred', data: pred },
-        // Codes are unique-ish 100s-of-bytes values: no dictionary, no min/max statistics.
+        // Codes are long, mostly distinct values: no dictionary, no min/max statistics.
         { name: 'code', data: code, encoding: 'PLAIN', statistics: false },
         ...columns.map((name, l) => ({ name, data: active[l]! })),
       ],
     });
     rows += n;
-    pending = [];
-    pendingRows = 0;
+    pendingRows -= n;
   };
   return {
     write(b) {
       if (b.n === 0) return;
       pending.push(b);
       pendingRows += b.n;
-      if (pendingRows >= groupRows) flushGroup();
+      while (pendingRows >= groupRows) emit(groupRows);
     },
     async close() {
-      flushGroup();
+      if (pendingRows > 0) emit(pendingRows);
       await writer.finish();
       closeSync(fd);
       open = false;

@@ -35,6 +35,8 @@ export interface CodesRequest {
   /** Return per-sample rows (default true); the extension's views need only the statistics. */
   samples?: boolean;
   chunk?: number;
+  /** Rows per parquet row group (default: about 32 MB of rows); for tests and tuning. */
+  parquetRowGroupRows?: number;
   /** Only shard k of n of the inputs (after `limit`): a contiguous range of rows that keep their global indices. */
   shard?: Shard;
 }
@@ -184,6 +186,7 @@ export async function runCodes(pool: EnginePool, req: CodesRequest, opts: RunOpt
         layers: summary.layers,
         units: summary.total_units,
         firstIndex: samples.first,
+        rowGroupRows: req.parquetRowGroupRows,
         ...(format === 'parquet' ? { modelSha256: sha256File(req.model.path), toolVersion: TOOL_VERSION, recipe: recipeOf(req, samples) } : {}),
       })
     : undefined;

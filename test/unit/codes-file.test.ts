@@ -96,7 +96,7 @@ test('a cancelled or failed job leaves no plcodes or arrow file', async () => {
 });
 
 test('unknown formats and unwritable paths are clear errors', async () => {
-  assert.throws(() => parseOutFormat('csv'), (e: unknown) => isUserError(e) && /--out-format must be one of raw, plcodes, arrow, not 'csv'/.test((e as Error).message));
+  assert.throws(() => parseOutFormat('csv'), (e: unknown) => isUserError(e) && /--out-format must be one of raw, plcodes, arrow, parquet, not 'csv'/.test((e as Error).message));
   assert.equal(parseOutFormat(undefined), 'raw');
   await assert.rejects(
     runCodes(pool, { ...req(5), out: join(dir, 'no/such/folder/c.arrow'), outFormat: 'arrow' }),
