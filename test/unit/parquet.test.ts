@@ -173,6 +173,23 @@ test('2 shards of 10,000 mnist-8 probes and one run of 20,000, merged in DuckDB,
   ]);
   const fraction = (await one(`SELECT sum(active_ReLU32) / (count(*) * ${units}) FROM ${S}`)) as number;
   assert.ok(Math.abs(fraction - whole.stats[0]!.active_fraction) < 1e-12, `${fraction} vs ${whole.stats[0]!.active_fraction}`);
+  // docs/scale-out.md's per-layer query, the layer table read from the shards' metadata.
+  const perLayer = `WITH meta AS (
+  SELECT unnest(from_json(decode(value), '{"layers":[{"key":"VARCHAR","units":"INTEGER","offset":"INTEGER"}]}').layers,
+                recursive := true)
+  FROM parquet_kv_metadata(${S1}) WHERE decode(key) = 'polytope_lens.layers'),
+seen AS (
+  SELECT bit_or(code::BIT)::VARCHAR AS on_any, bit_and(code::BIT)::VARCHAR AS on_all FROM ${S})
+SELECT key, units,
+       units - length(replace(substr(on_any, "offset" + 1, units), '0', '')) AS dead_units,
+       length(replace(substr(on_all, "offset" + 1, units), '0', '')) AS always_on_units
+FROM meta, seen ORDER BY "offset"`;
+  assert.deepEqual(await rows(perLayer), whole.stats.map((st, i) => [st.key, whole.layers[i]!.units, st.dead_units, st.always_on_units]));
+  assert.deepEqual(await rows(`SELECT count(*), count(DISTINCT index), min(index), max(index) FROM ${S}`), [[20_000, 20_000, 0, 19_999]]);
+  assert.deepEqual(
+    await rows(`SELECT DISTINCT decode(value)::VARCHAR FROM parquet_kv_metadata(${S}) WHERE decode(key) IN ('polytope_lens.model_sha256', 'polytope_lens.version') ORDER BY 1`),
+    [[createHash('sha256').update(readFileSync(fixture('mnist-8.onnx'))).digest('hex')], [(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version]].sort(),
+  );
   const perClass = `SELECT pred, count(*) AS inputs, count(DISTINCT code) AS distinct_codes FROM %F GROUP BY pred ORDER BY pred`;
   assert.deepEqual(await rows(perClass.replace('%F', S)), await rows(perClass.replace('%F', W)));
   const shared = `SELECT count(*) FROM (SELECT code FROM %F GROUP BY code HAVING count(DISTINCT pred) > 1)`;
