@@ -22,7 +22,8 @@
  *          download), so for DuckDB and Spark write parquet.
  *
  * parquet  An Apache Parquet file written by hyparquet-writer, one row group per about 32 MB of rows (flushed to
- *          disk as it fills, so memory stays bounded), snappy-compressed, with the columns
+ *          disk as it fills, so memory stays bounded), the code column uncompressed and the others snappy, with
+ *          the columns
  *            index  INT64   global input index (with --shard, the row's index in the whole run)
  *            pred   INT32   argmax of the first output
  *            code   BINARY  the packed full code, ceil(units / 8) bytes, MSB first
@@ -305,8 +306,10 @@ function parquetWriter(path: string, meta: CodesFileMeta, rowBytes: number): Cod
       columnData: [
         { name: 'index', data: index },
         { name: 'pred', data: pred },
-        // Codes are long, mostly distinct values: no dictionary, no min/max statistics.
-        { name: 'code', data: code, encoding: 'PLAIN', statistics: false },
+        // Codes are long, mostly distinct values: no dictionary, no min/max statistics, and no compression: the
+        // JavaScript snappy took the writer from 73,000 to 6,000-12,000 mnist-8 rows/s on the host (as slow as the
+        // whole job) for files only 19% smaller (bench/parquet-writers-results.json).
+        { name: 'code', data: code, encoding: 'PLAIN', statistics: false, codec: 'UNCOMPRESSED' },
         ...columns.map((name, l) => ({ name, data: active[l]! })),
       ],
     });
