@@ -18,7 +18,7 @@ Usage:
                       [--out FILE [--out-format raw|plcodes|arrow|parquet]] [--json]
   polytope-lens path MODEL --inputs X.npy --from I --to J [--steps N] [--layer KEY] [--exact] [--json]
   polytope-lens slice MODEL (--window LO,HI | --inputs X.npy --plane A,B,C) [--resolution R] [--exact] [--json]
-  polytope-lens local MODEL --inputs X.npy [--directions P] [--radius R] [--json]
+  polytope-lens local MODEL --inputs X.npy [--n N] [--shard K/N] [--directions P] [--radius R] [--json]
   polytope-lens density-study MODEL --inputs X.npy [--labels y.npy] [--pairs N] [--json]
   polytope-lens scale MODEL --inputs X.npy --layer KEY --alphas 0.5,1,2 [--json]
   polytope-lens demo [--out-dir DIR]
@@ -37,8 +37,8 @@ Options:
   --out FILE           write the packed codes (N rows of ceil(units/8) bytes, raw) and leave samples out of the JSON
   --out-format F       raw (default), plcodes (header + layer table + rows), arrow (Apache Arrow IPC file) or
                        parquet (Apache Parquet: index, pred, code, active_<layer>; for DuckDB, Spark, pandas)
-  --shard K/N          codes: only shard K of N (1-based, 1 <= K <= N) of the inputs, rows keeping their global
-                       index; N shards hold exactly the rows of one run (docs/scale-out.md)
+  --shard K/N          codes, local: only shard K of N (1-based, 1 <= K <= N) of the inputs, rows keeping their
+                       global index; N shards hold exactly the rows of one run (docs/scale-out.md)
   --input-shape DIMS   per-sample input shape for models with dynamic dimensions, e.g. 3,224,224
   --workers N          worker threads (default: CPU cores, at most 4)
   --chunk N            samples per worker task (default: sized from the model)

@@ -40,7 +40,7 @@ const COMMANDS: Record<string, (a: CliArgs) => Promise<void>> = {
 };
 
 /** Commands whose result is one row per input, so that N shards of a run add up to the run (--shard K/N). */
-const SHARDED = new Set(['codes']);
+const SHARDED = new Set(['codes', 'local']);
 
 async function main(argv: string[]): Promise<number> {
   const args = parseCli(argv);

@@ -172,6 +172,8 @@ export interface LocalResult {
   exact_layers: string[];
   precision: 'float64' | 'float32';
   note: string;
+  /** With --shard K/N: these are points first .. first + n - 1 of the total points of the whole run. */
+  shard?: { k: number; n: number; first: number; total: number };
 }
 
 export interface DensityGroupStats {
