@@ -60,7 +60,8 @@ export async function sampleSource(
 ): Promise<{ n: number; first: number; total: number; note: string; samples: Samples }> {
   const cut = (total: number, note: string) => {
     const { start, end } = shardRange(total, shard);
-    return { n: end - start, first: start, total, note: note + (shard ? `; shard ${shard.k}/${shard.n}: rows ${start}..${end - 1} of ${total}` : '') };
+    const rows = end > start ? `rows ${start}..${end - 1} of ${total}` : `no rows (${total} rows, fewer than ${shard?.n} shards)`;
+    return { n: end - start, first: start, total, note: note + (shard ? `; shard ${shard.k}/${shard.n}: ${rows}` : '') };
   };
   if (source.kind === 'file') {
     const file = await npyRowsSource(source.path, sampleShape);
