@@ -7,7 +7,8 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { toHex } from '../core/bits';
 import { FORMAT_NOTES, openCodesWriter, type CodesWriter, type OutFormat } from '../core/codes-file';
-import { loadInputs, makeProbes, npyRowsSource, ProbeStream, type ProbeKind } from '../core/inputs';
+import { UserError } from '../core/errors';
+import { loadInputs, makeProbes, MAX_PROBES, npyRowsSource, ProbeStream, type ProbeKind } from '../core/inputs';
 import { shardRange, type Shard } from '../core/shard';
 import { StatsAccumulator } from '../core/stats';
 import { TOOL_VERSION } from '../core/version';
@@ -76,6 +77,7 @@ export async function sampleSource(
     return { ...c, samples: c.n === s.n ? s.data : s.data.subarray(c.first * size, (c.first + c.n) * size) };
   }
   const total = limit !== undefined ? Math.min(limit, source.n) : source.n;
+  if (total > MAX_PROBES) throw new UserError(`at most 2^30 (${MAX_PROBES}) probes per seed, not ${total}; split the study over several seeds`);
   const stream = new ProbeStream(probeKind(source, sampleShape), sampleShape, source.seed);
   const c = cut(total, probeNote(source) + (total < source.n ? `; first ${total} used` : ''));
   return { ...c, samples: { take: (start, m) => stream.at(c.first + start, m) } };

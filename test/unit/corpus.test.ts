@@ -366,6 +366,7 @@ const CASES: Case[] = [
       assert.deepEqual(o.shard, { k: 2, n: 2, first: 3, total: 6 });
     },
   },
+  { file: MLP, what: 'more probes than one seed has streams', args: ['codes', MLP, '--probes', 'gaussian', '--n', '2000000000'], error: 'at most 2^30 (1073741824) probes per seed, not 2000000000' },
   { file: MLP, what: '--out-format parquet without --out', args: ['codes', MLP, '--inputs', `${I}/x_f64.npy`, '--out-format', 'parquet'], error: '--out-format needs --out FILE' },
   { file: MLP, what: 'unknown flag', args: ['codes', MLP, '--inputs', `${I}/x_f64.npy`, '--frobnicate'], error: "Unknown option '--frobnicate'; see polytope-lens --help" },
   { file: MLP, what: 'unknown command', args: ['frobnicate', MLP], error: "unknown command 'frobnicate'; commands: summary, codes" },
