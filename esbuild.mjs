@@ -1,7 +1,7 @@
 // Builds every bundle of the project. Node bundles keep onnxruntime-node external: its native
 // binary is loaded from node_modules (and shipped in the VSIX), never inlined.
 import * as esbuild from 'esbuild';
-import { readdirSync, existsSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, existsSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const watch = process.argv.includes('--watch');
@@ -22,7 +22,10 @@ const node = {
   format: 'cjs',
   sourcemap: !production,
   minify: production,
-  external: ['onnxruntime-node', 'vscode'],
+  // @duckdb/node-api (a devDependency, native) is loaded by tests only, from node_modules.
+  external: ['onnxruntime-node', 'vscode', '@duckdb/node-api'],
+  // The tool's version, written into the files it makes (src/core/version.ts).
+  define: { POLYTOPE_LENS_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
   logLevel: 'warning',
 };
 

@@ -5,13 +5,15 @@
  * the time of `summary` of ultraface-RFB-320 in a fresh pool; then process against thread workers on the same
  * job without a file (samples/s and peak RSS, interleaved rounds so both see the same machine load).
  *
- *   node out/bench/memory.js [--n 1000000] [--format arrow|plcodes|raw] [--kind process|thread] [--workers W]
- *                            [--worker-heap-mb M] [--compare-n 50000] [--keep] [--out FILE]
+ *   node out/bench/memory.js [--n 1000000] [--format arrow|plcodes|raw|parquet] [--kind process|thread] [--workers W]
+ *                            [--worker-heap-mb M] [--compare-n 50000] [--only-codes] [--keep] [--out FILE]
  *
- * Writes bench/memory-results.json. Targets: peak RSS under 1 GiB; summary of ultraface in seconds.
+ * Writes bench/memory-results.json: the codes run under `codes` (arrow) or `codes_<format>` (others). With
+ * --only-codes, only the codes run, merged into the existing file (the other entries are kept).
+ * Targets: peak RSS under 1 GiB; summary of ultraface in seconds.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
       'worker-heap-mb': { type: 'string' },
       'compare-n': { type: 'string' },
       'compare-run': { type: 'string' },
+      'only-codes': { type: 'boolean' },
       keep: { type: 'boolean' },
       out: { type: 'string' },
     },
@@ -79,48 +82,52 @@ async function main(): Promise<void> {
     const hostMaxRss = process.resourceUsage().maxRSS * 1024;
     const fileBytes = statSync(file).size;
     await pool.dispose();
+    const only = v['only-codes'] === true;
 
     // summary of ultraface-RFB-320 in a fresh pool (a cold worker: opening the model is part of it).
-    const sp = new EnginePool({ workers: 1 });
-    const s0 = Date.now();
-    const s = await sp.summary({ path: join(PRETRAINED, 'ultraface-RFB-320.onnx') });
-    const summarySeconds = (Date.now() - s0) / 1000;
-    await sp.dispose();
+    let summaryUltraface: object | undefined;
+    if (!only) {
+      const sp = new EnginePool({ workers: 1 });
+      const s0 = Date.now();
+      const s = await sp.summary({ path: join(PRETRAINED, 'ultraface-RFB-320.onnx') });
+      summaryUltraface = { seconds: round((Date.now() - s0) / 1000), layers: s.layers.length, total_units: s.total_units, unsupported: s.unsupported.length };
+      await sp.dispose();
+    }
 
-    const compare = await compareKinds(Number(v['compare-n'] ?? 50_000), v.workers ? Number(v.workers) : undefined);
+    const compare = only ? undefined : await compareKinds(Number(v['compare-n'] ?? 50_000), v.workers ? Number(v.workers) : undefined);
 
     // Peak of the whole: the host's own peak plus its workers' peaks bounds it from above; the sampled sum from below.
     const peak = kind === 'process' ? hostMaxRss + workersHwm : hostMaxRss;
-    const result = {
-      date: new Date().toISOString(),
-      machine: `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}`,
-      codes: {
-        command: `polytope-lens codes mnist-8.onnx --probes uniform --lo 0 --hi 255 --n ${n} --seed 1 --out FILE --out-format ${format}`,
-        n,
-        worker_kind: kind,
-        workers: pool.size,
-        seconds: round(seconds),
-        samples_per_s: Math.round(n / seconds),
-        peak_rss_mb: Math.round(peak / MB),
-        peak_rss_note: kind === 'process' ? 'host peak RSS + each worker process peak RSS (VmHWM): an upper bound' : 'the process peak RSS (threads included)',
-        peak_rss_sampled_mb: Math.round(rss.peak / MB),
-        peak_pss_sampled_mb: Math.round(rss.peakPss / MB),
-        host_peak_rss_mb: Math.round(hostMaxRss / MB),
-        workers_peak_rss_mb: Math.round(workersHwm / MB),
-        rss_at_start_mb: Math.round(rssAtStart / MB),
-        rss_timeline_s_mb: rss.timeline,
-        target_peak_rss_mb: 1024,
-        target_met: peak < 1024 * MB,
-        file_bytes: fileBytes,
-        row_bytes: r.code_bytes,
-        bytes_per_row_on_disk: round(fileBytes / n),
-        distinct_codes: r.distinct_codes,
-        ...(n < 1_000_000 ? { extrapolated_1m_seconds: round((seconds * 1_000_000) / n), extrapolated_1m_file_bytes: Math.round((fileBytes * 1_000_000) / n) } : {}),
-      },
-      summary_ultraface: { seconds: round(summarySeconds), layers: s.layers.length, total_units: s.total_units, unsupported: s.unsupported.length },
-      worker_kinds: compare,
+    const codes = {
+      command: `polytope-lens codes mnist-8.onnx --probes uniform --lo 0 --hi 255 --n ${n} --seed 1 --out FILE --out-format ${format}`,
+      n,
+      worker_kind: kind,
+      workers: pool.size,
+      seconds: round(seconds),
+      samples_per_s: Math.round(n / seconds),
+      peak_rss_mb: Math.round(peak / MB),
+      peak_rss_note: kind === 'process' ? 'host peak RSS + each worker process peak RSS (VmHWM): an upper bound' : 'the process peak RSS (threads included)',
+      peak_rss_sampled_mb: Math.round(rss.peak / MB),
+      peak_pss_sampled_mb: Math.round(rss.peakPss / MB),
+      host_peak_rss_mb: Math.round(hostMaxRss / MB),
+      workers_peak_rss_mb: Math.round(workersHwm / MB),
+      rss_at_start_mb: Math.round(rssAtStart / MB),
+      rss_timeline_s_mb: rss.timeline,
+      target_peak_rss_mb: 1024,
+      target_met: peak < 1024 * MB,
+      file_bytes: fileBytes,
+      row_bytes: r.code_bytes,
+      bytes_per_row_on_disk: round(fileBytes / n),
+      distinct_codes: r.distinct_codes,
+      ...(n < 1_000_000 ? { extrapolated_1m_seconds: round((seconds * 1_000_000) / n), extrapolated_1m_file_bytes: Math.round((fileBytes * 1_000_000) / n) } : {}),
     };
     const out = v.out ?? join(ROOT, 'bench/memory-results.json');
+    const key = format === 'arrow' ? 'codes' : `codes_${format}`;
+    const machine = `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}`;
+    const date = new Date().toISOString();
+    const result = only
+      ? { ...(existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as object) : {}), [key]: { date, machine, ...codes } }
+      : { date, machine, [key]: codes, summary_ultraface: summaryUltraface, worker_kinds: compare };
     writeFileSync(out, JSON.stringify(result, null, 1) + '\n');
     process.stdout.write(JSON.stringify(result, null, 1) + `\nwrote ${out}\n`);
   } finally {

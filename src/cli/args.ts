@@ -1,6 +1,7 @@
 /** Command-line flags, parsed once with node:util parseArgs; bad flags are UserErrors. */
 import { parseArgs } from 'node:util';
 import { UserError } from '../core/errors';
+import { parseShard, type Shard } from '../core/shard';
 import { EXTRA_FLAGS } from './path';
 import { CODES_FLAGS } from './codes';
 import { SCALE_FLAGS } from './scale';
@@ -13,10 +14,11 @@ Usage:
   polytope-lens summary MODEL [--json]
   polytope-lens codes MODEL (--inputs FILE|FOLDER | --probes gaussian|uniform --n N [--seed S]
                              | --probes around --inputs X.npy --radius R --n N)
-                      [--limit N] [--ops Relu,MaxPool | --layers KEY,...] [--out FILE] [--json]
+                      [--limit N] [--shard K/N] [--ops Relu,MaxPool | --layers KEY,...]
+                      [--out FILE [--out-format raw|plcodes|arrow|parquet]] [--json]
   polytope-lens path MODEL --inputs X.npy --from I --to J [--steps N] [--layer KEY] [--exact] [--json]
   polytope-lens slice MODEL (--window LO,HI | --inputs X.npy --plane A,B,C) [--resolution R] [--exact] [--json]
-  polytope-lens local MODEL --inputs X.npy [--directions P] [--radius R] [--json]
+  polytope-lens local MODEL --inputs X.npy [--n N] [--shard K/N] [--directions P] [--radius R] [--json]
   polytope-lens density-study MODEL --inputs X.npy [--labels y.npy] [--pairs N] [--json]
   polytope-lens scale MODEL --inputs X.npy --layer KEY --alphas 0.5,1,2 [--json]
   polytope-lens demo [--out-dir DIR]
@@ -33,7 +35,10 @@ Options:
   --ops LIST           only layers of these ops (comma separated)
   --layers LIST        only these layers (keys from 'summary')
   --out FILE           write the packed codes (N rows of ceil(units/8) bytes, raw) and leave samples out of the JSON
-  --out-format F       raw (default), plcodes (header + layer table + rows) or arrow (Apache Arrow IPC file)
+  --out-format F       raw (default), plcodes (header + layer table + rows), arrow (Apache Arrow IPC file) or
+                       parquet (Apache Parquet: index, pred, code, active_<layer>; for DuckDB, Spark, pandas)
+  --shard K/N          codes, local: only shard K of N (1-based, 1 <= K <= N) of the inputs, rows keeping their
+                       global index; N shards hold exactly the rows of one run (docs/scale-out.md)
   --near-ties          codes: also list the bits float rounding could flip (|pre-activation| within --near-tie-tol
                        of the layer's largest |pre-activation| from a threshold; counts per layer, per sample in --json)
   --near-tie-tol T     the relative tolerance of --near-ties (default 1e-5)
@@ -59,6 +64,7 @@ export interface CliArgs {
   lo: number;
   hi: number;
   limit?: number;
+  shard?: Shard;
   ops?: string[];
   layers?: string[];
   out?: string;
@@ -103,6 +109,7 @@ export function parseCli(argv: string[]): CliArgs {
         lo: { type: 'string' },
         hi: { type: 'string' },
         limit: { type: 'string' },
+        shard: { type: 'string' },
         ops: { type: 'string' },
         layers: { type: 'string' },
         out: { type: 'string' },
@@ -143,6 +150,7 @@ export function parseCli(argv: string[]): CliArgs {
     lo: float(v.lo, '--lo', 0),
     hi: float(v.hi, '--hi', 1),
     limit: v.limit === undefined ? undefined : int(v.limit, '--limit', 0, 1),
+    shard: v.shard === undefined ? undefined : parseShard(v.shard),
     ops: list(v.ops),
     layers: list(v.layers),
     out: v.out,

@@ -34,7 +34,7 @@ export async function runCodes(a: CliArgs): Promise<void> {
   try {
     const result = await runCodesJob(
       pool,
-      { model: modelRef(a), selection: { ops: a.ops, layers: a.layers }, inputs: inputSource(a), limit: a.limit, out: a.out, outFormat: outFormat(a), chunk: a.chunk, nearTies: nearTies(a) },
+      { model: modelRef(a), selection: { ops: a.ops, layers: a.layers }, inputs: inputSource(a), limit: a.limit, shard: a.shard, out: a.out, outFormat: outFormat(a), chunk: a.chunk, nearTies: nearTies(a) },
       { onProgress: (d, t) => progress.update(d, t) },
     );
     progress.end();

@@ -1,4 +1,4 @@
-/** polytope-lens local MODEL --inputs X.npy [--n N] [--directions P] [--radius r] [--seed S] --json */
+/** polytope-lens local MODEL --inputs X.npy [--n N] [--shard K/N] [--directions P] [--radius r] [--seed S] --json */
 import { UserError } from '../core/errors';
 import { hasOrigins, layerOrigin, type LocalResult } from '../shared/results';
 import { EnginePool } from '../worker/pool';
@@ -14,6 +14,7 @@ export async function runLocal(a: CliArgs): Promise<void> {
   const req = {
     inputs: a.inputs,
     n: nGiven ? a.n : a.limit ?? 100,
+    shard: a.shard,
     directions: intFlag(x.directions, '--directions', 20, 1),
     radius: floatFlag(x.radius, '--radius', 0.005),
     seed: a.seed,
@@ -30,7 +31,7 @@ export async function runLocal(a: CliArgs): Promise<void> {
 }
 
 export function formatLocal(r: LocalResult): string {
-  let out = `${r.model}: local complexity of ${r.n} points, ${r.directions} directions, radius ${r.radius}, seed ${r.seed} (${r.precision})\n`;
+  let out = `${r.model}: local complexity of ${r.n} points${r.shard ? ` (shard ${r.shard.k}/${r.shard.n}: points ${r.shard.first}..${r.shard.first + r.n - 1} of ${r.shard.total})` : ''}, ${r.directions} directions, radius ${r.radius}, seed ${r.seed} (${r.precision})\n`;
   out += `${r.note}\n\n`;
   const origin = hasOrigins(r.layers);
   out += table(

@@ -4,7 +4,7 @@
  * otherwise; progress on stderr; exit 0 on success, 1 with one sentence on stderr for every bad input.
  */
 import { join } from 'node:path';
-import { isUserError, messageOf } from '../core/errors';
+import { isUserError, messageOf, UserError } from '../core/errors';
 import { parseCli, USAGE, type CliArgs } from './args';
 import { runCodes } from './codes';
 import { runDemo } from './demo';
@@ -39,6 +39,9 @@ const COMMANDS: Record<string, (a: CliArgs) => Promise<void>> = {
   lsp: runLsp,
 };
 
+/** Commands whose result is one row per input, so that N shards of a run add up to the run (--shard K/N). */
+const SHARDED = new Set(['codes', 'local']);
+
 async function main(argv: string[]): Promise<number> {
   const args = parseCli(argv);
   if (args.help || !args.command) {
@@ -49,6 +52,9 @@ async function main(argv: string[]): Promise<number> {
   if (!run) {
     process.stderr.write(`polytope-lens: unknown command '${args.command}'; commands: ${Object.keys(COMMANDS).join(', ')}.\n`);
     return 1;
+  }
+  if (args.shard && !SHARDED.has(args.command)) {
+    throw new UserError(`--shard splits the inputs of ${[...SHARDED].join(', ')}; '${args.command}' does not map over inputs one by one`);
   }
   await run(args);
   return 0;

@@ -10,12 +10,13 @@ import { writeFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { isUserError, messageOf } from '../core/errors';
 import { readLabels, readNpyHeader } from '../core/inputs';
-import { loadSamples, sampleShapeOf, type InputSource } from '../worker/jobs';
+import { loadSamples, runCodes, sampleShapeOf, type InputSource } from '../worker/jobs';
 import type { EnginePool } from '../worker/pool';
 import { runDensityStudy } from '../worker/study';
 import type { ClusterMethodKey, ModelSummary } from '../shared/results';
 import type { SliceRequest } from '../shared/worker-protocol';
 import { ANALYSIS_COMMANDS, ANALYSIS_TITLES, ANALYSIS_KINDS, type AnalysisData, type AnalysisKind, type AnalysisParams } from '../shared/webview-protocol';
+import type { ModelAnalysis } from './analyses';
 import { planeContext, type AnalysisPanel, type AnalysisPanels, type PlaneContext } from './analysisPanel';
 import { exemplarImages } from './inputImage';
 import { pickInputs, pickLabels, pickModel, pickNpy } from './pickers';
@@ -314,7 +315,10 @@ export class AnalysisCommands {
 
   /**
    * Writes the model's latest results (the last Probe Codes and the latest run of each analysis) as one JSON file,
-   * where the save dialog (or `path` from code) says. Returns the path written, undefined when nothing was.
+   * where the save dialog (or `path` from code) says; or, when the file chosen ends in `.parquet` (or `format:
+   * 'parquet'` from code), the codes of the last Probe Codes as an Apache Parquet file (`codes --out-format
+   * parquet`: one row per input with index, pred, code and the active units per layer), computed again with the
+   * same inputs under a cancellable progress notification. Returns the path written, undefined when nothing was.
    */
   async exportResults(given: vscode.Uri | undefined, o: Opts): Promise<string | undefined> {
     const model = given ?? (await pickModel(this.services));
@@ -333,10 +337,11 @@ export class AnalysisCommands {
       ? vscode.Uri.file(given_)
       : await this.panels.saveDialog({
           defaultUri: vscode.Uri.joinPath(model, '..', `${name.replace(/\.onnx$/i, '')}.results.json`),
-          filters: { JSON: ['json'] },
+          filters: { JSON: ['json'], ...(a.codes ? { 'Parquet (the codes of the last Probe Codes, one row per input)': ['parquet'] } : {}) },
           title: `Export the results of ${name}`,
         });
     if (!target) return undefined;
+    if (str(o, 'format') === 'parquet' || (str(o, 'format') === undefined && /\.parquet$/i.test(target.path))) return this.exportParquet(model, a, target);
     const iso = (ms: number) => new Date(ms).toISOString();
     const doc = {
       format: 'polytope-lens results 1',
@@ -366,6 +371,59 @@ export class AnalysisCommands {
     this.services.lastRun = { command: 'exportResults', status: 'done', ms: 0 };
     void vscode.window.showInformationMessage(`Polytope Lens: exported ${what} of ${name} to ${vscode.workspace.asRelativePath(target)}.`);
     return target.fsPath;
+  }
+
+  /** Export Results as Parquet: the last Probe Codes' inputs through the model again, written as codes.parquet. */
+  private async exportParquet(model: vscode.Uri, a: ModelAnalysis, target: vscode.Uri): Promise<string | undefined> {
+    const name = model.path.split('/').pop() ?? model.path;
+    const fail = (message: string, error = true) => {
+      this.services.lastRun = { command: 'exportResults', status: 'failed', ms: 0, message };
+      void (error ? vscode.window.showErrorMessage(message) : vscode.window.showInformationMessage(message));
+      return undefined;
+    };
+    if (!a.codes) return fail(`Polytope Lens: no codes to export for ${name} yet; run Probe Codes on it first.`, false);
+    if (target.scheme !== 'file') return fail(`Polytope Lens: a Parquet export is written to a local file, and ${target.toString()} is not one.`);
+    const inputs = a.codes.inputs;
+    const started = Date.now();
+    try {
+      const r = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Exporting the codes of ${name} as Parquet`, cancellable: true },
+        async (progress, token) => {
+          const abort = new AbortController();
+          const sub = token.onCancellationRequested(() => abort.abort());
+          let last = 0;
+          try {
+            return await this.services.withPool((pool) =>
+              runCodes(
+                pool,
+                { model: this.services.modelRef(model), selection: {}, inputs, out: target.fsPath, outFormat: 'parquet', samples: false },
+                {
+                  signal: abort.signal,
+                  onProgress: (done, total) => {
+                    progress.report({ increment: (100 * (done - last)) / total, message: `${done} / ${total}` });
+                    last = done;
+                  },
+                },
+              ),
+            );
+          } finally {
+            sub.dispose();
+          }
+        },
+      );
+      this.services.log.info(`exportResults: codes of ${r.n} inputs of ${model.fsPath} to ${target.fsPath} as Parquet in ${Date.now() - started} ms`);
+      this.services.lastRun = { command: 'exportResults', status: 'done', ms: Date.now() - started };
+      void vscode.window.showInformationMessage(`Polytope Lens: exported the codes of ${r.n} inputs of ${name} to ${vscode.workspace.asRelativePath(target)} (Parquet).`);
+      return target.fsPath;
+    } catch (e) {
+      if (e instanceof Error && e.name === 'CancelledError') {
+        this.services.lastRun = { command: 'exportResults', status: 'cancelled', ms: Date.now() - started, message: messageOf(e) };
+        void vscode.window.showInformationMessage('Polytope Lens: export cancelled.');
+        return undefined;
+      }
+      if (!isUserError(e)) this.services.log.error(`exportResults: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      return fail(`Polytope Lens: could not export the codes of ${name} as Parquet (${messageOf(e)}).`);
+    }
   }
 
   // ---- the common part ----

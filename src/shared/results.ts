@@ -113,6 +113,8 @@ export interface CodesResult {
   out?: { path: string; format: string; rows: number; row_bytes: number };
   /** With --near-ties: the tolerance, relative to each layer's largest |pre-activation| in the sample. */
   near_tie_tolerance?: number;
+  /** With --shard K/N: this run holds rows first .. first + n - 1 of the total rows of the whole run. */
+  shard?: { k: number; n: number; first: number; total: number };
 }
 
 // ---- Paths, exact 1D crossings, local complexity, density study (src/core/analyses) ----
@@ -192,6 +194,8 @@ export interface LocalResult {
   exact_layers: string[];
   precision: 'float64' | 'float32';
   note: string;
+  /** With --shard K/N: these are points first .. first + n - 1 of the total points of the whole run. */
+  shard?: { k: number; n: number; first: number; total: number };
 }
 
 export interface DensityGroupStats {

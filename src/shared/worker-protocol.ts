@@ -98,6 +98,8 @@ export interface LocalRequest {
   data?: Float32Array;
   /** Use the first n inputs (default: all, at most 100). */
   n?: number;
+  /** Only shard k of n (1-based) of those inputs, which keep their global indices. */
+  shard?: { k: number; n: number };
   directions: number;
   radius: number;
   seed: number;

@@ -2,11 +2,16 @@
  * Jobs over the engine pool that the CLI and the extension share: load inputs, stream chunks through the
  * workers, merge statistics in input order, and optionally write packed codes to a file as they arrive.
  */
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { toHex } from '../core/bits';
 import { FORMAT_NOTES, openCodesWriter, type CodesWriter, type OutFormat } from '../core/codes-file';
-import { loadInputs, makeProbes, npyRowsSource, ProbeStream, type ProbeKind } from '../core/inputs';
+import { UserError } from '../core/errors';
+import { loadInputs, makeProbes, MAX_PROBES, npyRowsSource, ProbeStream, type ProbeKind } from '../core/inputs';
+import { shardRange, type Shard } from '../core/shard';
 import { StatsAccumulator } from '../core/stats';
+import { TOOL_VERSION } from '../core/version';
 import type { CodeSample, CodesResult, ModelSummary } from '../shared/results';
 import type { LayerSelection, ModelRef } from '../shared/worker-protocol';
 import type { EnginePool, RunOptions, Samples } from './pool';
@@ -33,6 +38,10 @@ export interface CodesRequest {
   chunk?: number;
   /** Also find the near-ties (src/core/near-ties) with this relative tolerance. */
   nearTies?: number;
+  /** Rows per parquet row group (default: about 32 MB of rows); for tests and tuning. */
+  parquetRowGroupRows?: number;
+  /** Only shard k of n of the inputs (after `limit`): a contiguous range of rows that keep their global indices. */
+  shard?: Shard;
 }
 
 export interface LoadedSamples {
@@ -43,21 +52,69 @@ export interface LoadedSamples {
 
 /**
  * Inputs of a codes job: a float32 .npy is read by the workers (after a scan for NaN/Inf here), other files are
- * read whole, probes are drawn chunk by chunk as the pool asks for them.
+ * read whole, probes are drawn chunk by chunk as the pool asks for them (probe i depends only on the seed and i).
+ * With a shard, only its rows: `n` of them, the first at global index `first` of the `total` rows of the whole run.
  */
-export async function sampleSource(source: InputSource, sampleShape: number[], limit?: number): Promise<{ n: number; note: string; samples: Samples }> {
+export async function sampleSource(
+  source: InputSource,
+  sampleShape: number[],
+  limit?: number,
+  shard?: Shard,
+): Promise<{ n: number; first: number; total: number; note: string; samples: Samples }> {
+  const cut = (total: number, note: string) => {
+    const { start, end } = shardRange(total, shard);
+    const rows = end > start ? `rows ${start}..${end - 1} of ${total}` : `no rows (${total} rows, fewer than ${shard?.n} shards)`;
+    return { n: end - start, first: start, total, note: note + (shard ? `; shard ${shard.k}/${shard.n}: ${rows}` : '') };
+  };
   if (source.kind === 'file') {
     const file = await npyRowsSource(source.path, sampleShape);
     if (file) {
-      const n = limit !== undefined ? Math.min(limit, file.n) : file.n;
-      return { n, note: file.note + (n < file.n ? `; first ${n} used` : ''), samples: { rows: file.rows } };
+      const total = limit !== undefined ? Math.min(limit, file.n) : file.n;
+      const c = cut(total, file.note + (total < file.n ? `; first ${total} used` : ''));
+      return { ...c, samples: { rows: file.rows, first: c.first } };
     }
     const s = loadSamples(source, sampleShape, limit);
-    return { n: s.n, note: s.note, samples: s.data };
+    const c = cut(s.n, s.note);
+    const size = sampleShape.reduce((a, b) => a * b, 1);
+    return { ...c, samples: c.n === s.n ? s.data : s.data.subarray(c.first * size, (c.first + c.n) * size) };
   }
-  const n = limit !== undefined ? Math.min(limit, source.n) : source.n;
+  const total = limit !== undefined ? Math.min(limit, source.n) : source.n;
+  if (total > MAX_PROBES) throw new UserError(`at most 2^30 (${MAX_PROBES}) probes per seed, not ${total}; split the study over several seeds`);
   const stream = new ProbeStream(probeKind(source, sampleShape), sampleShape, source.seed);
-  return { n, note: probeNote(source) + (n < source.n ? `; first ${n} used` : ''), samples: { take: (_start, m) => stream.next(m) } };
+  const c = cut(total, probeNote(source) + (total < source.n ? `; first ${total} used` : ''));
+  return { ...c, samples: { take: (start, m) => stream.at(c.first + start, m) } };
+}
+
+/** sha256 of a file (hex), read in 1 MB blocks. */
+export function sha256File(path: string): string {
+  const hash = createHash('sha256');
+  const buf = Buffer.alloc(1 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (let got; (got = readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, got));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/** How the inputs of a codes file were made, for its metadata (parquet's polytope_lens.recipe). */
+function recipeOf(req: CodesRequest, samples: { n: number; first: number; total: number; note: string }): object {
+  const s = req.inputs;
+  const inputs =
+    s.kind === 'file'
+      ? { file: basename(s.path) }
+      : s.probes === 'around'
+        ? { probes: 'around', n: s.n, seed: s.seed, radius: s.radius, base: basename(s.base) }
+        : { probes: s.probes, n: s.n, seed: s.seed, ...(s.probes === 'uniform' ? { lo: s.lo ?? 0, hi: s.hi ?? 1 } : {}) };
+  return {
+    inputs,
+    ...(req.limit !== undefined ? { limit: req.limit } : {}),
+    ...(req.shard ? { shard: { k: req.shard.k, n: req.shard.n, first: samples.first, rows: samples.n, total: samples.total } } : {}),
+    ...(req.selection.ops ? { ops: req.selection.ops } : {}),
+    ...(req.selection.layers ? { layers: req.selection.layers } : {}),
+    note: samples.note,
+  };
 }
 
 function probeKind(source: ProbeSource, sampleShape: number[]): ProbeKind {
@@ -121,7 +178,7 @@ export function sampleShapeOf(summary: ModelSummary): number[] {
 export async function runCodes(pool: EnginePool, req: CodesRequest, opts: RunOptions = {}): Promise<CodesResult> {
   const summary = await pool.summary(req.model, req.selection, opts.signal);
   const sampleShape = req.model.inputShape ?? sampleShapeOf(summary);
-  const samples = await sampleSource(req.inputs, sampleShape, req.limit);
+  const samples = await sampleSource(req.inputs, sampleShape, req.limit, req.shard);
   const size = sampleShape.reduce((a, b) => a * b, 1);
   const codeBytes = Math.ceil(summary.total_units / 8);
   const L = summary.layers.length;
@@ -129,11 +186,18 @@ export async function runCodes(pool: EnginePool, req: CodesRequest, opts: RunOpt
   const chunk = req.chunk ?? chunkSize(size, codeBytes, samples.n, pool.size);
   const format = req.outFormat ?? 'raw';
   const writer: CodesWriter | undefined = req.out
-    ? openCodesWriter(req.out, format, { model: summary.model, layers: summary.layers, units: summary.total_units })
+    ? openCodesWriter(req.out, format, {
+        model: summary.model,
+        layers: summary.layers,
+        units: summary.total_units,
+        firstIndex: samples.first,
+        rowGroupRows: req.parquetRowGroupRows,
+        ...(format === 'parquet' ? { modelSha256: sha256File(req.model.path), toolVersion: TOOL_VERSION, recipe: recipeOf(req, samples) } : {}),
+      })
     : undefined;
   const rows: CodeSample[] = [];
   try {
-    let index = 0;
+    let index = samples.first;
     for await (const b of pool.codes(req.model, req.selection, samples.samples, samples.n, size, chunk, opts)) {
       stats.add(b);
       if (writer) writer.write(b);
@@ -158,7 +222,7 @@ export async function runCodes(pool: EnginePool, req: CodesRequest, opts: RunOpt
   if (req.nearTies !== undefined) {
     // A second pass over the same inputs (a new source: generated probes are drawn again from the seed). Near-ties
     // need the float pre-activations, which the code model does not return (they are 32 times the size of the bits).
-    const again = await sampleSource(req.inputs, sampleShape, req.limit);
+    const again = await sampleSource(req.inputs, sampleShape, req.limit, req.shard);
     const keys = summary.layers.map((l) => l.key);
     const near = new Array<number>(L).fill(0);
     const exact = new Array<number>(L).fill(0);
@@ -183,6 +247,7 @@ export async function runCodes(pool: EnginePool, req: CodesRequest, opts: RunOpt
     distinct_per_layer: Object.fromEntries(layerStats.map((s) => [s.key, s.distinct_codes])),
     stats: layerStats,
     inputs_note: samples.note,
+    ...(req.shard ? { shard: { k: req.shard.k, n: req.shard.n, first: samples.first, total: samples.total } } : {}),
     ...(req.out ? { out: { path: req.out, format: FORMAT_NOTES[format], rows: samples.n, row_bytes: codeBytes } } : {}),
     ...(!req.out && req.samples !== false ? { samples: rows } : {}),
     ...(req.nearTies !== undefined ? { near_tie_tolerance: req.nearTies } : {}),

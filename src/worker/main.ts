@@ -12,6 +12,7 @@ import { softPath } from '../core/analyses/soft';
 import { PlainForward } from '../core/forward';
 import { Lens } from '../core/lens';
 import { computePath, pathEndpoints } from '../core/analyses/path';
+import { shardRange } from '../core/shard';
 import { computeLocal } from '../core/analyses/local';
 import { loadInputs, readNpyRows } from '../core/inputs';
 import type { CodeBatch, EngineApi, LayerSelection, ModelRef, ProgressMessage, TaskInput } from '../shared/worker-protocol';
@@ -117,7 +118,15 @@ const api: EngineApi = {
     const l = await lens(m);
     let { n, data } = req.data ? { n: req.data.length / l.sampleSize, data: req.data } : loadInputs(req.inputs ?? '', l.sampleShape);
     if (req.n !== undefined && req.n < n) n = req.n;
-    return computeLocal(l, l.select(selection), data.subarray(0, n * l.sampleSize), n, { directions: req.directions, radius: req.radius, seed: req.seed, threads: config.threads });
+    const { start, end } = shardRange(n, req.shard);
+    const r = await computeLocal(l, l.select(selection), data.subarray(start * l.sampleSize, end * l.sampleSize), end - start, {
+      directions: req.directions,
+      radius: req.radius,
+      seed: req.seed,
+      threads: config.threads,
+      first: start,
+    });
+    return req.shard ? { ...r, shard: { k: req.shard.k, n: req.shard.n, first: start, total: n } } : r;
   },
   async slice(m, selection, req) {
     const l = await lens(m);

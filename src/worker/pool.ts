@@ -72,9 +72,10 @@ export interface SubmitOptions {
 
 /**
  * The inputs of a job: all in memory, drawn chunk by chunk (generated probes, so that a million probes never sit in
- * memory at once; take() is called with increasing starts), or rows of a float32 .npy file that the workers read.
+ * memory at once; take() is called with increasing starts), or rows of a float32 .npy file that the workers read
+ * (from row `first` on, for a shard).
  */
-export type Samples = Float32Array | { take(start: number, m: number): Float32Array } | { rows: NpyRows };
+export type Samples = Float32Array | { take(start: number, m: number): Float32Array } | { rows: NpyRows; first?: number };
 
 export interface RunOptions {
   signal?: AbortSignal;
@@ -151,7 +152,7 @@ export class EnginePool {
     const task = (i: number): Task<T> => {
       const s = i * chunk;
       const m = Math.min(chunk, n - s);
-      if ('rows' in data) return (api) => call(api, { ...data.rows, start: s }, m);
+      if ('rows' in data) return (api) => call(api, { ...data.rows, start: s + (data.first ?? 0) }, m);
       // A copy (or a freshly drawn chunk), because the chunk's buffer is transferred to the worker.
       const part = data instanceof Float32Array ? data.slice(s * sampleSize, (s + m) * sampleSize) : data.take(s, m);
       return (api) => call(api, Comlink.transfer(part, [part.buffer]), m);

@@ -78,9 +78,9 @@ test('a layer selection is written with its own offsets', async () => {
   assert.equal((t.getChild('code')!.get(0) as Uint8Array).length, r.code_bytes);
 });
 
-test('a cancelled or failed job leaves no plcodes or arrow file', async () => {
+test('a cancelled or failed job leaves no plcodes, arrow or parquet file', async () => {
   const path = fixture('mnist-8.onnx');
-  for (const outFormat of ['plcodes', 'arrow'] as const) {
+  for (const outFormat of ['plcodes', 'arrow', 'parquet'] as const) {
     const out = join(dir, `cancelled.${outFormat}`);
     const ac = new AbortController();
     let chunks = 0;
@@ -96,7 +96,7 @@ test('a cancelled or failed job leaves no plcodes or arrow file', async () => {
 });
 
 test('unknown formats and unwritable paths are clear errors', async () => {
-  assert.throws(() => parseOutFormat('csv'), (e: unknown) => isUserError(e) && /--out-format must be one of raw, plcodes, arrow, not 'csv'/.test((e as Error).message));
+  assert.throws(() => parseOutFormat('csv'), (e: unknown) => isUserError(e) && /--out-format must be one of raw, plcodes, arrow, parquet, not 'csv'/.test((e as Error).message));
   assert.equal(parseOutFormat(undefined), 'raw');
   await assert.rejects(
     runCodes(pool, { ...req(5), out: join(dir, 'no/such/folder/c.arrow'), outFormat: 'arrow' }),

@@ -339,6 +339,35 @@ const CASES: Case[] = [
     args: ['codes', MLP, '--inputs', `${I}/x_f64.npy`, '--limit', '2', '--json'],
     ok: (o: CodesResult) => assert.deepEqual([o.n, o.samples!.length], [2, 2]),
   },
+  // --shard K/N: 1-based, 1 <= K <= N (src/core/shard.ts)
+  { file: MLP, what: '--shard 3/2: K beyond N', args: ['codes', MLP, '--inputs', `${I}/x_f64.npy`, '--shard', '3/2'], error: '--shard 3/2 is not a shard: K and N whole numbers with 1 <= K <= N' },
+  { file: MLP, what: '--shard 0/2: K is 1-based', args: ['codes', MLP, '--inputs', `${I}/x_f64.npy`, '--shard', '0/2'], error: '--shard 0/2 is not a shard' },
+  { file: MLP, what: '--shard 1/0', args: ['codes', MLP, '--inputs', `${I}/x_f64.npy`, '--shard', '1/0'], error: '--shard 1/0 is not a shard' },
+  { file: MLP, what: '--shard 2 (no N)', args: ['codes', MLP, '--inputs', `${I}/x_f64.npy`, '--shard', '2'], error: "--shard must be K/N, K and N whole numbers with 1 <= K <= N (K is 1-based: --shard 1/4 .. --shard 4/4), not '2'" },
+  { file: MLP, what: '--shard -1/2', args: ['codes', MLP, '--inputs', `${I}/x_f64.npy`, '--shard', '-1/2'], error: "--shard must be K/N" },
+  { file: MLP, what: '--shard 1.5/2', args: ['codes', MLP, '--inputs', `${I}/x_f64.npy`, '--shard', '1.5/2'], error: "--shard must be K/N" },
+  { file: MLP, what: '--shard on a command that does not map over inputs', args: ['path', MLP, '--inputs', `${I}/x_f64.npy`, '--from', '0', '--to', '1', '--shard', '1/2'], error: "--shard splits the inputs of codes, local; 'path' does not map over inputs one by one" },
+  {
+    file: `${I}/x_f64.npy`,
+    what: '--shard 2/4 of 6 rows: rows 1 and 2, with their global indices',
+    args: ['codes', MLP, '--inputs', `${I}/x_f64.npy`, '--shard', '2/4', '--json'],
+    ok: (o: CodesResult) => {
+      assert.deepEqual([o.n, o.samples!.map((s) => s.index)], [2, [1, 2]]);
+      assert.deepEqual(o.shard, { k: 2, n: 4, first: 1, total: 6 });
+      assert.match(o.inputs_note, /; shard 2\/4: rows 1\.\.2 of 6$/);
+    },
+  },
+  {
+    file: MLP,
+    what: 'local --shard 2/2 of 6 points: points 3..5',
+    args: ['local', MLP, '--inputs', 'test/fixtures/mlp.inputs.npy', '--n', '6', '--shard', '2/2', '--json'],
+    ok: (o: Json) => {
+      assert.deepEqual(o.per_point.map((p: Json) => p.index), [3, 4, 5]);
+      assert.deepEqual(o.shard, { k: 2, n: 2, first: 3, total: 6 });
+    },
+  },
+  { file: MLP, what: 'more probes than one seed has streams', args: ['codes', MLP, '--probes', 'gaussian', '--n', '2000000000'], error: 'at most 2^30 (1073741824) probes per seed, not 2000000000' },
+  { file: MLP, what: '--out-format parquet without --out', args: ['codes', MLP, '--inputs', `${I}/x_f64.npy`, '--out-format', 'parquet'], error: '--out-format needs --out FILE' },
   { file: MLP, what: 'unknown flag', args: ['codes', MLP, '--inputs', `${I}/x_f64.npy`, '--frobnicate'], error: "Unknown option '--frobnicate'; see polytope-lens --help" },
   { file: MLP, what: 'unknown command', args: ['frobnicate', MLP], error: "unknown command 'frobnicate'; commands: summary, codes" },
   {

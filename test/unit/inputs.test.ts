@@ -445,9 +445,15 @@ describe('probes', () => {
     const mean = a.reduce((s, v) => s + v, 0) / a.length;
     const std = Math.sqrt(a.reduce((s, v) => s + (v - mean) ** 2, 0) / a.length);
     assert.ok(Math.abs(mean - 2) < 0.1 && Math.abs(std - 3) < 0.1, `${mean} ${std}`);
+    // Probe i is drawn from stream i of the seed (so shards draw their own rows); probe 0 from new Rng(seed).
     const d = makeProbes({ type: 'gaussian' }, 3, [4], 1);
-    const r = new Rng(1);
-    assert.deepEqual(d, Float32Array.from({ length: 12 }, () => r.normal()));
+    const streams = [new Rng(1), new Rng(1, 1), new Rng(1, 2)];
+    assert.deepEqual(d, Float32Array.from({ length: 12 }, (_, k) => streams[Math.floor(k / 4)]!.normal()));
+    const r = new Rng(1, 0);
+    assert.deepEqual(Array.from({ length: 4 }, () => r.nextU32()), Array.from({ length: 4 }, ((q) => () => q.nextU32())(new Rng(1))));
+    assert.notDeepEqual(new Rng(1, 1).nextU32(), new Rng(1, 2).nextU32());
+    assert.throws(() => new Rng(1, 2 ** 30), RangeError);
+    assert.throws(() => makeProbes({ type: 'gaussian' }, 2 ** 30 + 1, [1], 1), userError(/at most 2\^30/));
   });
 
   test('uniform stays in [lo, hi)', () => {

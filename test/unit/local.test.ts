@@ -59,3 +59,22 @@ test('cnn (MaxPool) and mixed (Clip): local counts run and are bounded by the un
     }
   }
 });
+
+test('--shard K/N: the shards of a run hold its points, with the same directions and global indices', async () => {
+  const pool = new EnginePool({ workers: 1 });
+  try {
+    const req = { inputs: fixture('mlp.inputs.npy'), n: 10, directions: 6, radius: 0.3, seed: 5 };
+    const whole = await pool.submit((api) => api.local({ path: fixture('mlp.onnx') }, {}, req));
+    assert.equal(whole.n, 10);
+    const parts = [];
+    for (let k = 1; k <= 3; k++) {
+      const s = await pool.submit((api) => api.local({ path: fixture('mlp.onnx') }, {}, { ...req, shard: { k, n: 3 } }));
+      assert.deepEqual(s.shard, { k, n: 3, first: [0, 3, 6][k - 1], total: 10 });
+      parts.push(...s.per_point);
+    }
+    assert.deepEqual(parts, whole.per_point);
+    assert.ok(whole.per_point.some((p) => p.total > 0), 'the radius cuts some units');
+  } finally {
+    await pool.dispose();
+  }
+});

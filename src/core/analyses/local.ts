@@ -21,6 +21,8 @@ export interface LocalOptions {
   seed: number;
   precision?: Precision;
   threads?: number;
+  /** Global index of data's first point (a shard's start): point i's directions come from stream first + i of the seed. */
+  first?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -55,13 +57,14 @@ export async function computeLocal(lens: Lens, layers: LensLayer[], data: Float3
   if (!Number.isInteger(P) || P < 1) throw new UserError(`--directions must be an integer of at least 1, not '${P}'`);
   if (!(r > 0) || !Number.isFinite(r)) throw new UserError(`--radius must be a positive number, not '${r}'`);
   const runner = await PreactRunner.create(lens, layers, { precision: opts.precision ?? 'float64', threads: opts.threads });
-  const rng = new Rng(opts.seed);
+  const first0 = opts.first ?? 0;
   const windows = layers.map((l) => (l.plan.rule.kind === 'argmax' ? windowTable(l) : undefined));
   const V = 2 * P + 1; // the vertices and the centre (for the prediction)
   const perPoint: LocalPoint[] = [];
   try {
     for (let p = 0; p < n; p++) {
-      const dirs = orthonormalDirections(rng, P, D);
+      // Each point's directions depend only on (seed, its global index): shards give the points of one run.
+      const dirs = orthonormalDirections(new Rng(opts.seed, first0 + p), P, D);
       const xs = new Float64Array(V * D);
       for (let i = 0; i < D; i++) xs[i] = data[p * D + i]!;
       for (let k = 0; k < P; k++) {
@@ -116,7 +119,7 @@ export async function computeLocal(lens: Lens, layers: LensLayer[], data: Float3
       const per = runner.outputSize;
       let pred = 0;
       for (let k = 1; k < per; k++) if (res.outputs[k]! > res.outputs[pred]!) pred = k;
-      perPoint.push({ index: p, pred, per_layer: counts, total: counts.reduce((s, x) => s + x, 0) });
+      perPoint.push({ index: first0 + p, pred, per_layer: counts, total: counts.reduce((s, x) => s + x, 0) });
       opts.onProgress?.(p + 1, n);
     }
   } finally {

@@ -1,10 +1,12 @@
 /**
- * Generated (seeded) probe inputs. Values are drawn in float64 from {@link Rng} and stored as float32, sample by
- * sample, element by element in C order, so the same (kind, n, sampleShape, seed) always gives the same probes.
+ * Generated (seeded) probe inputs. Probe i is drawn from its own stream `new Rng(seed, i)` (./random.ts), in
+ * float64, element by element in C order, and stored as float32: it depends only on (kind, sampleShape, seed, i).
+ * So probes can be drawn in any order and any split: a chunk, or a shard of a job array (`--shard K/N`), draws
+ * exactly the rows that one whole run would have at the same global indices.
  */
 import { UserError } from '../errors';
 import { checkSampleShape, fmtShape, product } from './npy';
-import { Rng } from './random';
+import { Rng, RNG_STREAMS } from './random';
 
 /** The largest finite float32. */
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -27,12 +29,16 @@ export function makeProbes(kind: ProbeKind, n: number, sampleShape: number[], se
   return new ProbeStream(kind, sampleShape, seed).next(n);
 }
 
+/** The most probes one seed gives (probe i has its own random stream, and a seed has 2^30 of them). */
+export const MAX_PROBES = RNG_STREAMS;
+
 /**
  * The same probes as makeProbes, drawn a chunk at a time: next(a) then next(b) gives exactly makeProbes(a + b),
- * so a million probes never need to be in memory at once.
+ * and at(start, m) gives probes start .. start + m - 1 of it, so a million probes never need to be in memory at
+ * once and shards draw their own rows.
  */
 export class ProbeStream {
-  private readonly rng: Rng;
+  private readonly seed: number;
   private readonly size: number;
   private index = 0;
   private readonly dir: Float64Array;
@@ -45,7 +51,7 @@ export class ProbeStream {
     checkSampleShape(sampleShape);
     if (!Number.isSafeInteger(seed)) throw new UserError(`the seed must be an integer, got ${seed}`);
     this.size = product(sampleShape);
-    this.rng = new Rng(seed);
+    this.seed = seed;
     this.dir = new Float64Array(kind.type === 'around' ? this.size : 0);
     switch (kind.type) {
       case 'gaussian': {
@@ -81,20 +87,36 @@ export class ProbeStream {
 
   /** The next n probes. */
   next(n: number): Float32Array {
-    const { kind, rng, size } = this;
+    const out = this.at(this.index, n);
+    this.index += n;
+    return out;
+  }
+
+  /** Probes start .. start + n - 1 (global indices), whatever was drawn before. */
+  at(start: number, n: number): Float32Array {
+    const { kind, size, seed } = this;
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(n) || start < 0 || n < 0) throw new UserError(`probes ${start}..${start + n} are not a valid range`);
+    if (start + n > MAX_PROBES) throw new UserError(`at most 2^30 (${MAX_PROBES}) probes per seed, asked for probe ${start + n - 1}`);
     const out = new Float32Array(n * size);
     if (kind.type === 'gaussian') {
       const mean = kind.mean ?? 0;
       const std = kind.std ?? 1;
-      for (let i = 0; i < out.length; i++) out[i] = rng.normal(mean, std);
+      for (let i = 0; i < n; i++) {
+        const rng = new Rng(seed, start + i);
+        for (let k = i * size, e = k + size; k < e; k++) out[k] = rng.normal(mean, std);
+      }
     } else if (kind.type === 'uniform') {
-      for (let i = 0; i < out.length; i++) out[i] = rng.uniform(kind.lo, kind.hi);
+      for (let i = 0; i < n; i++) {
+        const rng = new Rng(seed, start + i);
+        for (let k = i * size, e = k + size; k < e; k++) out[k] = rng.uniform(kind.lo, kind.hi);
+      }
     } else {
       const { base, radius } = kind;
       const m = base.length / size;
       const dir = this.dir;
       for (let i = 0; i < n; i++) {
-        const b = ((this.index + i) % m) * size;
+        const rng = new Rng(seed, start + i);
+        const b = ((start + i) % m) * size;
         const o = i * size;
         if (kind.norm === 'linf') {
           for (let k = 0; k < size; k++) out[o + k] = base[b + k]! + rng.uniform(-radius, radius);
@@ -111,7 +133,6 @@ export class ProbeStream {
         for (let k = 0; k < size; k++) out[o + k] = base[b + k]! + dir[k]! * f;
       }
     }
-    this.index += n;
     return out;
   }
 }

@@ -12,6 +12,8 @@
  */
 
 const TWO_POW_32 = 4294967296;
+/** Streams per seed: stream s takes splitmix32 outputs 4s+1..4s+4, distinct for s < 2^30. */
+export const RNG_STREAMS = 2 ** 30;
 
 export class Rng {
   private s0 = 0;
@@ -23,12 +25,18 @@ export class Rng {
   /**
    * @param seed any safe integer (negative and > 2^32 allowed: all 53 bits are mixed in). Two different seeds
    *   give unrelated streams.
+   * @param stream which of the seed's streams, an integer in [0, 2^30): the state is filled from splitmix32
+   *   outputs 4·stream+1 .. 4·stream+4 of the seed's Weyl sequence, so the streams of one seed never share a state
+   *   word, and stream 0 is `new Rng(seed)`. Generated probe i is drawn from stream i (./probes.ts), so a probe
+   *   depends only on (seed, i), whichever shard or chunk draws it.
    */
-  constructor(seed: number) {
+  constructor(seed: number, stream = 0) {
     if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer, got ${seed}`);
+    if (!Number.isInteger(stream) || stream < 0 || stream >= RNG_STREAMS) throw new RangeError(`stream must be an integer in [0, 2^30), got ${stream}`);
     const lo = seed >>> 0; // low 32 bits (two's complement for negatives)
     const hi = Math.floor(seed / TWO_POW_32) >>> 0;
-    let x = (lo ^ Math.imul(hi, 0x9e3779b9)) >>> 0;
+    // 0x78dde6e4 = 4 * 0x9e3779b9 mod 2^32: skip 4 outputs of the Weyl sequence per stream.
+    let x = ((lo ^ Math.imul(hi, 0x9e3779b9)) + Math.imul(stream, 0x78dde6e4)) >>> 0;
     const next = (): number => {
       // splitmix32: a Weyl sequence through the murmur3 finaliser
       x = (x + 0x9e3779b9) >>> 0;
