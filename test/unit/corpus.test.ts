@@ -339,6 +339,9 @@ const CASES: Case[] = [
     args: ['codes', MLP, '--inputs', `${I}/x_f64.npy`, '--limit', '2', '--json'],
     ok: (o: CodesResult) => assert.deepEqual([o.n, o.samples!.length], [2, 2]),
   },
+  // --near-ties (src/core/near-ties.ts)
+  { file: MLP, what: '--near-tie-tol without --near-ties', args: ['codes', MLP, '--inputs', `${I}/x_f64.npy`, '--near-tie-tol', '1e-4'], error: '--near-tie-tol needs --near-ties.' },
+  { file: MLP, what: '--near-tie-tol not a number', args: ['codes', MLP, '--inputs', `${I}/x_f64.npy`, '--near-ties', '--near-tie-tol', '-1'], error: "--near-tie-tol must be a number >= 0 (a share of each layer's largest |pre-activation|), got '-1'." },
   // --shard K/N: 1-based, 1 <= K <= N (src/core/shard.ts)
   { file: MLP, what: '--shard 3/2: K beyond N', args: ['codes', MLP, '--inputs', `${I}/x_f64.npy`, '--shard', '3/2'], error: '--shard 3/2 is not a shard: K and N whole numbers with 1 <= K <= N' },
   { file: MLP, what: '--shard 0/2: K is 1-based', args: ['codes', MLP, '--inputs', `${I}/x_f64.npy`, '--shard', '0/2'], error: '--shard 0/2 is not a shard' },
