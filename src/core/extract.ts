@@ -5,7 +5,7 @@
  */
 import { UserError } from './errors';
 import { bytesFor, combineHash, hashWords, orBits } from './bits';
-import { bitsWindowTable, maxPoolBits, oneHotBits, type WindowTable } from './maxpool';
+import { bitsWindowTable, maxPoolBits, oneHotBits, poolIndexBits, type WindowTable } from './maxpool';
 import { codeModel, packedRowBytes, type LayerOutput } from './instrument';
 import type { Lens, LensLayer } from './lens';
 import { encodeModel } from './onnx/model';
@@ -123,5 +123,7 @@ export function layerBits(o: LayerOutput, result: Record<string, ort.Tensor>, ro
       return { rows: oneHotBits(data as Uint8Array | Int32Array, rows, o.window, stride), stride };
     case 'window':
       return { rows: maxPoolBits(data as Float32Array, rows, layer, windows, stride), stride };
+    case 'indices':
+      return { rows: poolIndexBits(data as Int32Array, rows, layer, stride), stride };
   }
 }

@@ -153,7 +153,12 @@ export type LayerOutput =
   | { kind: 'packed'; name: string }
   | { kind: 'window'; name: string }
   /** Per output element of a MaxPool, the index of its window's first maximum (uint8, or int32 for windows over 256). */
-  | { kind: 'argmax'; name: string; window: number };
+  | { kind: 'argmax'; name: string; window: number }
+  /**
+   * Per output element of a 2-D MaxPool, the flat input index of its first maximum from the pool's Indices output,
+   * cast to int32 (the low 32 bits: src/core/maxpool.ts poolIndexBits takes the sample and channel offset away).
+   */
+  | { kind: 'indices'; name: string };
 
 /**
  * The code model. Per layer: packed bits as uint8 [N, packedRowBytes(units)], MSB first, or for a MaxPool the
@@ -210,9 +215,22 @@ export function codeModel(proto: ModelProto, opset: number, layers: SizedLayer[]
         ed.output(first, index);
         return { kind: 'argmax', name: first, window: kh * kw };
       }
-      // Other pools: the input leaves the graph as floats; its argmax bits are computed from it (src/core/maxpool.ts).
-      // Measured and dropped: a second MaxPool with the Indices output (onnxruntime's pooling kernel with indices
-      // took 44 µs per mnist-8 sample against 9 without), and windows as strided Slices (slower on cnn.onnx).
+      if (layer.pool?.inSpatial.length === 2 && opset >= 8) {
+        // Overlapping or padded 2-D pools (ResNet's 3x3/2, SqueezeNet's ceil_mode): a second MaxPool with the same
+        // attributes and the Indices output (the original node stays as it is). onnxruntime's kernel with indices
+        // costs about 4x a plain pool (7.7 against 2.0 ms per 64x111x111 sample), but the JS window walk it
+        // replaces cost about 20x (39% of SqueezeNet's time). Its ties: the first maximum in row-major window
+        // order (strict >), the convention. For tiling pools the Transpose + ArgMax above stays faster.
+        const pooled = ed.fresh('pool');
+        const indices = ed.fresh('indices');
+        ed.nodes.push(onnx.NodeProto.create({ opType: 'MaxPool', input: [plan.preact], output: [pooled, indices], name: pooled, attribute: plan.node.attribute ?? [] }));
+        const index = ed.cast(indices, DataType.INT32);
+        ed.output(index, DataType.INT32);
+        return { kind: 'indices', name: index };
+      }
+      // Other pools (1-D, 3-D): the input leaves the graph as floats; its argmax bits are computed from it
+      // (src/core/maxpool.ts). Measured and dropped for mnist-8's tiling pools: a second MaxPool with the Indices
+      // output (44 µs per sample against 9 for Transpose + ArgMax), and windows as strided Slices (slower on cnn.onnx).
       ed.output(plan.preact, DataType.FLOAT);
       return { kind: 'window', name: plan.preact };
     }

@@ -129,6 +129,73 @@ function maxPoolBits2d(x: Float32Array, rows: number, layer: LensLayer, rowBytes
   return bits;
 }
 
+/**
+ * 2-D MaxPool bits from onnxruntime's Indices output (flat indices into the whole input tensor, N x C x H x W, cast
+ * to int32: the low 32 bits). The sample and channel offset is taken away modulo 2^32 (the index within a plane is
+ * below 2^31), which leaves the position in the plane and so in the window. A window whose entries are all -inf
+ * (no entry beats the kernel's start value) gets an index outside it: its bit is the first valid entry, as in
+ * maxPoolBits.
+ */
+export function poolIndexBits(idx: Int32Array, rows: number, layer: LensLayer, rowBytes = bytesFor(layer.units)): Uint8Array {
+  const pool = layer.pool!;
+  const spec = layer.plan.rule.kind === 'argmax' ? layer.plan.rule.pool : undefined;
+  if (!spec) throw new Error('poolIndexBits on a layer that is not a MaxPool');
+  const [H, W] = pool.inSpatial as [number, number];
+  const [OH, OW] = pool.outSpatial as [number, number];
+  const [KH, KW] = spec.kernel as [number, number];
+  const [SH, SW] = spec.strides as [number, number];
+  const [DH, DW] = spec.dilations as [number, number];
+  const [PH, PW] = pool.beginPads as [number, number];
+  const C = pool.channels;
+  const window = KH * KW;
+  const plane = H * W;
+  const dilated = DH !== 1 || DW !== 1;
+  const invW = 1 / W;
+  const bits = new Uint8Array(rows * rowBytes);
+  let i = 0;
+  for (let r = 0; r < rows; r++) {
+    const out = r * rowBytes;
+    let e = 0;
+    for (let c = 0; c < C; c++) {
+      const base = Math.imul(r * C + c, plane);
+      for (let oh = 0; oh < OH; oh++) {
+        const h0 = oh * SH - PH;
+        for (let ow = 0; ow < OW; ow++, e++, i++) {
+          const w0 = ow * SW - PW;
+          // The input row of the maximum by a multiplication with 1 / W, corrected where rounding is off by one: no
+          // division and no data-dependent branch in the common case (this loop runs for every pool output).
+          const local = (idx[i]! - base) | 0;
+          let h = Math.floor(local * invW);
+          if (local - h * W >= W) h++;
+          else if (local - h * W < 0) h--;
+          const rowStart = h * W;
+          const dh = h - h0;
+          const dw = local - rowStart - w0;
+          let k = -1;
+          if (local >= 0 && local < plane && dh >= 0 && dw >= 0) {
+            if (!dilated) {
+              if (dh < KH && dw < KW) k = dh * KW + dw;
+            } else if (dh % DH === 0 && dw % DW === 0 && dh / DH < KH && dw / DW < KW) k = (dh / DH) * KW + dw / DW;
+          }
+          if (k < 0) k = firstInside(h0, w0, KH, KW, DH, DW);
+          const bit = e * window + k;
+          bits[out + (bit >> 3)]! |= 0x80 >> (bit & 7);
+        }
+      }
+    }
+  }
+  return bits;
+}
+
+/** The first window position (row-major: kh * KW + kw) inside the input, for a window whose first entry is at (h0, w0). */
+function firstInside(h0: number, w0: number, KH: number, KW: number, DH: number, DW: number): number {
+  let kh = 0;
+  while (kh < KH - 1 && h0 + kh * DH < 0) kh++;
+  let kw = 0;
+  while (kw < KW - 1 && w0 + kw * DW < 0) kw++;
+  return kh * KW + kw;
+}
+
 /** MaxPool bits from the index of each window's first maximum (rows x output elements, C order). */
 export function oneHotBits(first: Uint8Array | Int32Array, rows: number, window: number, rowBytes: number): Uint8Array {
   const elements = first.length / rows;
