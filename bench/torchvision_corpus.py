@@ -90,10 +90,12 @@ def maxpool_bits(x, kernel_size, stride, padding, ceil_mode):
 
 
 class Recorder:
-    """Wraps F.relu, F.hardtanh and F.max_pool2d while active; records each call's bits in call order."""
+    """Wraps F.relu, F.hardtanh and F.max_pool2d (without pools=False: only the activations) while active; records
+    each call's bits in call order."""
 
-    def __init__(self):
+    def __init__(self, pools=True):
         self.layers = []  # (op, bits [N, units] bool)
+        self.pools = pools
 
     def __enter__(self):
         self.saved = (F.relu, F.hardtanh, F.max_pool2d)
@@ -113,7 +115,9 @@ class Recorder:
             rec.append(("MaxPool", maxpool_bits(input, kernel_size, stride, padding, ceil_mode)))
             return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode=ceil_mode, return_indices=return_indices)
 
-        F.relu, F.hardtanh, F.max_pool2d = relu_rec, hardtanh_rec, max_pool2d_rec
+        F.relu, F.hardtanh = relu_rec, hardtanh_rec
+        if self.pools:
+            F.max_pool2d = max_pool2d_rec
         return self
 
     def __exit__(self, *exc):
