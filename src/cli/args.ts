@@ -43,7 +43,8 @@ Options:
                        of the layer's largest |pre-activation| from a threshold; counts per layer, per sample in --json)
   --near-tie-tol T     the relative tolerance of --near-ties (default 1e-5)
   --input-shape DIMS   per-sample input shape for models with dynamic dimensions, e.g. 3,224,224
-  --workers N          worker threads (default: CPU cores, at most 4)
+  --workers N          worker processes (default: CPU cores, at most 4; one for models over 64 MB)
+  --threads N          onnxruntime threads per worker (default 1; the CPU cores, at most 4, for models over 64 MB)
   --chunk N            samples per worker task (default: sized from the model)
   --max-model-mb N     refuse larger models (default 512)
   --quiet              no progress on stderr
@@ -71,6 +72,7 @@ export interface CliArgs {
   outDir?: string;
   inputShape?: number[];
   workers?: number;
+  threads?: number;
   chunk?: number;
   maxModelMb?: number;
 }
@@ -116,6 +118,7 @@ export function parseCli(argv: string[]): CliArgs {
         'out-dir': { type: 'string' },
         'input-shape': { type: 'string' },
         workers: { type: 'string' },
+        threads: { type: 'string' },
         chunk: { type: 'string' },
         'max-model-mb': { type: 'string' },
         // Flags of the analysis commands, which read their own values (path.ts, slice.ts, scale.ts).
@@ -157,6 +160,7 @@ export function parseCli(argv: string[]): CliArgs {
     outDir: v['out-dir'],
     inputShape: v['input-shape'] === undefined ? undefined : list(v['input-shape'])!.map((d) => int(d, '--input-shape', 0, 1)),
     workers: v.workers === undefined ? undefined : int(v.workers, '--workers', 0, 1),
+    threads: v.threads === undefined ? undefined : int(v.threads, '--threads', 0, 1),
     chunk: v.chunk === undefined ? undefined : int(v.chunk, '--chunk', 0, 1),
     maxModelMb: v['max-model-mb'] === undefined ? undefined : int(v['max-model-mb'], '--max-model-mb', 0, 1),
   };

@@ -4,6 +4,8 @@ import { UserError } from '../core/errors';
 import { hasOrigins, layerOrigin, type CodesResult } from '../shared/results';
 import { runCodes as runCodesJob, type InputSource } from '../worker/jobs';
 import { EnginePool } from '../worker/pool';
+import { poolLayout } from '../worker/layout';
+import { statSync } from 'node:fs';
 import type { CliArgs } from './args';
 import { pct, Progress, table } from './format';
 import { modelRef } from './summary';
@@ -29,12 +31,13 @@ export function inputSource(a: CliArgs): InputSource {
 }
 
 export async function runCodes(a: CliArgs): Promise<void> {
-  const pool = new EnginePool({ workers: a.workers });
+  const model = modelRef(a);
+  const pool = new EnginePool(poolLayout(fileSize(model.path), a));
   const progress = new Progress('codes', !a.quiet && process.stderr.isTTY === true);
   try {
     const result = await runCodesJob(
       pool,
-      { model: modelRef(a), selection: { ops: a.ops, layers: a.layers }, inputs: inputSource(a), limit: a.limit, shard: a.shard, out: a.out, outFormat: outFormat(a), chunk: a.chunk, nearTies: nearTies(a) },
+      { model, selection: { ops: a.ops, layers: a.layers }, inputs: inputSource(a), limit: a.limit, shard: a.shard, out: a.out, outFormat: outFormat(a), chunk: a.chunk, nearTies: nearTies(a) },
       { onProgress: (d, t) => progress.update(d, t) },
     );
     progress.end();
@@ -70,6 +73,15 @@ export function formatCodes(r: CodesResult): string {
   }
   if (r.out) out += `\ncodes written to ${r.out.path}: ${r.out.rows} rows of ${r.out.row_bytes} bytes (${r.out.format})\n`;
   return out;
+}
+
+/** The file's size in bytes, or 0 when it cannot be read (the job then says why, in its own words). */
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }
 
 /** The --near-ties tolerance, or undefined without --near-ties. */

@@ -104,6 +104,23 @@ test('codes --out FILE writes n * ceil(units/8) bytes equal to the samples of a 
   assert.deepEqual([written.n, written.distinct_codes, written.distinct_per_layer], [plain.n, plain.distinct_codes, plain.distinct_per_layer]);
 });
 
+test('codes: one worker with two onnxruntime threads writes the codes of two one-thread workers (mnist-8, ultraface)', () => {
+  for (const [model, source] of [
+    [MNIST, ['--inputs', MNIST_X]],
+    ['test/fixtures/ultraface-RFB-320.onnx', ['--probes', 'uniform', '--n', '6', '--seed', '3']],
+  ] as const) {
+    const run = (layout: string[], file: string) => {
+      const r = json<CodesResult>('codes', model, ...source, ...layout, '--out', join(tmp, file), '--json');
+      return { bytes: readFileSync(join(tmp, file)), stats: r.stats };
+    };
+    const pooled = run(['--workers', '2', '--threads', '1'], 'pooled.bin');
+    const threaded = run(['--workers', '1', '--threads', '2'], 'threaded.bin');
+    assert.ok(pooled.bytes.length > 0);
+    assert.ok(threaded.bytes.equals(pooled.bytes), `${model}: the same codes`);
+    assert.deepEqual(threaded.stats, pooled.stats, model);
+  }
+});
+
 test('--help prints the usage on stdout and exits 0', () => {
   const r = cli('--help');
   assert.equal(r.status, 0);
