@@ -20,7 +20,8 @@ Usage:
   polytope-lens local MODEL --inputs X.npy [--directions P] [--radius R] [--json]
   polytope-lens density-study MODEL --inputs X.npy [--labels y.npy] [--pairs N] [--json]
   polytope-lens scale MODEL --inputs X.npy --layer KEY --alphas 0.5,1,2 [--json]
-  polytope-lens polytope MODEL --inputs X.npy --index I [--box LO,HI] [--facets full|rays] [--rays N] [--json]
+  polytope-lens polytope MODEL --inputs X.npy --index I [--box LO,HI] [--facets full|rays] [--rays N]
+                         [--time-limit S] [--json]
   polytope-lens polytope MODEL --compare NAME=FILE.npy,...,uniform,gaussian,correct,misclassified
                          [--inputs X.npy --labels y.npy] [--n N] [--box LO,HI] [--json]
   polytope-lens demo [--out-dir DIR]

@@ -1,5 +1,5 @@
 /**
- * polytope-lens polytope MODEL --inputs X.npy --index I [--box LO,HI] [--facets full|rays] [--rays N] [--json]
+ * polytope-lens polytope MODEL --inputs X.npy --index I [--box LO,HI] [--facets full|rays] [--rays N] [--time-limit S] [--json]
  * polytope-lens polytope MODEL --compare GROUP,... [--inputs X.npy] [--labels y.npy] [--n N] [--box LO,HI] [--json]
  *
  * Compare groups: NAME=FILE.npy (its first --n inputs), uniform or gaussian (--n seeded probes; uniform in --box,
@@ -22,6 +22,7 @@ export const POLYTOPE_FLAGS = {
   facets: { type: 'string' },
   rays: { type: 'string' },
   compare: { type: 'string' },
+  'time-limit': { type: 'string' },
   'no-neighbours': { type: 'boolean' },
 } as const;
 
@@ -46,6 +47,7 @@ export async function runPolytope(a: CliArgs): Promise<void> {
     precision: precisionFlag(x.precision),
     facets: f.facets as 'full' | 'rays' | undefined,
     rays: f.rays === undefined ? undefined : intFlag(f.rays, '--rays', undefined, 0),
+    maxSeconds: f['time-limit'] === undefined ? undefined : intFlag(f['time-limit'], '--time-limit', undefined, 1),
     seed: a.seed,
   };
   const pool = new EnginePool({ workers: 1 });

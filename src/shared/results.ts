@@ -438,7 +438,7 @@ export interface PolytopeResult {
   /** Facets per layer key. */
   facets_per_layer: Record<string, number>;
   /** How the facets were found: rays from the Chebyshev centre, LPs for the rest. */
-  method: { rays: number; ray_facets: number; lps: number; box_pruned: number; lp_solver: string };
+  method: { rays: number; ray_facets: number; lps: number; unresolved: number; box_pruned: number; lp_solver: string };
   timing: { affine_s: number; constraints_s: number; chebyshev_s: number; facets_s: number; neighbours_s: number; total_s: number };
   note?: string;
 }

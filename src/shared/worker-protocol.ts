@@ -77,6 +77,7 @@ export interface PolytopeParams {
   precision?: 'float64' | 'float32';
   facets?: 'full' | 'rays';
   rays?: number;
+  maxSeconds?: number;
   seed?: number;
   /** Where to report progress (ProgressMessage), as EnginePool.submit gives it. */
   progressTask?: number;

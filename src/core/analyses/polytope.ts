@@ -46,6 +46,8 @@ export interface PolytopeOptions {
   facets?: 'full' | 'rays';
   /** Random rays from the Chebyshev centre (default 2 d, at least 64, at most 1024). */
   rays?: number;
+  /** Stop the facet LPs after this many seconds (the list is then marked incomplete). */
+  maxSeconds?: number;
   /** Neighbours across each facet (default true). */
   neighbours?: boolean;
   seed?: number;
@@ -180,6 +182,9 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
             const v = x[k]! + (sgn === 0 ? h[k]! : -h[k]!);
             return (f32 ? Math.fround(v) : v) - x[k]!;
           };
+          // A step lost to rounding (the point is x itself) says nothing.
+          if (step(0) === 0) ok[0] = false;
+          if (step(1) === 0) ok[1] = false;
           if (ok[0] && ok[1]) {
             const hp = step(0);
             const hm = step(1);
@@ -240,7 +245,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
     {
       const lp = highs.createModel();
       try {
-        lp.options.set({ output_flag: false });
+        lp.options.set({ output_flag: false, presolve: 'off' });
         const colLo = new Float64Array(d + 1).fill(lo);
         const colHi = new Float64Array(d + 1).fill(hi);
         colLo[d] = 0;
@@ -318,6 +323,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       }
     }
     const tCheb = performance.now();
+    if (!unbounded && radius <= tol) notes.push(`the region of this code has no interior (inradius ${radius}): tied MaxPool entries or units at exactly their threshold pin it to a lower-dimensional set, so facets and neighbours describe that set's surroundings only`);
     if (unbounded) notes.push(`the region contains balls of any radius${box ? '' : ' (give --box LO,HI to clip it)'}: inradius and Chebyshev centre are reported as null`);
 
     // ---- 4. facets --------------------------------------------------------------------------------------------
@@ -423,11 +429,12 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
     }
     let lps = 0;
     let lpTrouble = 0;
+    let unresolved = 0;
     const complete = (opts.facets ?? 'full') === 'full';
     if (complete) {
       const lp = highs.createModel();
       try {
-        lp.options.set({ output_flag: false });
+        lp.options.set({ output_flag: false, presolve: 'off' });
         lp.addVars(new Float64Array(d).fill(lo), new Float64Array(d).fill(hi));
         const rowOf = (j: number, lower: number) => {
           const idx = new Int32Array(d);
@@ -442,7 +449,12 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
         for (const j of facetList) addPermanent(j);
         const todo = aliveIdx.filter((j) => !isFacet[j]).sort((p, q) => gc[p]! - gc[q]!);
         let done = 0;
+        const deadline = opts.maxSeconds === undefined ? Infinity : t0 + opts.maxSeconds * 1000;
         for (const i of todo) {
+          if (performance.now() > deadline) {
+            unresolved = todo.length - done;
+            break;
+          }
           done++;
           if (done % 50 === 0) opts.onProgress?.('facets', done, todo.length);
           for (let guard = 0; guard < 1000 && !isFacet[i]; guard++) {
@@ -472,6 +484,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       } finally {
         lp.dispose();
       }
+      if (unresolved) notes.push(`time limit reached: ${unresolved} of the rows no ray hit were not tested for redundancy, so the facet list may be incomplete`);
       if (lpTrouble) notes.push(`${lpTrouble} redundancy LP${lpTrouble === 1 ? '' : 's'} did not end optimal (numerical trouble); those rows were counted as redundant`);
     } else notes.push('facets found by rays only (no LPs): the list may miss facets');
     const tFacets = performance.now();
@@ -482,7 +495,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       const F = facetList.length;
       const lp = highs.createModel();
       try {
-        lp.options.set({ output_flag: false });
+        lp.options.set({ output_flag: false, presolve: 'off' });
         lp.addVars(new Float64Array(F).fill(1), new Float64Array(F).fill(INF));
         const starts = new Int32Array(d + 1);
         const idx = new Int32Array(d * F);
@@ -577,7 +590,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       duplicate_constraints: rows.duplicate,
       box: box ?? null,
       facets,
-      facets_complete: complete && lpTrouble === 0,
+      facets_complete: complete && lpTrouble === 0 && unresolved === 0,
       inradius: unbounded ? null : radius,
       chebyshev_center: unbounded ? null : Array.from(center),
       nearest,
@@ -585,7 +598,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       neighbours,
       layers: infos,
       facets_per_layer: perLayer,
-      method: { rays: dirs.length, ray_facets: rayFacets, lps, box_pruned: boxPruned, lp_solver: `HiGHS ${highs.version.string} (WebAssembly, npm highs)` },
+      method: { rays: dirs.length, ray_facets: rayFacets, lps, unresolved, box_pruned: boxPruned, lp_solver: `HiGHS ${highs.version.string} (WebAssembly, npm highs)` },
       timing: {
         affine_s: (tAffine - t0) / 1000,
         constraints_s: (tRows - tAffine) / 1000,
