@@ -34,6 +34,7 @@ import { layerInfos } from '../lens';
 import { windowTable } from '../maxpool';
 import { loadHighs } from '../lp';
 import { PlainForward } from '../forward';
+import { MatMul64 } from '../matmul';
 import type { PolytopeCompareGroup, PolytopeCompareResult, PolytopeDistribution, PolytopeFacet, PolytopeNeighbour, PolytopeResult, PolytopeUnit } from '../../shared/results';
 import { nonAffineFrom, pointState } from './exact1d';
 import { PreactRunner, type Precision } from './preacts';
@@ -149,6 +150,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
     return best;
   };
 
+  const disposers: (() => Promise<void>)[] = [];
   try {
     // ---- 1. affine pre-activations --------------------------------------------------------------------------
     const base = await runner.run(x, 1);
@@ -224,6 +226,15 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
     let nearestRow = -1;
     for (let j = 0; j < m; j++) if (dist[j]! < minDist) (minDist = dist[j]!), (nearestRow = j);
     if (nearestRow >= 0 && minDist <= 0) notes.push(`input ${index} lies on the hyperplane of ${infos[rows.layer[nearestRow]!]!.key} unit ${rows.unit[nearestRow]} (distance ${minDist})`);
+    const mm = await MatMul64.create(opts.threads);
+    disposers.push(() => mm.dispose());
+    /** g_j(y) for every row: one matrix-vector product. */
+    const gAll = async (y: Float64Array) => {
+      const v = await mm.run(N, m, d, y, 1);
+      const out = new Float64Array(m);
+      for (let j = 0; j < m; j++) out[j] = v[j]! + b[j]!;
+      return out;
+    };
     const g = (j: number, y: Float64Array) => {
       let s = b[j]!;
       const o = j * d;
@@ -303,9 +314,10 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
           center = Float64Array.from(sol.subarray(0, d));
           radius = sol[d]!;
           const viol: { j: number; s: number }[] = [];
+          const gv = await gAll(center);
           for (let j = 0; j < m; j++) {
             if (inLp[j]) continue;
-            const s = g(j, center) - radius;
+            const s = gv[j]! - radius;
             if (s < -tol) viol.push({ j, s });
           }
           if (!viol.length) {
@@ -355,8 +367,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       facetList.push(j);
       return true;
     };
-    const gc = new Float64Array(m);
-    for (const j of aliveIdx) gc[j] = g(j, center);
+    const gc = await gAll(center);
     /** Box exit along a ray from o: the largest t with o + t u inside the box. */
     const boxExit = (o: Float64Array, u: Float64Array) => {
       if (!box) return Infinity;
@@ -368,19 +379,25 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       }
       return t;
     };
-    /** First rows hit by rays from the centre (among `cands`), certified when the next hit is strictly farther. */
-    const shoot = (dirs: Float64Array[], cands: number[], tMax?: number[]): { j: number; t: number; certified: boolean }[] => {
+    /**
+     * First rows hit by rays from the centre (among the rows where `cand` is set), certified when the next hit is
+     * strictly farther. N times the directions is one onnxruntime MatMul over all rows.
+     */
+    const shoot = async (dirs: Float64Array[], cand: (j: number) => boolean, tMax?: number[]): Promise<{ j: number; t: number; certified: boolean }[]> => {
       const R = dirs.length;
+      const U = new Float64Array(d * R);
+      dirs.forEach((u, r) => {
+        for (let k = 0; k < d; k++) U[k * R + r] = u[k]!;
+      });
+      const C = await mm.run(N, m, d, U, R);
       const best = new Float64Array(R).fill(Infinity);
       const second = new Float64Array(R).fill(Infinity);
       const who = new Int32Array(R).fill(-1);
-      for (const j of cands) {
-        const o = j * d;
+      for (let j = 0; j < m; j++) {
+        if (!cand(j)) continue;
         const gj = Math.max(gc[j]!, 0);
         for (let r = 0; r < R; r++) {
-          const u = dirs[r]!;
-          let dot = 0;
-          for (let k = 0; k < d; k++) dot += N[o + k]! * u[k]!;
+          const dot = C[j * R + r]!;
           if (dot >= 0) continue;
           const t = gj / -dot;
           if (t < best[r]!) (second[r] = best[r]!), (best[r] = t), (who[r] = j);
@@ -413,13 +430,13 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       dirs.push(u);
     }
     let rayFacets = 0;
-    for (let s = 0; s < dirs.length; s += 64) {
-      const chunk = dirs.slice(s, s + 64);
-      const hits = shoot(chunk, aliveIdx);
+    for (let s = 0; s < dirs.length; s += 256) {
+      const chunk = dirs.slice(s, s + 256);
+      const hits = await shoot(chunk, (j) => alive[j] === 1);
       hits.forEach((hit, i) => {
         if (hit.j >= 0 && hit.certified && addFacet(hit.j, along(chunk[i]!, hit.t))) rayFacets++;
       });
-      opts.onProgress?.('rays', Math.min(dirs.length, s + 64), dirs.length);
+      opts.onProgress?.('rays', Math.min(dirs.length, s + 256), dirs.length);
     }
     // The nearest row from x is a facet (the ball around x of that radius lies in the region); witness: its foot.
     if (nearestRow >= 0 && !isFacet[nearestRow]) {
@@ -471,8 +488,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
             if (g(i, y) >= -tol) break; // redundant
             const u = new Float64Array(d);
             for (let k = 0; k < d; k++) u[k] = y[k]! - center[k]!;
-            const cands = aliveIdx.filter((j) => !isFacet[j]);
-            const [hit] = shoot([u], cands, [1 + 1e-9]);
+            const [hit] = await shoot([u], (j) => alive[j] === 1 && !isFacet[j], [1 + 1e-9]);
             if (!hit || hit.j < 0) {
               lpTrouble++;
               break;
