@@ -133,10 +133,13 @@ export function formatPolytope(r: PolytopeResult): string {
 }
 
 export function formatCompare(r: PolytopeCompareResult): string {
-  const d = (x: PolytopeDistribution) => `${fmt(x.median)} [${fmt(x.q25)}, ${fmt(x.q75)}]`;
+  const d = (x: PolytopeDistribution, int = false) => {
+    const f = (v: number | null) => (int && v !== null ? String(Math.round(v)) : fmt(v));
+    return `${f(x.median)} [${f(x.q25)}, ${f(x.q75)}]`;
+  };
   let out = `${r.model}: polytopes compared${r.box ? ` in [${r.box[0]}, ${r.box[1]}]` : ''} (${r.precision}; ${r.seconds.toFixed(1)} s)\n`;
   if (r.note) out += `note: ${r.note}\n`;
   out += `median [quartiles]\n\n`;
-  out += table(['group', 'n', 'inradius', 'facets', 'nearest boundary'], r.groups.map((g) => [g.name, g.n, d(g.inradius), d(g.facets), d(g.nearest)]));
+  out += table(['group', 'n', 'inradius', 'facets', 'nearest boundary'], r.groups.map((g) => [g.name, g.n, d(g.inradius), d(g.facets, true), d(g.nearest)]));
   return out;
 }

@@ -449,43 +449,78 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
     let unresolved = 0;
     const complete = (opts.facets ?? 'full') === 'full';
     if (complete) {
-      const lp = highs.createModel();
-      try {
-        lp.options.set({ output_flag: false, presolve: 'off' });
-        lp.addVars(new Float64Array(d).fill(lo), new Float64Array(d).fill(hi));
-        const rowOf = (j: number, lower: number) => {
-          const idx = new Int32Array(d);
-          for (let k = 0; k < d; k++) idx[k] = k;
-          return { lower: Float64Array.of(lower), upper: Float64Array.of(INF), matrix: { format: 'csr' as const, numRows: 1, numCols: d, starts: Int32Array.of(0, d), indices: idx, values: N.subarray(j * d, (j + 1) * d) } };
-        };
-        let nRows = 0;
-        const addPermanent = (j: number) => {
-          lp.addRows(rowOf(j, -b[j]!));
-          nRows++;
-        };
-        for (const j of facetList) addPermanent(j);
-        const todo = aliveIdx.filter((j) => !isFacet[j]).sort((p, q) => gc[p]! - gc[q]!);
-        let done = 0;
-        const deadline = opts.maxSeconds === undefined ? Infinity : t0 + opts.maxSeconds * 1000;
-        for (const i of todo) {
-          if (performance.now() > deadline) {
-            unresolved = todo.length - done;
-            break;
-          }
-          done++;
-          if (done % 50 === 0) opts.onProgress?.('facets', done, todo.length);
-          for (let guard = 0; guard < 1000 && !isFacet[i]; guard++) {
-            lp.addRows(rowOf(i, -b[i]! - 1));
-            lp.changeColsCost({ kind: 'range', from: 0, to: d - 1 }, N.subarray(i * d, (i + 1) * d));
+      const idxAll = new Int32Array(d);
+      for (let k = 0; k < d; k++) idxAll[k] = k;
+      const rowsOf = (js: number[], lower: (j: number) => number) => {
+        const starts = new Int32Array(js.length + 1);
+        const idx = new Int32Array(js.length * d);
+        const val = new Float64Array(js.length * d);
+        js.forEach((j, r) => {
+          starts[r + 1] = (r + 1) * d;
+          idx.set(idxAll, r * d);
+          val.set(N.subarray(j * d, (j + 1) * d), r * d);
+        });
+        return { lower: Float64Array.from(js, lower), upper: new Float64Array(js.length).fill(INF), matrix: { format: 'csr' as const, numRows: js.length, numCols: d, starts, indices: idx, values: val } };
+      };
+      const todo = aliveIdx.filter((j) => !isFacet[j]).sort((p, q) => gc[p]! - gc[q]!);
+      let done = 0;
+      const deadline = opts.maxSeconds === undefined ? Infinity : t0 + opts.maxSeconds * 1000;
+      for (const i of todo) {
+        if (performance.now() > deadline) {
+          unresolved = todo.length - done;
+          break;
+        }
+        done++;
+        if (done % 50 === 0) opts.onProgress?.('facets', done, todo.length);
+        if (isFacet[i]) continue;
+        // Clarkson's test of row i, with the facets found so far generated lazily: the LP starts from the facets
+        // that face the direction -n_i and gains the ones its minimiser violates. Any subset of the region's rows
+        // gives a larger polytope, so "row i not violated" over a subset already proves i redundant.
+        const lp = highs.createModel();
+        try {
+          lp.options.set({ output_flag: false, presolve: 'off' });
+          lp.addVars(new Float64Array(d).fill(lo), new Float64Array(d).fill(hi));
+          lp.changeColsCost({ kind: 'range', from: 0, to: d - 1 }, N.subarray(i * d, (i + 1) * d));
+          lp.addRows(rowsOf([i], (j) => -b[j]! - 1));
+          const inLp = new Set<number>();
+          const facing = facetList
+            .map((j) => {
+              let dot = 0;
+              for (let k = 0; k < d; k++) dot += N[j * d + k]! * N[i * d + k]!;
+              return { j, dot };
+            })
+            .sort((p, q) => p.dot - q.dot)
+            .slice(0, 64)
+            .map((f) => f.j);
+          const addLp = (js: number[]) => {
+            const fresh = js.filter((j) => !inLp.has(j));
+            if (!fresh.length) return;
+            for (const j of fresh) inLp.add(j);
+            lp.addRows(rowsOf(fresh, (j) => -b[j]!));
+          };
+          addLp(facing);
+          for (let guard = 0; guard < 2000 && !isFacet[i]; guard++) {
             const res = lp.run();
             lps++;
-            const y = res.modelStatus === 7 ? lp.getSolution().colValue : undefined;
-            lp.deleteRows({ kind: 'range', from: nRows, to: nRows });
-            if (!y) {
+            if (res.modelStatus !== 7) {
               lpTrouble++;
               break;
             }
+            const y = lp.getSolution().colValue;
             if (g(i, y) >= -tol) break; // redundant
+            // Facets found so far that the minimiser violates join the LP.
+            const viol: { j: number; v: number }[] = [];
+            for (const j of facetList) {
+              if (inLp.has(j)) continue;
+              const v = g(j, y);
+              if (v < -tol) viol.push({ j, v });
+            }
+            if (viol.length) {
+              viol.sort((p, q) => p.v - q.v);
+              addLp(viol.slice(0, 128).map((v) => v.j));
+              continue;
+            }
+            // y satisfies every facet found: the ray from the centre to y meets a new one first (maybe i).
             const u = new Float64Array(d);
             for (let k = 0; k < d; k++) u[k] = y[k]! - center[k]!;
             const [hit] = await shoot([u], (j) => alive[j] === 1 && !isFacet[j], [1 + 1e-9]);
@@ -494,11 +529,11 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
               break;
             }
             addFacet(hit.j, along(u, hit.t));
-            addPermanent(hit.j);
+            addLp([hit.j]);
           }
+        } finally {
+          lp.dispose();
         }
-      } finally {
-        lp.dispose();
       }
       if (unresolved) notes.push(`time limit reached: ${unresolved} of the rows no ray hit were not tested for redundancy, so the facet list may be incomplete`);
       if (lpTrouble) notes.push(`${lpTrouble} redundancy LP${lpTrouble === 1 ? '' : 's'} did not end optimal (numerical trouble); those rows were counted as redundant`);
