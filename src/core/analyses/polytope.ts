@@ -49,6 +49,8 @@ export interface PolytopeOptions {
   rays?: number;
   /** Stop the facet LPs after this many seconds (the list is then marked incomplete). */
   maxSeconds?: number;
+  /** Origins near found facets for further rays (64 each; default min(64, facets found from the centre)). */
+  origins?: number;
   /** Neighbours across each facet (default true). */
   neighbours?: boolean;
   seed?: number;
@@ -383,7 +385,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
      * First rows hit by rays from the centre (among the rows where `cand` is set), certified when the next hit is
      * strictly farther. N times the directions is one onnxruntime MatMul over all rows.
      */
-    const shoot = async (dirs: Float64Array[], cand: (j: number) => boolean, tMax?: number[]): Promise<{ j: number; t: number; certified: boolean }[]> => {
+    const shoot = async (dirs: Float64Array[], cand: (j: number) => boolean, tMax?: number[], origin: { o: Float64Array; go: Float64Array } = { o: center, go: gc }): Promise<{ j: number; t: number; certified: boolean }[]> => {
       const R = dirs.length;
       const U = new Float64Array(d * R);
       dirs.forEach((u, r) => {
@@ -395,7 +397,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       const who = new Int32Array(R).fill(-1);
       for (let j = 0; j < m; j++) {
         if (!cand(j)) continue;
-        const gj = Math.max(gc[j]!, 0);
+        const gj = Math.max(origin.go[j]!, 0);
         for (let r = 0; r < R; r++) {
           const dot = C[j * R + r]!;
           if (dot >= 0) continue;
@@ -406,29 +408,30 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       }
       return dirs.map((u, r) => {
         const t = best[r]!;
-        const limit = Math.min(boxExit(center, u), tMax?.[r] ?? Infinity);
+        const limit = Math.min(boxExit(origin.o, u), tMax?.[r] ?? Infinity);
         if (who[r]! < 0 || t > limit) return { j: -1, t, certified: false };
         return { j: who[r]!, t, certified: second[r]! > t * (1 + 1e-9) + tol * 1e-3 };
       });
     };
-    const along = (u: Float64Array, t: number) => {
+    const along = (u: Float64Array, t: number, o: Float64Array = center) => {
       const w = new Float64Array(d);
-      for (let k = 0; k < d; k++) w[k] = center[k]! + t * u[k]!;
+      for (let k = 0; k < d; k++) w[k] = o[k]! + t * u[k]!;
       return w;
+    };
+    const randomDir = () => {
+      const u = new Float64Array(d);
+      let s = 0;
+      for (let k = 0; k < d; k++) (u[k] = rng.normal()), (s += u[k]! * u[k]!);
+      s = Math.sqrt(s);
+      for (let k = 0; k < d; k++) u[k]! /= s;
+      return u;
     };
     // Rays: normals of the rows touching the inscribed ball, then random directions.
     const nRays = opts.rays ?? Math.max(64, Math.min(1024, 2 * d));
     const dirs: Float64Array[] = [];
     for (const j of chebActive) dirs.push(Float64Array.from(N.subarray(j * d, (j + 1) * d), (v) => -v));
     if (nearestRow >= 0) dirs.push(Float64Array.from(N.subarray(nearestRow * d, (nearestRow + 1) * d), (v) => -v));
-    for (let r = 0; r < nRays; r++) {
-      const u = new Float64Array(d);
-      let s = 0;
-      for (let k = 0; k < d; k++) (u[k] = rng.normal()), (s += u[k]! * u[k]!);
-      s = Math.sqrt(s);
-      for (let k = 0; k < d; k++) u[k]! /= s;
-      dirs.push(u);
-    }
+    for (let r = 0; r < nRays; r++) dirs.push(randomDir());
     let rayFacets = 0;
     for (let s = 0; s < dirs.length; s += 256) {
       const chunk = dirs.slice(s, s + 256);
@@ -437,6 +440,22 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
         if (hit.j >= 0 && hit.certified && addFacet(hit.j, along(chunk[i]!, hit.t))) rayFacets++;
       });
       opts.onProgress?.('rays', Math.min(dirs.length, s + 256), dirs.length);
+    }
+    // Rays from points near the facets found (halfway between a witness and the centre) reach the small facets
+    // around them that rays from the centre rarely hit: up to `origins` rounds of 64 random rays each.
+    const nOrigins = opts.origins ?? Math.min(64, facetList.length);
+    let raysTotal = dirs.length;
+    for (let q = 0; q < nOrigins && q < facetList.length; q++) {
+      const w = witness.get(facetList[q]!)!;
+      const o = new Float64Array(d);
+      for (let k = 0; k < d; k++) o[k] = 0.5 * (w[k]! + center[k]!);
+      const go = await gAll(o);
+      const us = Array.from({ length: 64 }, randomDir);
+      const hits = await shoot(us, (j) => alive[j] === 1, undefined, { o, go });
+      hits.forEach((hit, i) => {
+        if (hit.j >= 0 && hit.certified && addFacet(hit.j, along(us[i]!, hit.t, o))) rayFacets++;
+      });
+      raysTotal += 64;
     }
     // The nearest row from x is a facet (the ball around x of that radius lies in the region); witness: its foot.
     if (nearestRow >= 0 && !isFacet[nearestRow]) {
@@ -649,7 +668,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       neighbours,
       layers: infos,
       facets_per_layer: perLayer,
-      method: { rays: dirs.length, ray_facets: rayFacets, lps, unresolved, box_pruned: boxPruned, lp_solver: `HiGHS ${highs.version.string} (WebAssembly, npm highs)` },
+      method: { rays: raysTotal, ray_facets: rayFacets, lps, unresolved, box_pruned: boxPruned, lp_solver: `HiGHS ${highs.version.string} (WebAssembly, npm highs)` },
       timing: {
         affine_s: (tAffine - t0) / 1000,
         constraints_s: (tRows - tAffine) / 1000,
