@@ -49,7 +49,7 @@ export interface PolytopeOptions {
   rays?: number;
   /** Stop the facet LPs after this many seconds (the list is then marked incomplete). */
   maxSeconds?: number;
-  /** Origins near found facets for further rays (64 each; default min(64, facets found from the centre)). */
+  /** Origins near found facets for further rays (64 each; default min(16, facets found from the centre)). */
   origins?: number;
   /** Neighbours across each facet (default true). */
   neighbours?: boolean;
@@ -442,8 +442,8 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       opts.onProgress?.('rays', Math.min(dirs.length, s + 256), dirs.length);
     }
     // Rays from points near the facets found (halfway between a witness and the centre) reach the small facets
-    // around them that rays from the centre rarely hit: up to `origins` rounds of 64 random rays each.
-    const nOrigins = opts.origins ?? Math.min(64, facetList.length);
+    // around them that rays from the centre rarely hit: up to `origins` (default 16) rounds of 64 random rays each.
+    const nOrigins = opts.origins ?? Math.min(16, facetList.length);
     let raysTotal = dirs.length;
     for (let q = 0; q < nOrigins && q < facetList.length; q++) {
       const w = witness.get(facetList[q]!)!;
