@@ -69,3 +69,6 @@ for (const b of builds) {
 // The language server's parser: tree-sitter's runtime and the Python grammar, next to out/server/main.js.
 mkdirSync('out/server', { recursive: true });
 for (const f of ['web-tree-sitter/web-tree-sitter.wasm', 'tree-sitter-python/tree-sitter-python.wasm']) copyFileSync(join('node_modules', f), join('out/server', f.split('/')[1]));
+
+// HiGHS (the LP solver of `polytope`): its WebAssembly beside the bundles; src/core/lp.ts reads out/highs.wasm.
+copyFileSync('node_modules/highs/build/highs.wasm', 'out/highs.wasm');

@@ -62,6 +62,7 @@ function checkContents(names, target) {
     'extension/out/server/web-tree-sitter.wasm',
     'extension/out/server/tree-sitter-python.wasm',
     'extension/out/cli/main.js',
+    'extension/out/highs.wasm',
     'extension/out/webview/modelView.js',
     'extension/media/modelView.css',
     'extension/examples/digits/digits.onnx',

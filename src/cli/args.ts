@@ -7,6 +7,7 @@ import { CODES_FLAGS } from './codes';
 import { SCALE_FLAGS } from './scale';
 import { CLUSTER_FLAGS } from './cluster';
 import { SLICE_FLAGS } from './slice';
+import { POLYTOPE_FLAGS } from './polytope';
 
 export const USAGE = `polytope-lens: spline codes and polytope statistics of ONNX models
 
@@ -21,6 +22,10 @@ Usage:
   polytope-lens local MODEL --inputs X.npy [--n N] [--shard K/N] [--directions P] [--radius R] [--json]
   polytope-lens density-study MODEL --inputs X.npy [--labels y.npy] [--pairs N] [--json]
   polytope-lens scale MODEL --inputs X.npy --layer KEY --alphas 0.5,1,2 [--json]
+  polytope-lens polytope MODEL --inputs X.npy --index I [--box LO,HI] [--facets full|rays] [--rays N]
+                         [--time-limit S] [--json]
+  polytope-lens polytope MODEL --compare NAME=FILE.npy,...,uniform,gaussian,correct,misclassified
+                         [--inputs X.npy --labels y.npy] [--n N] [--box LO,HI] [--json]
   polytope-lens demo [--out-dir DIR]
   polytope-lens lsp --stdio            the language server, for editors other than VS Code
 
@@ -127,6 +132,7 @@ export function parseCli(argv: string[]): CliArgs {
         ...SLICE_FLAGS,
         ...SCALE_FLAGS,
         ...CLUSTER_FLAGS,
+        ...POLYTOPE_FLAGS,
       },
     });
   } catch (e) {

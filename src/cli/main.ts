@@ -15,6 +15,7 @@ import { runDensityStudy } from './density-study';
 import { runSlice } from './slice';
 import { runScale } from './scale';
 import { runCluster } from './cluster';
+import { runPolytope } from './polytope';
 
 /**
  * `polytope-lens lsp --stdio`: the language server (out/server/main.js) in this process, for editors other than
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, (a: CliArgs) => Promise<void>> = {
   slice: runSlice,
   scale: runScale,
   cluster: runCluster,
+  polytope: runPolytope,
   lsp: runLsp,
 };
 

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { OpenExampleProvider, ProbeCodesProvider } from './commands';
 import { AnalysisCommands } from './analysisCommands';
+import { registerPolytopeCommand } from './polytopeCommand';
 import { AnalysisPanels, type AnalysisInfo } from './analysisPanel';
 import { ModelViewProvider } from './modelViewProvider';
 import type { PageInfo } from './modelPage';
@@ -39,6 +40,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
   OpenExampleProvider.register(context);
   const analysisPanels = AnalysisPanels.register(context, services);
   AnalysisCommands.register(context, services, analysisPanels);
+  registerPolytopeCommand(context, services);
   // Language features (hover, CodeLens over PyTorch code): the server starts on the first Python document.
   LanguageClientProvider.register(context, services);
   const sidePanel = SidePanelProvider.register(context, services);

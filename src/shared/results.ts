@@ -426,3 +426,89 @@ export function layerOrigin(l: Pick<LayerInfo, 'module' | 'source'>): string {
 export function hasOrigins(layers: Pick<LayerInfo, 'module' | 'source'>[]): boolean {
   return layers.some((l) => l.module !== undefined || l.source !== undefined);
 }
+
+/** A unit constraint of a polytope: the layer key of `summary` and the bit index within that layer. */
+export interface PolytopeUnit {
+  layer: string;
+  unit: number;
+}
+
+/** A facet: a non-redundant unit constraint, with the distance from the input to its hyperplane. */
+export interface PolytopeFacet extends PolytopeUnit {
+  distance: number;
+  /** Other constraints on the same hyperplane (MaxPool entries beside their ReLU, for example). */
+  also?: PolytopeUnit[];
+}
+
+/** The region on the other side of a facet, confirmed by a forward pass at a point just across it. */
+export interface PolytopeNeighbour extends PolytopeUnit {
+  code_hex: string;
+  pred: number;
+  /** Bits that differ from the input's code at the point across. */
+  flipped_bits: number;
+  /** True when only the facet's own bits (its hyperplane's constraints) changed. */
+  confirmed: boolean;
+}
+
+/** `polytope` (src/core/analyses/polytope): the region of one input in full dimension. */
+export interface PolytopeResult {
+  model: string;
+  index: number;
+  pred: number;
+  code_hex: string;
+  dim: number;
+  precision: 'float64' | 'float32';
+  /** Relative error of the affine pre-activations at a random point inside the region (max |error| / max |z|). */
+  residual: number;
+  /** Rows of the H-representation: one per bit (MaxPool: winner >= each other entry of its window). */
+  constraints: number;
+  /** Of those: rows with a zero normal (constant inside the region) and rows equal to an earlier one. */
+  constant_constraints: number;
+  duplicate_constraints: number;
+  box: [number, number] | null;
+  facets: PolytopeFacet[];
+  /** False when the facet list was not computed (only the nearest boundaries). */
+  facets_complete: boolean;
+  inradius: number | null;
+  chebyshev_center: number[] | null;
+  nearest: PolytopeFacet;
+  /** The facets (unit constraints) enclose a bounded polytope; with --box, within the box. */
+  bounded: boolean;
+  neighbours: PolytopeNeighbour[];
+  layers: LayerInfo[];
+  /** Facets per layer key. */
+  facets_per_layer: Record<string, number>;
+  /** How the facets were found: rays from the Chebyshev centre, LPs for the rest. */
+  method: { rays: number; ray_facets: number; lps: number; unresolved: number; box_pruned: number; lp_solver: string };
+  timing: { affine_s: number; constraints_s: number; chebyshev_s: number; facets_s: number; neighbours_s: number; total_s: number };
+  note?: string;
+}
+
+/** `polytope --compare`: distributions of polytope size over groups of inputs. */
+export interface PolytopeCompareGroup {
+  name: string;
+  n: number;
+  inradius: PolytopeDistribution;
+  facets: PolytopeDistribution;
+  nearest: PolytopeDistribution;
+  per_input: { index: number; pred: number; inradius: number | null; facets: number; nearest: number; bounded: boolean }[];
+}
+
+export interface PolytopeDistribution {
+  n: number;
+  mean: number | null;
+  median: number | null;
+  q25: number | null;
+  q75: number | null;
+  min: number | null;
+  max: number | null;
+}
+
+export interface PolytopeCompareResult {
+  model: string;
+  box: [number, number] | null;
+  precision: 'float64' | 'float32';
+  groups: PolytopeCompareGroup[];
+  seconds: number;
+  note?: string;
+}

@@ -3,7 +3,7 @@
  * typed arrays: transferred (not copied) to a worker thread, and serialized once through the IPC channel of a worker
  * process (the default; src/worker/engine-worker.ts).
  */
-import type { ClusterMethodKey, ClusterResult, LocalResult, ModelSummary, PathResult, ScaleResult, SliceResult } from './results';
+import type { ClusterMethodKey, ClusterResult, LocalResult, ModelSummary, PathResult, PolytopeCompareResult, PolytopeResult, ScaleResult, SliceResult } from './results';
 
 /** How to open a model; part of the key under which a worker caches it. */
 export interface ModelRef {
@@ -77,6 +77,33 @@ export interface EngineApi {
    * progress, stops between chunks on cancel, and uses every worker.
    */
   densityStudy(model: ModelRef, selection: LayerSelection, req: StudyChunkRequest): Promise<(StudyPairDensity | null)[]>;
+  /** The polytope around one input (src/core/analyses/polytope). */
+  polytope(model: ModelRef, req: PolytopeRequest): Promise<PolytopeResult>;
+  /** Distributions of polytope size over groups of inputs (polytope --compare). */
+  polytopeCompare(model: ModelRef, req: PolytopeCompareRequest): Promise<PolytopeCompareResult>;
+}
+
+export interface PolytopeParams {
+  box?: [number, number];
+  precision?: 'float64' | 'float32';
+  facets?: 'full' | 'rays';
+  rays?: number;
+  maxSeconds?: number;
+  seed?: number;
+  /** Where to report progress (ProgressMessage), as EnginePool.submit gives it. */
+  progressTask?: number;
+}
+
+/** `polytope`: one input, from a file and index or given directly. */
+export interface PolytopeRequest extends PolytopeParams {
+  inputs?: string;
+  index: number;
+  x?: Float32Array;
+  neighbours?: boolean;
+}
+
+export interface PolytopeCompareRequest extends PolytopeParams {
+  groups: { name: string; data: Float32Array; indices: number[]; labels?: Int32Array; filter?: 'correct' | 'misclassified'; limit?: number }[];
 }
 
 /** Inputs of `path`: a .npy file / image folder and two row indices, or the two endpoints themselves. */

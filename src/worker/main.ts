@@ -20,6 +20,8 @@ import { slice } from '../core/analyses/slice';
 import { scaleActivations } from '../core/analyses/scale';
 import { clusterInputs } from '../core/analyses/cluster';
 import { pairDensity } from '../core/analyses/density-study';
+import { comparePolytopes, computePolytope } from '../core/analyses/polytope';
+import { UserError } from '../core/errors';
 
 const config = workerConfig();
 const host = hostEndpoint();
@@ -159,6 +161,24 @@ const api: EngineApi = {
       out.push(await pairDensity(l, layers, row(req.pairs[p]!), row(req.pairs[p + 1]!), req.aligned, { steps: req.steps, window: req.window, threads: config.threads }));
     }
     return out;
+  },
+  async polytope(m, req) {
+    const l = await lens(m);
+    const { progressTask, inputs, index, x, ...opts } = req;
+    let point = x;
+    if (!point) {
+      const { n, data } = loadInputs(inputs ?? '', l.sampleShape);
+      if (!Number.isInteger(index) || index < 0 || index >= n) throw new UserError(`--index ${index} is out of range: the inputs have ${n} sample${n === 1 ? '' : 's'} (valid indices 0..${n - 1})`);
+      point = data.subarray(index * l.sampleSize, (index + 1) * l.sampleSize);
+    }
+    const report = progressOf(progressTask);
+    return computePolytope(l, point, index, { ...opts, threads: config.threads, onProgress: report && ((_s, done, total) => report(done, total)) });
+  },
+  async polytopeCompare(m, req) {
+    const l = await lens(m);
+    const { progressTask, groups, ...opts } = req;
+    const report = progressOf(progressTask);
+    return comparePolytopes(l, groups, { ...opts, threads: config.threads, onProgress: report && ((_s, done, total) => report(done, total)) });
   },
 };
 

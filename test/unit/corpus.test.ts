@@ -299,6 +299,48 @@ const CASES: Case[] = [
   },
   {
     file: `${I}/x_f64.npy`,
+    what: 'polytope --index out of range',
+    args: ['polytope', MLP, '--inputs', `${I}/x_f64.npy`, '--index', '6'],
+    error: '--index 6 is out of range: the inputs have 6 samples (valid indices 0..5)',
+  },
+  {
+    file: `${I}/x_f64.npy`,
+    what: 'polytope without --index',
+    args: ['polytope', MLP, '--inputs', `${I}/x_f64.npy`],
+    error: '--index is required',
+  },
+  {
+    file: `${I}/x_f64.npy`,
+    what: 'polytope with a box that excludes the input',
+    args: ['polytope', MLP, '--inputs', `${I}/x_f64.npy`, '--index', '0', '--box', '100,200'],
+    error: 'Input 0 lies outside --box 100,200 (its values range from',
+  },
+  {
+    file: `${I}/x_f64.npy`,
+    what: 'polytope with a box that is not LO,HI',
+    args: ['polytope', MLP, '--inputs', `${I}/x_f64.npy`, '--index', '0', '--box', '3,1'],
+    error: "--box needs two numbers LO,HI with LO < HI, not '3,1'",
+  },
+  {
+    file: `${M}/layernorm_softmax.onnx`,
+    what: 'polytope of a model with LayerNorm and Softmax between its ReLUs',
+    args: ['polytope', `${M}/layernorm_softmax.onnx`, '--inputs', `${I}/x_10.npy`, '--index', '0'],
+    error: "layernorm_softmax.onnx has a LayerNormalization node ('ln') before layer 'relu1': the pre-activations are not affine inside a region",
+  },
+  {
+    file: 'test/fixtures/gelu_tf.onnx',
+    what: 'polytope of a model with GELU',
+    args: ['polytope', 'test/fixtures/gelu_tf.onnx', '--inputs', 'test/fixtures/gelu_tf.inputs.npy', '--index', '0'],
+    error: "gelu_tf.onnx has a Gelu layer ('/mlp/mlp.1/Erf'), a smooth nonlinearity: its regions are not polytopes",
+  },
+  {
+    file: MLP,
+    what: 'polytope --compare with an unknown group',
+    args: ['polytope', MLP, '--compare', 'train,test'],
+    error: "--compare group 'train' is not NAME=FILE.npy, uniform, gaussian, correct or misclassified",
+  },
+  {
+    file: `${I}/x_f64.npy`,
     what: 'slice --plane index out of range',
     args: ['slice', MLP, '--inputs', `${I}/x_f64.npy`, '--plane', '0,1,9'],
     error: '--plane index 9 is out of range: 6 samples in',

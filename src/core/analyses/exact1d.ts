@@ -200,7 +200,7 @@ function cross(lo: number, hi: number, p: number, q: number, layer: number, unit
  * A point's state in a layer: its bits packed 32 to a word, MSB first (positive: z > 0 per unit; between: z > lo,
  * z > hi per unit), or for MaxPool the argmax (first maximum) of each window, -1 for a window of padding only.
  */
-function pointState(z: Float32Array | Float64Array, kind: 'positive' | 'between' | 'argmax', bounds: { lo: Float64Array; hi: Float64Array } | undefined, win: { table: Int32Array; window: number } | undefined): Uint32Array | Int16Array {
+export function pointState(z: Float32Array | Float64Array, kind: 'positive' | 'between' | 'argmax', bounds: { lo: Float64Array; hi: Float64Array } | undefined, win: { table: Int32Array; window: number } | undefined): Uint32Array | Int16Array {
   if (kind === 'argmax') {
     const W = win!.window;
     const table = win!.table;
