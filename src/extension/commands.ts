@@ -59,7 +59,8 @@ export class ProbeCodesProvider {
     const inputs = sourceOf(opts) ?? (await pickInputs(model));
     if (!inputs) return undefined;
     if (this.services.views.forModel(model).length === 0) {
-      await vscode.commands.executeCommand('vscode.openWith', model, MODEL_VIEW_TYPE, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
+      await vscode.commands.executeCommand('vscode.openWith', model, MODEL_VIEW_TYPE, { viewColumn: this.services.resultsViewColumn(), preserveFocus: true });
+      this.services.noteEditorColumn(model);
     }
     const views = () => this.services.views.forModel(model);
     const name = model.path.split('/').pop()!;
