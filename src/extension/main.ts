@@ -36,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
   ModelViewProvider.register(context, services);
   SummaryPanelProvider.register(context, services);
   ProbeCodesProvider.register(context, services);
-  OpenExampleProvider.register(context);
+  OpenExampleProvider.register(context, services);
   const analysisPanels = AnalysisPanels.register(context, services);
   AnalysisCommands.register(context, services, analysisPanels);
   // Language features (hover, CodeLens over PyTorch code): the server starts on the first Python document.

@@ -227,6 +227,15 @@ function readHandshake() {
  *                    analysis-cancel:TITLE on the notification whose text contains TITLE
  *   analysis-click   click the middle of the region map, wait for the model's answer, then click Export JSON
  */
+/** 'shot:NAME': a screenshot of the workbench as it is, to test-output/e2e/NAME.png (after the webviews settle). */
+async function shotStep(page, name) {
+  if (!/^[\w-]+$/.test(name)) return { ok: false, detail: `bad screenshot name ${name}` };
+  await sleep(1500);
+  await page.screenshot({ path: join(outDir, `${name}.png`) });
+  uiShots.push(`${name}.png`);
+  return { ok: true, detail: `${name}.png` };
+}
+
 async function analysisStep(page, step) {
   if (step.startsWith('analysis-cancel')) {
     // 'analysis-cancel:TITLE' names the notification; plain 'analysis-cancel' is the boundary-density one.
@@ -263,6 +272,12 @@ async function uiCheck(page) {
   await page.waitForSelector('.quick-input-widget input', { state: 'visible', timeout: 10_000 });
   await page.keyboard.type('Polytope Lens: Open Example', { delay: 10 });
   await sleep(400);
+  await page.keyboard.press('Enter');
+  // Where the example goes: the first item is a new folder in the workspace.
+  const where = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Copy into' });
+  await where.first().waitFor({ state: 'visible', timeout: 10_000 });
+  await page.screenshot({ path: join(outDir, 'ui-open-example-where.png') });
+  uiShots.push('ui-open-example-where.png');
   await page.keyboard.press('Enter');
   const end = Date.now() + 20_000;
   let lastErr = 'no webview frame';
@@ -324,7 +339,7 @@ try {
       log(`suite handed over for the UI step '${hs.step}'`);
       let v;
       try {
-        v = hs.step.startsWith('analysis-') ? await analysisStep(page, hs.step) : hs.step === 'palette' ? await uiCheck(page) : hs.step === 'sidepanel' ? await sidePanelCheck(page) : hs.step === 'cancel' ? await cancelStep(page) : { ok: false, detail: `unknown step ${hs.step}` };
+        v = hs.step.startsWith('shot:') ? await shotStep(page, hs.step.slice(5)) : hs.step.startsWith('analysis-') ? await analysisStep(page, hs.step) : hs.step === 'palette' ? await uiCheck(page) : hs.step === 'sidepanel' ? await sidePanelCheck(page) : hs.step === 'cancel' ? await cancelStep(page) : { ok: false, detail: `unknown step ${hs.step}` };
       } catch (e) {
         v = { ok: false, detail: String(e.message ?? e).split('\n')[0] };
       }
