@@ -4,9 +4,10 @@
  * becomes the "previous export" one, so the side panel can show what changed.
  *
  * Results stay: every record is also written to the workspace's extension storage (a Memento), keyed by the
- * sha256 of the model file's content, keeping the last result of each analysis kind (restore()). A view that opens
- * a model, the side panel and the language server get them back after the view was closed or the window reloaded.
- * A model whose content changed since (a new hash) gets the results stored for its path, marked previousExport.
+ * sha256 of the model file's content and its path (a copy elsewhere starts without results), keeping the last
+ * result of each analysis kind (restore()). A view that opens a model, the side panel and the language server get
+ * them back after the view was closed or the window reloaded. A model whose content changed since (a new hash)
+ * gets the results stored for the previous content at its path, marked previousExport.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
@@ -60,9 +61,11 @@ interface StoredAnalysis {
 }
 
 const KEY_PREFIX = 'polytopeLens.results.v1/';
+/** The storage key of the results of one content (sha256) at one path. */
+const keyOf = (sha: string, path: string) => `${KEY_PREFIX}${sha}/${path}`;
 /** Path -> sha256 of the content last analysed at that path. */
 const INDEX_KEY = 'polytopeLens.results.v1.index';
-/** Hashes with stored results, least recently written first (pruned to MAX_STORED_MODELS). */
+/** Storage keys with results, least recently written first (pruned to MAX_STORED_MODELS). */
 const ORDER_KEY = 'polytopeLens.results.v1.order';
 const MAX_STORED_MODELS = 40;
 const MAX_STORED_RESULT = 512 * 1024;
@@ -166,10 +169,20 @@ export class AnalysisStore implements vscode.Disposable {
       have.sha = sha;
       return have;
     }
-    const own = this.memento.get<StoredAnalysis>(KEY_PREFIX + sha);
+    const own = this.memento.get<StoredAnalysis>(keyOf(sha, model.fsPath));
     const lastSha = this.memento.get<Record<string, string>>(INDEX_KEY)?.[model.fsPath];
-    const stored = own ?? (lastSha && lastSha !== sha ? this.memento.get<StoredAnalysis>(KEY_PREFIX + lastSha) : undefined);
-    if (!stored) return have;
+    const stored = own ?? (lastSha && lastSha !== sha ? this.memento.get<StoredAnalysis>(keyOf(lastSha, model.fsPath)) : undefined);
+    const now = () => this.current.get(model.fsPath);
+    if (!stored) {
+      // Computed in this window for content the file no longer has: shown as the previous export's.
+      if (have && have.sha && have.sha !== sha && !have.previousExport && now() === have) {
+        const prev: ModelAnalysis = { ...have, previousExport: true };
+        this.current.set(model.fsPath, prev);
+        this.emitter.fire({ model, kind: 'restored', analysis: prev });
+        return prev;
+      }
+      return have;
+    }
     if (have && have.previousExport && !own) return have;
     const a: ModelAnalysis = {
       model,
@@ -182,8 +195,9 @@ export class AnalysisStore implements vscode.Disposable {
       restored: true,
       previousExport: !own,
     };
-    // What this window computed for the same content wins over storage.
-    if (this.current.get(model.fsPath) && !this.current.get(model.fsPath)!.previousExport) return this.current.get(model.fsPath);
+    // What this window recorded meanwhile (during the hash) wins over storage.
+    const meanwhile = now();
+    if (meanwhile && meanwhile !== have && !meanwhile.previousExport) return meanwhile;
     this.current.set(model.fsPath, a);
     if (a.codes) this.lastInputs ??= a.codes.inputs;
     this.log?.info(`restored the results of ${model.fsPath}${a.previousExport ? ' (from the previous export)' : ''}`);
@@ -206,12 +220,13 @@ export class AnalysisStore implements vscode.Disposable {
           results[k] = big ? { params: r.params, at: r.at, result: compact(r.result) as ResultRecord['result'], truncated: true } : r;
         }
         const stored: StoredAnalysis = { v: 1, path: a.model.fsPath, savedAt: Date.now(), summary: a.summary, codes: a.codes, paths: a.paths.slice(-MAX_STORED_PATHS), results };
-        await memento.update(KEY_PREFIX + sha, stored);
+        const key = keyOf(sha, a.model.fsPath);
+        await memento.update(key, stored);
         const index = { ...(memento.get<Record<string, string>>(INDEX_KEY) ?? {}), [a.model.fsPath]: sha };
-        const order = [...(memento.get<string[]>(ORDER_KEY) ?? []).filter((h) => h !== sha), sha];
+        const order = [...(memento.get<string[]>(ORDER_KEY) ?? []).filter((k) => k !== key), key];
         for (const old of order.splice(0, Math.max(0, order.length - MAX_STORED_MODELS))) {
-          await memento.update(KEY_PREFIX + old, undefined);
-          for (const [path, h] of Object.entries(index)) if (h === old) delete index[path];
+          await memento.update(old, undefined);
+          for (const [path, h] of Object.entries(index)) if (keyOf(h, path) === old) delete index[path];
         }
         await memento.update(INDEX_KEY, index);
         await memento.update(ORDER_KEY, order);

@@ -1,7 +1,8 @@
 /**
  * Analysis panels: one WebviewPanel per (analysis kind, model), a tab of the one results group beside the code
  * (Services.resultsViewColumn), reused by the next run of that analysis. The host side of the "analysis view"
- * channel: queues messages until the page says "ready", validates every message (export content and format, clicked points), and does only what the protocol allows.
+ * channel: queues messages until the page says "ready", validates every message (export content and format,
+ * clicked points), and does only what the protocol allows.
  * Restored after a reload by a WebviewPanelSerializer: the page renders from its own saved state; the host checks
  * the state's model URI (and for region maps the data path) and re-sends nothing.
  */
@@ -85,6 +86,8 @@ export class AnalysisPanel implements vscode.Disposable {
         // Hidden, the page is destroyed (no retainContextWhenHidden) and re-created when shown, and says "ready"
         // again: until then messages are queued, not posted into a page that is gone or not listening yet.
         if (!panel.visible) this.ready = false;
+        // Its group once known (a panel created "beside" learns its column when shown).
+        services.notePanelColumn(panel);
         owner.fire(this);
       }),
     );

@@ -57,6 +57,7 @@ export class SummaryPanelProvider implements vscode.WebviewPanelSerializer {
     const page = new ModelPage(this.services, panel.webview, uri, 'panel');
     const key = uri.toString();
     this.panels.set(key, panel);
+    panel.onDidChangeViewState(() => this.services.notePanelColumn(panel));
     panel.onDidDispose(() => {
       if (this.panels.get(key) === panel) this.panels.delete(key);
       page.dispose();

@@ -68,13 +68,17 @@ export function registerWorkflowTests(getApi: () => LensApi, driverStep: DriverS
       ['polytopeLens.clusterCodes', { inputs: x(), labels: y(), n: 60, k: 10, methods: ['kmedoids_codes'] }],
       ['polytopeLens.scaleActivations', { inputs: x(), layer: '/act1/Relu', alphas: [0.5, 1, 2], limit: 50 }],
     ];
+    // The tab model reaches the extension host a moment after a panel is created.
+    const settled = (what: string, check: () => boolean) => waitFor(what, () => (check() ? true : undefined), 5_000).catch(() => assert.fail(`${what}: ${groupsDesc()}`));
     for (const [cmd, opts] of runs) {
       const r = await vscode.commands.executeCommand(cmd, m, opts);
       assert.ok(r, `${cmd}: ${JSON.stringify(getApi().lastRun())}`);
-      assert.equal(vscode.window.tabGroups.all.length, 2, `after ${cmd}: ${groupsDesc()}`);
+      const webviews = runs.findIndex(([c]) => c === cmd) + 1;
+      await settled(`after ${cmd}: two groups, ${webviews} result tabs`, () => vscode.window.tabGroups.all.length === 2 && vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview).length === webviews);
     }
     await vscode.commands.executeCommand('polytopeLens.showSummary', m);
     await waitFor('the summary panel', () => getApi().pages().find((p) => p.model === m.toString() && p.kind === 'panel' && p.rendered?.view !== 'empty'));
+    await settled('seven result tabs', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview).length === 7);
     const groups = vscode.window.tabGroups.all;
     assert.equal(groups.length, 2, `one code group and one results group: ${groupsDesc()}`);
     const code = groups.find((g) => g.tabs.some((t) => t.label === 'train.py'))!;
@@ -84,6 +88,7 @@ export function registerWorkflowTests(getApi: () => LensApi, driverStep: DriverS
     // The same analysis of the same model again: its tab, no new one.
     await vscode.commands.executeCommand('polytopeLens.pathDensity', m, { inputs: x(), from: 1, to: 2, steps: 10, exact: false });
     await vscode.commands.executeCommand('polytopeLens.showSummary', m);
+    await new Promise((res) => setTimeout(res, 1000));
     assert.equal(vscode.window.tabGroups.all.length, 2, groupsDesc());
     assert.equal(vscode.window.tabGroups.all.find((g) => g.viewColumn === results.viewColumn)?.tabs.length, 7, groupsDesc());
     assert.equal(panelsOf(m).filter((p) => p.kind === 'path').length, 1);
@@ -148,7 +153,7 @@ export function registerWorkflowTests(getApi: () => LensApi, driverStep: DriverS
     const p = await waitFor('the view to mark the results as of the previous export', () => {
       const q = getApi().pages().find((x) => x.model === m.toString() && x.kind === 'editor');
       return q?.rendered?.previousExport ? q.rendered : undefined;
-    }, 20_000);
+    }, 20_000).catch((e: Error) => assert.fail(`${e.message}; pages: ${JSON.stringify(getApi().pages())}`));
     assert.equal(p.results, 1);
     await shot('workflow-previous-export');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -178,7 +183,7 @@ export function registerWorkflowTests(getApi: () => LensApi, driverStep: DriverS
     const r = await waitFor('the model view after the reload', () => {
       const p = getApi().pages().find((q) => q.model === m.toString() && q.kind === 'editor');
       return p?.rendered?.view === 'codes' && (p.rendered.results ?? 0) >= 7 ? p.rendered : undefined;
-    }, 30_000);
+    }, 30_000).catch((e: Error) => assert.fail(`${e.message}; pages: ${JSON.stringify(getApi().pages())}`));
     assert.equal(r.statsRows, 3);
     await shot('workflow-after-reload-model-view');
   }, 60_000);
@@ -190,7 +195,7 @@ export function registerWorkflowTests(getApi: () => LensApi, driverStep: DriverS
     const s = await waitFor('the side panel with the kept analysis', () => {
       const i = getApi().sidePanel();
       return i.model === digits().fsPath && i.analysed && i.results > 0 && i.rendered?.view === 'model' ? i : undefined;
-    }, 30_000);
+    }, 30_000).catch((e: Error) => assert.fail(`${e.message}; side panel: ${JSON.stringify(getApi().sidePanel())}`));
     assert.equal(s.previousExport, false);
     await shot('workflow-after-reload-side-panel');
   }, 60_000);
