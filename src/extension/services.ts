@@ -78,30 +78,33 @@ export class Services implements vscode.Disposable {
     }
   }
 
+  /** Whether a view column is a results group now: it exists and shows no text editor (code). */
+  private isResultsGroup(c: vscode.ViewColumn | undefined): c is vscode.ViewColumn {
+    return c !== undefined && vscode.window.tabGroups.all.some((g) => g.viewColumn === c) && !vscode.window.visibleTextEditors.some((e) => e.viewColumn === c);
+  }
+
   /**
    * Where a new results panel goes: the results group while it exists (it closes with its last tab), else a new
    * group beside the code, which then becomes the results group (notePanelColumn).
    */
   resultsViewColumn(): vscode.ViewColumn {
-    const c = this.resultsColumn;
-    if (c !== undefined && vscode.window.tabGroups.all.some((g) => g.viewColumn === c)) return c;
+    if (this.isResultsGroup(this.resultsColumn)) return this.resultsColumn;
     this.resultsColumn = undefined;
     return vscode.ViewColumn.Beside;
   }
 
-  /** A results panel was created or restored: its group is the results group (the first one, after a reload). */
+  /** A results panel was created, restored or shown: its group is the results group when there is none. */
   notePanelColumn(panel: vscode.WebviewPanel): void {
-    const c = this.resultsColumn;
-    const live = c !== undefined && vscode.window.tabGroups.all.some((g) => g.viewColumn === c);
-    if (!live && panel.viewColumn !== undefined) this.resultsColumn = panel.viewColumn;
+    // The tab model may not list a just-created panel's group yet: a column without code is enough here.
+    const c = panel.viewColumn;
+    if (!this.isResultsGroup(this.resultsColumn) && c !== undefined && !vscode.window.visibleTextEditors.some((e) => e.viewColumn === c)) this.resultsColumn = c;
   }
 
   /** A model view (custom editor) opened beside the code by a command: the group it landed in is the results group. */
   noteEditorColumn(uri: vscode.Uri): void {
-    const c = this.resultsColumn;
-    if (c !== undefined && vscode.window.tabGroups.all.some((g) => g.viewColumn === c)) return;
+    if (this.isResultsGroup(this.resultsColumn)) return;
     const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === uri.toString());
-    if (tab) this.resultsColumn = tab.group.viewColumn;
+    if (tab && this.isResultsGroup(tab.group.viewColumn)) this.resultsColumn = tab.group.viewColumn;
   }
 
   modelRef(uri: vscode.Uri): ModelRef {

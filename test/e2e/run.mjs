@@ -35,6 +35,7 @@ const VSIX_TESTS = [
   'Probe Codes on the example data computes per-layer statistics',
   'language: the example is copied into the workspace',
   'language: hover on self.fc1 = nn.Linear names the ONNX node',
+  'real models: Probe Codes runs on mnist-8, ultraface and a torchvision SqueezeNet',
 ];
 const escapeRe = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 // Output files of the three modes sit side by side in test-output/e2e.
@@ -227,6 +228,26 @@ function readHandshake() {
  *                    analysis-cancel:TITLE on the notification whose text contains TITLE
  *   analysis-click   click the middle of the region map, wait for the model's answer, then click Export JSON
  */
+/**
+ * 'picker:COMMAND TITLE': runs the command from the palette, waits for its data-file quick pick, reads every row
+ * (label, description, detail; separators too), screenshots it and closes it with Escape.
+ */
+async function pickerStep(page, title) {
+  await page.keyboard.press('F1');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible', timeout: 10_000 });
+  await page.keyboard.type(`Polytope Lens: ${title}`, { delay: 10 });
+  await sleep(400);
+  await page.keyboard.press('Enter');
+  const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: '.npy' });
+  await rows.first().waitFor({ state: 'visible', timeout: 15_000 });
+  await sleep(500);
+  const texts = await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').allInnerTexts();
+  await page.screenshot({ path: join(outDir, 'ui-picker.png') });
+  uiShots.push('ui-picker.png');
+  await page.keyboard.press('Escape');
+  return { ok: true, detail: JSON.stringify(texts.map((t) => t.replace(/\s+/g, ' ').trim())) };
+}
+
 /** 'shot:NAME': a screenshot of the workbench as it is, to test-output/e2e/NAME.png (after the webviews settle). */
 async function shotStep(page, name) {
   if (!/^[\w-]+$/.test(name)) return { ok: false, detail: `bad screenshot name ${name}` };
@@ -339,7 +360,7 @@ try {
       log(`suite handed over for the UI step '${hs.step}'`);
       let v;
       try {
-        v = hs.step.startsWith('shot:') ? await shotStep(page, hs.step.slice(5)) : hs.step.startsWith('analysis-') ? await analysisStep(page, hs.step) : hs.step === 'palette' ? await uiCheck(page) : hs.step === 'sidepanel' ? await sidePanelCheck(page) : hs.step === 'cancel' ? await cancelStep(page) : { ok: false, detail: `unknown step ${hs.step}` };
+        v = hs.step.startsWith('picker:') ? await pickerStep(page, hs.step.slice(7)) : hs.step.startsWith('shot:') ? await shotStep(page, hs.step.slice(5)) : hs.step.startsWith('analysis-') ? await analysisStep(page, hs.step) : hs.step === 'palette' ? await uiCheck(page) : hs.step === 'sidepanel' ? await sidePanelCheck(page) : hs.step === 'cancel' ? await cancelStep(page) : { ok: false, detail: `unknown step ${hs.step}` };
       } catch (e) {
         v = { ok: false, detail: String(e.message ?? e).split('\n')[0] };
       }

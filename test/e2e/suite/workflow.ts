@@ -55,6 +55,22 @@ export function registerWorkflowTests(getApi: () => LensApi, driverStep: DriverS
   };
   const groupsDesc = () => JSON.stringify(vscode.window.tabGroups.all.map((g) => `${g.viewColumn}: ${g.tabs.map((t) => t.label).join(' | ')}`));
 
+  test('real models: Probe Codes runs on mnist-8, ultraface and a torchvision SqueezeNet (int64 fields read right, also from the installed VSIX)', async () => {
+    // The fixtures come from the checkout (beside this suite's bundle); the extension may be the installed VSIX.
+    const fixtures = join(__dirname, '..', '..', '..', 'test', 'fixtures');
+    const dir = join(ws().fsPath, 'real-models');
+    mkdirSync(dir, { recursive: true });
+    for (const f of ['mnist-8.onnx', 'ultraface-RFB-320.onnx', 'torchvision/squeezenet1_1.onnx']) {
+      const to = join(dir, f.split('/').pop()!);
+      copyFileSync(join(fixtures, f), to);
+      const c = await vscode.commands.executeCommand<CodesView | undefined>('polytopeLens.probeCodes', vscode.Uri.file(to), { inputs: 'uniform', n: 2, seed: 1 });
+      assert.ok(c, `${f}: ${JSON.stringify(getApi().lastRun())}`);
+      assert.equal(c.n, 2, f);
+      assert.ok(c.layers.length > 0 && c.distinct_codes >= 1, f);
+    }
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  }, 180_000);
+
   test('results group: Boundary Density, Density Study, Region Map, Local Complexity, Cluster Codes, Scale Activations and Show Model Summary open as tabs of one editor group beside the code', async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     copyExample(wf());
@@ -119,6 +135,25 @@ export function registerWorkflowTests(getApi: () => LensApi, driverStep: DriverS
       assert.ok(Date.now() - t0 < 10_000, `${cmd} answered in ${Date.now() - t0} ms`);
     }
   }, 120_000);
+
+  test('UI: the data-file picker of Boundary Density shows each .npy with dtype and shape and whether it fits the model input', async () => {
+    if (!ui) return;
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const dir = join(ws().fsPath, 'wf-pick');
+    // The model view is the active editor, so the command takes its model and asks for the data file first.
+    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(join(dir, 'digits.onnx')), 'polytopeLens.modelView');
+    const v = await driverStep('picker:Boundary Density Along a Path');
+    assert.ok(v.ok, v.detail);
+    const rows = JSON.parse(v.detail ?? '[]') as string[];
+    const row = (name: string) => rows.find((r) => r.includes(name) && r.includes('wf-pick')) ?? '';
+    assert.match(row('digits-x.npy'), /float32 \[360, 64\] · fits the model input: 360 samples of \[64\]/, JSON.stringify(rows));
+    assert.match(row('wide-x.npy'), /float32 \[10, 63\] · does not fit the model input \[N, 64\]/, JSON.stringify(rows));
+    assert.match(row('digits-y.npy'), /int64 \[360\] · does not fit/, JSON.stringify(rows));
+    const fitsFirst = rows.findIndex((r) => /fits the model input/.test(r));
+    const notFit = rows.findIndex((r) => /do not fit digits\.onnx/.test(r));
+    assert.ok(fitsFirst >= 0 && notFit > fitsFirst, `usable files first, then "do not fit": ${JSON.stringify(rows)}`);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  }, 90_000);
 
   test('results stay: closing every view and reopening the model shows its codes and the last result of every analysis', async () => {
     const m = model();
@@ -208,7 +243,8 @@ export function registerWorkflowTests(getApi: () => LensApi, driverStep: DriverS
       const t = (hovers ?? []).flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
       return t.includes('distinct codes overall') ? t : undefined;
     }, 30_000);
-    assert.match(md, /Live: \*\*\d+ distinct codes\*\*/);
+    assert.match(md, /_Latest analysis:_ .*\d+ distinct codes overall/);
+    assert.match(md, /\| dead \| always on \| codes \|/);
     const line = pos.line;
     const lens = await waitFor('a lens with regions hit', async () => {
       const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', train());
