@@ -77,6 +77,26 @@ function compact(result: unknown): unknown {
   return Object.fromEntries(Object.entries(result).filter(([, v]) => v === null || ['number', 'string', 'boolean'].includes(typeof v)));
 }
 
+/** Fills what `a` lacks (codes, paths, kinds of results) from a stored record of the same content; true if any. */
+function fillFrom(a: ModelAnalysis, stored: StoredAnalysis): boolean {
+  let filled = false;
+  if (!a.codes && stored.codes) {
+    a.codes = stored.codes;
+    filled = true;
+  }
+  if (a.paths.length === 0 && stored.paths?.length) {
+    a.paths = [...stored.paths];
+    filled = true;
+  }
+  for (const [k, r] of Object.entries(stored.results ?? {}) as [AnalysisKind, ResultRecord][]) {
+    if (!a.results[k]) {
+      a.results[k] = r;
+      filled = true;
+    }
+  }
+  return filled;
+}
+
 /** sha256 of a file's content, streamed. */
 export function sha256File(path: string): Promise<string> {
   return new Promise((res, rej) => {
@@ -165,11 +185,13 @@ export class AnalysisStore implements vscode.Disposable {
     if (!this.memento) return have;
     const sha = await this.hashOf(model);
     if (!sha) return have;
+    const own = this.memento.get<StoredAnalysis>(keyOf(sha, model.fsPath));
     if (have && (have.sha === undefined || have.sha === sha) && !have.previousExport) {
       have.sha = sha;
+      // The same content was analysed before (e.g. re-exported with the same bytes): its other kept results too.
+      if (own && fillFrom(have, own)) this.emitter.fire({ model, kind: 'restored', analysis: have });
       return have;
     }
-    const own = this.memento.get<StoredAnalysis>(keyOf(sha, model.fsPath));
     const lastSha = this.memento.get<Record<string, string>>(INDEX_KEY)?.[model.fsPath];
     const stored = own ?? (lastSha && lastSha !== sha ? this.memento.get<StoredAnalysis>(keyOf(lastSha, model.fsPath)) : undefined);
     const now = () => this.current.get(model.fsPath);
@@ -214,6 +236,9 @@ export class AnalysisStore implements vscode.Disposable {
         const sha = await this.hashOf(a.model);
         if (!sha) return;
         a.sha = sha;
+        // Kinds this window has not run for the same content keep their stored result (the last of each kind).
+        const before = memento.get<StoredAnalysis>(keyOf(sha, a.model.fsPath));
+        if (before) fillFrom(a, before);
         const results: StoredAnalysis['results'] = {};
         for (const [k, r] of Object.entries(a.results) as [AnalysisKind, ResultRecord][]) {
           const big = JSON.stringify(r.result).length > MAX_STORED_RESULT;
