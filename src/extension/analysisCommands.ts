@@ -493,7 +493,8 @@ async function askInt(prompt: string, dflt: number, min: number, max?: number, i
   if (max !== undefined && max < min) throw new UserErrorLike('The data file has no samples.');
   const v = await vscode.window.showInputBox({
     title: 'Polytope Lens',
-    prompt: max !== undefined ? `${prompt} (${min}–${max})` : prompt,
+    // VS Code validates what is typed, not the first value: the prompt says what the default is.
+    prompt: (max !== undefined ? `${prompt} (${min}–${max})` : prompt) + (info?.(dflt) ? `; ${info(dflt)}` : ''),
     value: String(dflt),
     validateInput: (s) => {
       const x = Number(s.trim());

@@ -6,7 +6,7 @@
  * suite's second phase (test/e2e/suite/index.ts reloads the window between the phases).
  */
 import * as assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { LensApi } from '../../../src/extension/main';
@@ -155,6 +155,21 @@ export function registerWorkflowTests(getApi: () => LensApi, driverStep: DriverS
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   }, 90_000);
 
+  test('UI: the endpoints of Boundary Density show each sample\'s class when the data file\'s labels are known', async () => {
+    if (!ui) return;
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const dir = join(ws().fsPath, 'wf-pick');
+    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(join(dir, 'digits.onnx')), 'polytopeLens.modelView');
+    const v = await driverStep('endpoint:Boundary Density Along a Path');
+    assert.ok(v.ok, v.detail);
+    const [first, seventh, initial] = JSON.parse(v.detail ?? '[]') as string[];
+    const y = Array.from(new BigInt64Array(new Uint8Array(readFileSync(join(dir, 'digits-y.npy'))).buffer.slice(128)), Number);
+    assert.ok(first.includes(`sample 0 is class ${y[0]} (digits-y.npy)`), first);
+    assert.equal(seventh, `sample 7 is class ${y[7]} (digits-y.npy)`);
+    assert.match(initial, new RegExp(`^First endpoint: sample index \\(0–359\\); sample 0 is class ${y[0]} \\(digits-y\\.npy\\)`), 'the default value\'s class is in the prompt');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  }, 90_000);
+
   test('results stay: closing every view and reopening the model shows its codes and the last result of every analysis', async () => {
     const m = model();
     const codes = await vscode.commands.executeCommand<CodesView | undefined>('polytopeLens.probeCodes', m, { inputs: x() });
@@ -170,6 +185,13 @@ export function registerWorkflowTests(getApi: () => LensApi, driverStep: DriverS
     assert.equal(r.results, 7, 'probe codes and six analyses');
     assert.equal(r.previousExport, false);
     await shot('workflow-kept-results');
+    // Show Model Summary shows them too.
+    await vscode.commands.executeCommand('polytopeLens.showSummary', m);
+    const s = await waitFor('the summary panel with the kept results', () => {
+      const p = getApi().pages().find((q) => q.model === m.toString() && q.kind === 'panel');
+      return p?.rendered?.view === 'codes' && p.rendered.results === 7 ? p.rendered : undefined;
+    }, 20_000);
+    assert.equal(s.statsRows, 3);
   }, 120_000);
 
   test('results stay: a re-exported model with a new hash says its results are from the previous export', async () => {
