@@ -142,6 +142,9 @@ export function registerWorkflowTests(getApi: () => LensApi, driverStep: DriverS
     const dir = join(ws().fsPath, 'wf-pick');
     // The model view is the active editor, so the command takes its model and asks for the data file first.
     await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(join(dir, 'digits.onnx')), 'polytopeLens.modelView');
+    // Keys typed into a focused webview do not reach the workbench: the explorer takes the focus (the model view stays the active tab).
+    await vscode.commands.executeCommand('workbench.view.explorer');
+    await new Promise((res) => setTimeout(res, 300));
     const v = await driverStep('picker:Boundary Density Along a Path');
     assert.ok(v.ok, v.detail);
     const rows = JSON.parse(v.detail ?? '[]') as string[];
@@ -160,6 +163,9 @@ export function registerWorkflowTests(getApi: () => LensApi, driverStep: DriverS
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     const dir = join(ws().fsPath, 'wf-pick');
     await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(join(dir, 'digits.onnx')), 'polytopeLens.modelView');
+    // Keys typed into a focused webview do not reach the workbench: the explorer takes the focus (the model view stays the active tab).
+    await vscode.commands.executeCommand('workbench.view.explorer');
+    await new Promise((res) => setTimeout(res, 300));
     const v = await driverStep('endpoint:Boundary Density Along a Path');
     assert.ok(v.ok, v.detail);
     const [first, seventh, initial] = JSON.parse(v.detail ?? '[]') as string[];
