@@ -2,11 +2,11 @@
 import { sep } from 'node:path';
 import * as vscode from 'vscode';
 import { isUserError, messageOf } from '../core/errors';
-import { runCodes, type InputSource } from '../worker/jobs';
+import { runCodes, sampleShapeOf, type InputSource } from '../worker/jobs';
 import { withoutSamples, type CodesView } from '../shared/webview-protocol';
 import { readConfig } from './config';
 import { MODEL_VIEW_TYPE } from './modelViewProvider';
-import { pickInputs, pickModel } from './pickers';
+import { pickInputs, pickModel, type InputFit } from './pickers';
 import type { Services } from './services';
 
 /** Options a caller (a test, a script, another extension) can pass to skip the quick picks. */
@@ -48,6 +48,16 @@ export class ProbeCodesProvider {
     );
   }
 
+  /** The model's input, so the picker can say which data files fit it (undefined when the model cannot be read: the run says why). */
+  private async fitOf(model: vscode.Uri): Promise<InputFit | undefined> {
+    try {
+      const summary = await this.services.withPool((pool) => pool.summary(this.services.modelRef(model)));
+      return { sampleShape: sampleShapeOf(summary), inputName: summary.inputs[0]?.name };
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Returns what the views were sent, or undefined when the user cancelled or it failed (already reported). */
   async run(given: vscode.Uri | undefined, opts: ProbeOptions): Promise<CodesView | undefined> {
     const { log } = this.services;
@@ -57,7 +67,7 @@ export class ProbeCodesProvider {
     }
     const model = given ?? (await pickModel(this.services));
     if (!model) return undefined;
-    const inputs = sourceOf(opts) ?? (await pickInputs(model));
+    const inputs = sourceOf(opts) ?? (await pickInputs(model, await this.fitOf(model)));
     if (!inputs) return undefined;
     if (this.services.views.forModel(model).length === 0) {
       await vscode.commands.executeCommand('vscode.openWith', model, MODEL_VIEW_TYPE, { viewColumn: this.services.resultsViewColumn(), preserveFocus: true });
