@@ -5,6 +5,7 @@
 //   3. webview pages in headless Chromium (test/webview/run.mjs)
 //   4. the extension in a real VS Code (test/e2e/run.mjs), then the same suite with a broken view, which must fail
 //   5. the packaged extension: `npm run package` (tools/package.mjs checks what the VSIX holds), then the VSIX
+//      unpacked outside the checkout with its CLI run on three real models (tools/vsix-check.mjs), then
 //      installed into VS Code and part of the e2e suite run against it (test/e2e/run.mjs --vsix). Last, because
 //      packaging rebuilds out/ in production mode.
 // Set-up (Chromium, PyTorch, node 24, code-server) is done by test/e2e/setup.sh, idempotently, before suite 2.
@@ -87,6 +88,11 @@ if (want('vsix')) {
   else failed++;
   console.log(`vsix: packaging ${packed ? 'passed' : 'FAILED'}`);
   if (packed) {
+    // The VSIX unpacked outside the checkout: its CLI must run real models with only what the VSIX holds.
+    const standalone = run(process.execPath, ['tools/vsix-check.mjs', vsix]);
+    if (standalone) passed++;
+    else failed++;
+    console.log(`vsix: the unpacked VSIX's CLI on mnist-8, ultraface and SqueezeNet: ${standalone ? 'passed' : 'FAILED'}`);
     const file = join(out, 'e2e/result-vsix.json');
     rmSync(file, { force: true }); // a result left by an earlier run must not be counted
     const ok = run(process.execPath, ['test/e2e/run.mjs', '--vsix', vsix]);

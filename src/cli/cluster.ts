@@ -6,7 +6,8 @@
  * activation methods use --layer (default: the last selected layer).
  */
 import { UserError } from '../core/errors';
-import { readLabels } from '../core/inputs';
+import { basename } from 'node:path';
+import { readLabels, readLabelsFor, readNpyHeader, sampleCount } from '../core/inputs';
 import { CLUSTER_METHODS } from '../core/analyses/cluster';
 import { loadSamples, sampleShapeOf } from '../worker/jobs';
 import { EnginePool } from '../worker/pool';
@@ -42,11 +43,16 @@ export async function runCluster(a: CliArgs): Promise<void> {
   const pool = new EnginePool({ workers: 1 });
   try {
     const summary = await pool.summary(modelRef(a));
-    const samples = loadSamples(inputSource(a), a.inputShape ?? sampleShapeOf(summary), a.limit);
+    const sampleShape = a.inputShape ?? sampleShapeOf(summary);
+    const samples = loadSamples(inputSource(a), sampleShape, a.limit);
     let labels: Int32Array | undefined;
     let labelsNote: string | undefined;
     if (typeof x.labels === 'string') {
-      ({ labels, note: labelsNote } = readLabels(x.labels, samples.n));
+      // From a .npy, exactly one label per sample of the file (a labels file of other data is refused).
+      const file = a.inputs?.toLowerCase().endsWith('.npy') ? a.inputs : undefined;
+      ({ labels, note: labelsNote } = file
+        ? readLabelsFor(x.labels, sampleCount(readNpyHeader(file).shape, sampleShape, basename(file)), samples.n, basename(file))
+        : readLabels(x.labels, samples.n));
     }
     const req = {
       data: samples.data,

@@ -4,7 +4,8 @@
  * Runs in the engine pool (src/worker/study.ts): the pairs' paths in chunks across the workers.
  */
 import { UserError } from '../core/errors';
-import { readLabels } from '../core/inputs';
+import { readLabels, readLabelsFor, readNpyHeader, sampleCount } from '../core/inputs';
+import { basename } from 'node:path';
 import type { DensityStudyResult } from '../shared/results';
 import { loadSamples, sampleShapeOf } from '../worker/jobs';
 import { EnginePool } from '../worker/pool';
@@ -25,7 +26,9 @@ export async function runDensityStudy(a: CliArgs): Promise<void> {
     const sampleShape = a.inputShape ?? sampleShapeOf(summary);
     const { n, data } = loadSamples({ kind: 'file', path: a.inputs }, sampleShape, a.limit);
     // The same reader as `cluster` and the extension: integer class ids, one per input (float labels are refused).
-    const labels = typeof x.labels === 'string' ? readLabels(x.labels, n).labels : undefined;
+    // From a .npy, exactly one label per sample of the file (a labels file of other data is refused).
+    const total = a.inputs.toLowerCase().endsWith('.npy') ? sampleCount(readNpyHeader(a.inputs).shape, sampleShape, basename(a.inputs)) : undefined;
+    const labels = typeof x.labels === 'string' ? (total !== undefined ? readLabelsFor(x.labels, total, n, basename(a.inputs)) : readLabels(x.labels, n)).labels : undefined;
     const progress = new Progress('density-study', !a.quiet && process.stderr.isTTY === true);
     const r = await studyInPool(
       pool,

@@ -9,7 +9,8 @@
 import { writeFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { isUserError, messageOf } from '../core/errors';
-import { readLabels, readNpyHeader } from '../core/inputs';
+import { basename } from 'node:path';
+import { readLabels, readNpyHeader, sampleCount } from '../core/inputs';
 import { loadSamples, runCodes, sampleShapeOf, type InputSource } from '../worker/jobs';
 import type { EnginePool } from '../worker/pool';
 import { runDensityStudy } from '../worker/study';
@@ -19,7 +20,8 @@ import { ANALYSIS_COMMANDS, ANALYSIS_TITLES, ANALYSIS_KINDS, type AnalysisData, 
 import type { ModelAnalysis } from './analyses';
 import { planeContext, type AnalysisPanel, type AnalysisPanels, type PlaneContext } from './analysisPanel';
 import { exemplarImages } from './inputImage';
-import { pickInputs, pickLabels, pickModel, pickNpy } from './pickers';
+import { inputsProblem, labelsProblem } from './dataFiles';
+import { pickInputs, pickLabels, pickModel, pickNpy, suggestedLabels, type InputFit } from './pickers';
 import type { Services } from './services';
 
 /** At most this many exemplar thumbnails go to a cluster view (a 28x28 PNG is about 1 kB). */
@@ -76,18 +78,47 @@ export class AnalysisCommands {
     return this.services.withPool((pool) => pool.summary(this.services.modelRef(model)));
   }
 
+  /** The model's input: what a data file must fit. */
+  private async fitOf(model: vscode.Uri): Promise<InputFit & { summary: ModelSummary }> {
+    const summary = await this.summary(model);
+    return { summary, sampleShape: sampleShapeOf(summary), inputName: summary.inputs[0]?.name };
+  }
+
+  /** A data file checked against the model's input before anything else is asked or run; its number of samples. */
+  private checkInputs(path: string, fit: InputFit): number {
+    const h = readNpyHeader(path);
+    const problem = inputsProblem(h, basename(path), fit.sampleShape, fit.inputName);
+    if (problem) throw new UserErrorLike(problem);
+    return sampleCount(h.shape, fit.sampleShape, basename(path));
+  }
+
+  /** A labels file checked against the data file (integers, exactly one per input) before any work. */
+  private checkLabels(labels: string | undefined, data: string, n: number): void {
+    if (!labels) return;
+    const problem = labelsProblem(readNpyHeader(labels), basename(labels), n, basename(data));
+    if (problem) throw new UserErrorLike(problem);
+  }
+
   // ---- Boundary density along a path ----
 
   async path(given: vscode.Uri | undefined, o: Opts): Promise<unknown> {
     const model = await this.model(given);
     if (!model) return undefined;
     try {
-      const inputs = str(o, 'inputs') ?? (await pickNpy(model, 'Boundary density: the two endpoints come from which data file?'));
+      const fit = await this.fitOf(model);
+      const inputs = str(o, 'inputs') ?? (await pickNpy(model, 'Boundary density: the two endpoints come from which data file?', fit));
       if (!inputs) return undefined;
-      const n = str(o, 'inputs') ? undefined : samplesIn(inputs);
-      const from = num(o, 'from') ?? (await askInt('First endpoint: sample index', 0, 0, n === undefined ? undefined : n - 1));
+      const available = this.checkInputs(inputs, fit);
+      const scripted = str(o, 'inputs') !== undefined;
+      const n = scripted ? undefined : available;
+      // Where the data file's labels are known (digits-x.npy -> digits-y.npy), each endpoint shows its class.
+      const labelsFile = scripted ? undefined : suggestedLabels(inputs, available);
+      const classes = labelsFile ? readLabels(labelsFile, available).labels : undefined;
+      const classOf = (i: number) => (classes ? `sample ${i} is class ${classes[i]} (${basename(labelsFile!)})` : undefined);
+      const from = num(o, 'from') ?? (await askInt('First endpoint: sample index', 0, 0, n === undefined ? undefined : n - 1, classOf));
       if (from === undefined) return undefined;
-      const to = num(o, 'to') ?? (await askInt('Second endpoint: sample index', n !== undefined && n > 1 ? 1 : 0, 0, n === undefined ? undefined : n - 1));
+      const firstClass = classes && from < classes.length ? `; the first endpoint ${from} is class ${classes[from]}: a sample of another class crosses a class change` : '';
+      const to = num(o, 'to') ?? (await askInt(`Second endpoint: sample index${firstClass}`, n !== undefined && n > 1 ? 1 : 0, 0, n === undefined ? undefined : n - 1, classOf));
       if (to === undefined) return undefined;
       const steps = num(o, 'steps') ?? (await askInt('Steps along the path', 100, 1, 100_000));
       if (steps === undefined) return undefined;
@@ -115,11 +146,12 @@ export class AnalysisCommands {
       let inputs: string | undefined;
       let plane: number[] | undefined;
       if (size !== 2) {
-        inputs = str(o, 'inputs') ?? (await pickNpy(model, `Region map: ${summary.inputs[0]?.name ?? 'the input'} has ${size} values; the plane goes through three samples of which data file?`));
+        const fit = { sampleShape, inputName: summary.inputs[0]?.name };
+        inputs = str(o, 'inputs') ?? (await pickNpy(model, `Region map: ${summary.inputs[0]?.name ?? 'the input'} has ${size} values; the plane goes through three samples of which data file?`, fit));
         if (!inputs) return undefined;
+        const n = this.checkInputs(inputs, fit);
         plane = nums(o, 'plane', 3);
         if (!plane) {
-          const n = samplesIn(inputs);
           plane = [];
           for (const [what, d] of [['a (the origin, u = v = 0)', 0], ['b (u = 1)', 1], ['c (v = 1)', 2]] as const) {
             const i = await askInt(`Plane point ${what}: sample index`, Math.min(d, n - 1), 0, n - 1);
@@ -162,8 +194,10 @@ export class AnalysisCommands {
     const model = await this.model(given);
     if (!model) return undefined;
     try {
-      const inputs = str(o, 'inputs') ?? (await pickNpy(model, 'Local complexity around which inputs?'));
+      const fit = await this.fitOf(model);
+      const inputs = str(o, 'inputs') ?? (await pickNpy(model, 'Local complexity around which inputs?', fit));
       if (!inputs) return undefined;
+      this.checkInputs(inputs, fit);
       const n = num(o, 'n') ?? 100;
       const directions = num(o, 'directions') ?? 20;
       const radius = num(o, 'radius') ?? 0.005;
@@ -187,8 +221,10 @@ export class AnalysisCommands {
       const summary = await this.summary(model);
       if (summary.layers.length === 0) throw new UserErrorLike(`${model.path.split('/').pop()} has no piecewise-linear layer to scale.`);
       const given_ = str(o, 'inputs');
-      const source: InputSource | undefined = given_ ? { kind: 'file', path: given_ } : await pickInputs(model);
+      const fit = { sampleShape: sampleShapeOf(summary), inputName: summary.inputs[0]?.name };
+      const source: InputSource | undefined = given_ ? { kind: 'file', path: given_ } : await pickInputs(model, fit);
       if (!source) return undefined;
+      if (source.kind === 'file' && source.path.toLowerCase().endsWith('.npy')) this.checkInputs(source.path, fit);
       let layer = str(o, 'layer');
       if (!layer) {
         const pick = await vscode.window.showQuickPick(
@@ -221,12 +257,15 @@ export class AnalysisCommands {
     try {
       // Given a data file (from code), nothing is asked: absent values take their defaults.
       const scripted = str(o, 'inputs') !== undefined;
-      const inputs = str(o, 'inputs') ?? (await pickNpy(model, 'Density study: pairs of inputs from which data file?'));
+      const fit = await this.fitOf(model);
+      const inputs = str(o, 'inputs') ?? (await pickNpy(model, 'Density study: pairs of inputs from which data file?', fit));
       if (!inputs) return undefined;
+      const available = this.checkInputs(inputs, fit);
       const labels = scripted
         ? { path: str(o, 'labels') }
-        : await pickLabels(inputs, samplesIn(inputs), 'Density study: the class of each input from', { label: "the model's predictions", detail: 'argmax of the first output' });
+        : await pickLabels(inputs, available, 'Density study: the class of each input from', { label: "the model's predictions", detail: 'argmax of the first output' });
       if (!labels) return undefined;
+      this.checkLabels(labels.path, inputs, available);
       const pairs = num(o, 'pairs') ?? (scripted ? 50 : await askInt('Pairs of each kind (different-class and same-class control)', 50, 1, 10_000));
       if (pairs === undefined) return undefined;
       const steps = num(o, 'steps') ?? 100;
@@ -269,13 +308,15 @@ export class AnalysisCommands {
     if (!model) return undefined;
     try {
       const scripted = str(o, 'inputs') !== undefined;
-      const inputs = str(o, 'inputs') ?? (await pickNpy(model, 'Cluster codes: cluster the inputs of which data file?'));
+      const fit = await this.fitOf(model);
+      const inputs = str(o, 'inputs') ?? (await pickNpy(model, 'Cluster codes: cluster the inputs of which data file?', fit));
       if (!inputs) return undefined;
-      const available = samplesIn(inputs);
+      const available = this.checkInputs(inputs, fit);
       const labels = scripted
         ? { path: str(o, 'labels') }
         : await pickLabels(inputs, available, 'Cluster codes: labels to score the clusters against', { label: 'no labels', detail: 'clusters without purity and NMI' });
       if (!labels) return undefined;
+      this.checkLabels(labels.path, inputs, available);
       const n = num(o, 'n') ?? (scripted ? Math.min(available, 2000) : await askInt('How many inputs (the distances are an n x n matrix)', Math.min(available, 2000), 2, Math.min(available, 20_000)));
       if (n === undefined) return undefined;
       // Checked by the engine (an unknown method is a UserError in the view).
@@ -505,22 +546,21 @@ export class AnalysisCommands {
 /** A user-facing error raised in the host (same handling as core's UserError). */
 class UserErrorLike extends Error {}
 
-function samplesIn(path: string): number {
-  return readNpyHeader(path).shape[0] ?? 0;
-}
-
-async function askInt(prompt: string, dflt: number, min: number, max?: number): Promise<number | undefined> {
+/** An integer in [min, max]; `info` says something about the value typed (a sample's class), shown as it is typed. */
+async function askInt(prompt: string, dflt: number, min: number, max?: number, info?: (x: number) => string | undefined): Promise<number | undefined> {
   if (max !== undefined && max < min) throw new UserErrorLike('The data file has no samples.');
   const v = await vscode.window.showInputBox({
     title: 'Polytope Lens',
-    prompt: max !== undefined ? `${prompt} (${min}–${max})` : prompt,
+    // VS Code validates what is typed, not the first value: the prompt says what the default is.
+    prompt: (max !== undefined ? `${prompt} (${min}–${max})` : prompt) + (info?.(dflt) ? `; ${info(dflt)}` : ''),
     value: String(dflt),
     validateInput: (s) => {
       const x = Number(s.trim());
       if (s.trim() === '' || !Number.isSafeInteger(x)) return 'An integer, please.';
       if (x < min) return `At least ${min}.`;
       if (max !== undefined && x > max) return `At most ${max}.`;
-      return undefined;
+      const note = info?.(x);
+      return note ? { message: note, severity: vscode.InputBoxValidationSeverity.Info } : undefined;
     },
   });
   return v === undefined ? undefined : Number(v.trim());

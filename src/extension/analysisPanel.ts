@@ -1,7 +1,8 @@
 /**
- * Analysis panels: one WebviewPanel per (analysis kind, model), opened beside the code and reused by the next run
- * of that analysis. The host side of the "analysis view" channel: queues messages until the page says "ready",
- * validates every message (export content and format, clicked points), and does only what the protocol allows.
+ * Analysis panels: one WebviewPanel per (analysis kind, model), a tab of the one results group beside the code
+ * (Services.resultsViewColumn), reused by the next run of that analysis. The host side of the "analysis view"
+ * channel: queues messages until the page says "ready", validates every message (export content and format,
+ * clicked points), and does only what the protocol allows.
  * Restored after a reload by a WebviewPanelSerializer: the page renders from its own saved state; the host checks
  * the state's model URI (and for region maps the data path) and re-sends nothing.
  */
@@ -85,6 +86,8 @@ export class AnalysisPanel implements vscode.Disposable {
         // Hidden, the page is destroyed (no retainContextWhenHidden) and re-created when shown, and says "ready"
         // again: until then messages are queued, not posted into a page that is gone or not listening yet.
         if (!panel.visible) this.ready = false;
+        // Its group once known (a panel created "beside" learns its column when shown).
+        services.notePanelColumn(panel);
         owner.fire(this);
       }),
     );
@@ -253,9 +256,12 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
     const key = model.toString();
     let p = [...this.panels].find((x) => x.kind === kind && x.model.toString() === key);
     if (p) {
-      p.panel.reveal(vscode.ViewColumn.Beside, true);
+      // Its tab, where it is (in the results group unless the user moved it).
+      p.panel.reveal(p.panel.viewColumn, true);
     } else {
-      const panel = vscode.window.createWebviewPanel(ANALYSIS_VIEW_TYPE, ANALYSIS_TITLES[kind], { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { retainContextWhenHidden: false });
+      const viewColumn = this.services.resultsViewColumn();
+      const panel = vscode.window.createWebviewPanel(ANALYSIS_VIEW_TYPE, ANALYSIS_TITLES[kind], { viewColumn, preserveFocus: true }, { retainContextWhenHidden: false });
+      this.services.notePanelColumn(panel);
       p = new AnalysisPanel(this, this.services, panel, kind, model, params);
       this.panels.add(p);
     }
@@ -273,6 +279,7 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
       return;
     }
     // The page renders its saved result by itself; nothing is re-sent.
+    this.services.notePanelColumn(panel);
     this.panels.add(new AnalysisPanel(this, this.services, panel, restored.kind, uri, restored.params));
   }
 

@@ -144,6 +144,7 @@ export class LanguageClientProvider implements vscode.Disposable {
         modelMtimeMs: a.mtimeMs || undefined,
         ...(c ? { codes: { n: c.n, distinct_codes: c.distinct_codes, distinct_per_layer: c.distinct_per_layer, stats: c.stats, inputs_note: c.inputs_note } } : {}),
         ...(a.paths.length ? { pathStats: pathStats(a) } : {}),
+        ...(a.previousExport ? { previousExport: true } : {}),
       };
       await client.sendNotification(AnalysisNotification, params);
       this.services.log.debug(`sent the analysis of ${basename(a.model.fsPath)} to the language server`);
@@ -178,6 +179,8 @@ export class LanguageClientProvider implements vscode.Disposable {
         const g = indexGraph(proto.graph ?? {});
         const nodes: OnnxNodeRef[] = nodeRefs(g, readGraphMetadata(bytes));
         const uri = vscode.Uri.file(path);
+        // Its kept results (a reload, or analysed in an earlier session) reach the server as an analysis notification.
+        void this.services.analyses.restore(uri).catch(() => undefined);
         try {
           const summary = await this.summaryOf(uri);
           return { modelPath: path, mtimeMs: st.mtimeMs, summary, nodes };
@@ -211,7 +214,8 @@ export class LanguageClientProvider implements vscode.Disposable {
     const open = vscode.window.tabGroups.all
       .flatMap((g) => g.tabs)
       .find((t) => t.input instanceof vscode.TabInputCustom && t.input.viewType === MODEL_VIEW_TYPE && t.input.uri.toString() === uri.toString());
-    await vscode.commands.executeCommand('vscode.openWith', uri, MODEL_VIEW_TYPE, { viewColumn: open?.group.viewColumn ?? vscode.ViewColumn.Beside, preserveFocus: false });
+    await vscode.commands.executeCommand('vscode.openWith', uri, MODEL_VIEW_TYPE, { viewColumn: open?.group.viewColumn ?? this.services.resultsViewColumn(), preserveFocus: false });
+    if (!open) this.services.noteEditorColumn(uri);
     // The editor's page may be created (or re-created, if it was hidden) a moment after openWith returns: every page
     // of the model that appears gets the highlight (queued until it is ready) until one of them acknowledges it.
     const sent = new Set<ModelPage>();

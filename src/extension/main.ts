@@ -37,7 +37,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
   ModelViewProvider.register(context, services);
   SummaryPanelProvider.register(context, services);
   ProbeCodesProvider.register(context, services);
-  OpenExampleProvider.register(context);
+  OpenExampleProvider.register(context, services);
   const analysisPanels = AnalysisPanels.register(context, services);
   AnalysisCommands.register(context, services, analysisPanels);
   registerPolytopeCommand(context, services);

@@ -12,6 +12,7 @@ import {
   type ModelViewToHost,
   type ModelViewToWebview,
 } from '../shared/webview-protocol';
+import { resultLines, type ModelAnalysis } from './analyses';
 import type { Services } from './services';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
@@ -31,6 +32,7 @@ export class ModelPage implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private summary: ModelSummary | undefined;
   private codes: CodesView | undefined;
+  private results: ModelViewToWebview | undefined;
   rendered: Omit<Rendered, 'type'> | undefined;
   highlighted: string | null | undefined;
   /** A highlight not acknowledged yet: re-sent when a hidden page comes back (its webview reloads and says ready again). */
@@ -60,6 +62,10 @@ export class ModelPage implements vscode.Disposable {
         void this.onMessage(msg);
       }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => void this.load()),
+      // Every result of this model, as it comes (also from other views and after a restore).
+      this.services.analyses.onDidAnalyse((e) => {
+        if (e.model.fsPath === this.uri.fsPath && e.kind !== 'summary') this.showKept(e.analysis);
+      }),
     );
     this.webview.html = webviewHtml(this.webview, context.extensionUri, 'modelView', `Polytope Lens: ${this.fileName}`);
     this.services.views.add(this);
@@ -72,7 +78,11 @@ export class ModelPage implements vscode.Disposable {
         // A second "ready" is a page that was hidden and re-created: messages posted meanwhile were lost, so the
         // summary and the last results are sent again (the page's saved state may predate them).
         if (this.ready && this.summary) {
-          this.queue.unshift({ type: 'summary', model: this.uri.toString(), fileName: this.fileName, summary: this.summary }, ...(this.codes ? [{ type: 'codes' as const, codes: this.codes }] : []));
+          this.queue.unshift(
+            { type: 'summary', model: this.uri.toString(), fileName: this.fileName, summary: this.summary },
+            ...(this.codes ? [{ type: 'codes' as const, codes: this.codes }] : []),
+            ...(this.results ? [this.results] : []),
+          );
         }
         this.ready = true;
         if (this.pendingHighlight && !this.queue.includes(this.pendingHighlight)) this.queue.push(this.pendingHighlight);
@@ -83,7 +93,7 @@ export class ModelPage implements vscode.Disposable {
         await vscode.commands.executeCommand(`polytopeLens.${msg.action}`, this.uri);
         return;
       case 'rendered':
-        this.rendered = { view: msg.view, layers: msg.layers, statsRows: msg.statsRows };
+        this.rendered = { view: msg.view, layers: msg.layers, statsRows: msg.statsRows, results: msg.results, previousExport: msg.previousExport };
         this.services.log.debug(`model view ${this.fileName}: rendered ${msg.view} (${msg.layers} layers, ${msg.statsRows} stats rows)`);
         this.services.views.fireRendered(this);
         return;
@@ -112,10 +122,24 @@ export class ModelPage implements vscode.Disposable {
       this.summary = await this.services.withPool((pool) => pool.summary(this.services.modelRef(this.uri)));
       this.post({ type: 'summary', model: this.uri.toString(), fileName: this.fileName, summary: this.summary });
       if (this.codes) this.post({ type: 'codes', codes: this.codes });
+      // The kept results of this model (closed views, a reload): from storage when this window has none.
+      this.showKept(await this.services.analyses.restore(this.uri));
     } catch (e) {
       this.services.log.error(`summary of ${this.uri.fsPath}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       this.post({ type: 'error', model: this.uri.toString(), fileName: this.fileName, message: messageOf(e) });
     }
+  }
+
+  /** Sends the model's kept results: the last codes (when the page has none yet) and one line per analysis. */
+  private showKept(a: ModelAnalysis | undefined): void {
+    if (!a) {
+      this.results = undefined;
+      this.post({ type: 'results', previousExport: false, items: [] });
+      return;
+    }
+    if (a.codes && (!this.codes || a.codes.codes !== this.codes)) this.post({ type: 'codes', codes: a.codes.codes });
+    this.results = { type: 'results', previousExport: !!a.previousExport, items: resultLines(a) };
+    this.post(this.results);
   }
 
   info(): PageInfo {

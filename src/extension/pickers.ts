@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { readNpyHeader, type NpyHeader } from '../core/inputs';
 import type { InputSource } from '../worker/jobs';
-import { canLabel, labelsNameFor } from './dataFiles';
+import { describeForModel, labelsNameFor, labelsProblem } from './dataFiles';
 import { readConfig } from './config';
 import type { Services } from './services';
 
@@ -61,8 +61,17 @@ function headerOf(path: string): NpyHeader | undefined {
   }
 }
 
-/** A .npy data file next to the model or in the workspace (its dtype and shape shown); undefined if none or dismissed. */
-export async function pickNpy(model: vscode.Uri, title: string): Promise<string | undefined> {
+/** The model's input, for telling which arrays fit it. */
+export interface InputFit {
+  sampleShape: number[];
+  inputName?: string;
+}
+
+/**
+ * A .npy data file next to the model or in the workspace, each shown with its dtype and shape and whether it fits
+ * the model's input (those that fit first; the others under a separator); undefined if none or dismissed.
+ */
+export async function pickNpy(model: vscode.Uri, title: string, fit?: InputFit): Promise<string | undefined> {
   const files = await npyFiles(model);
   if (files.length === 0) {
     void vscode.window.showErrorMessage('Polytope Lens: no .npy data file next to the model or in the workspace.');
@@ -70,14 +79,19 @@ export async function pickNpy(model: vscode.Uri, title: string): Promise<string 
   }
   const items = files.map((uri) => {
     const h = headerOf(uri.fsPath);
-    return { label: `$(file) ${uri.path.split('/').pop()}`, description: vscode.workspace.asRelativePath(uri), detail: h ? `${h.dtype} [${h.shape.join(', ')}]` : 'not readable as .npy', path: uri.fsPath };
+    const d = h ? describeForModel(h, fit?.sampleShape) : { detail: 'not readable as .npy', fits: false };
+    return { label: `${d.fits === false ? '$(circle-slash)' : '$(file)'} ${uri.path.split('/').pop()}`, description: vscode.workspace.asRelativePath(uri), detail: d.detail, path: uri.fsPath, fits: d.fits };
   });
-  const pick = await vscode.window.showQuickPick(items, { title, matchOnDescription: true });
+  const good = items.filter((i) => i.fits !== false);
+  const bad = items.filter((i) => i.fits === false);
+  const name = model.path.split('/').pop();
+  const list: (vscode.QuickPickItem & { path?: string })[] = [...good, ...(bad.length ? [{ label: `do not fit ${name}`, kind: vscode.QuickPickItemKind.Separator }, ...bad] : [])];
+  const pick = await vscode.window.showQuickPick(list, { title, matchOnDescription: true });
   return pick?.path;
 }
 
 /**
- * Labels for a data file of n samples: integer 1-D .npy files beside it with at least n entries, the one its name
+ * Labels for a data file of n samples: integer 1-D .npy files beside it with exactly n entries, the one its name
  * suggests first; or `none` (its label says what that means: predicted classes, or no labels). Resolves to
  * { path } / { path: undefined } for "none", or undefined when dismissed.
  */
@@ -92,7 +106,7 @@ export async function pickLabels(data: string, n: number, title: string, none: {
   }
   const candidates = names
     .map((f) => ({ f, h: headerOf(join(dir, f)) }))
-    .filter(({ f, h }) => h && f !== basename(data) && canLabel(h, n))
+    .filter(({ f, h }) => h && f !== basename(data) && labelsProblem(h, f, n, basename(data)) === undefined)
     .sort((a, b) => Number(suggested.has(b.f)) - Number(suggested.has(a.f)) || a.f.localeCompare(b.f));
   const items = [
     ...candidates.map(({ f, h }) => ({ label: `$(tag) ${f}`, description: suggested.has(f) ? 'matches the data file' : '', detail: `${h!.dtype} [${h!.shape.join(', ')}]`, path: join(dir, f) as string | undefined })),
@@ -102,16 +116,32 @@ export async function pickLabels(data: string, n: number, title: string, none: {
   return pick ? { path: pick.path } : undefined;
 }
 
-/** Data files next to the model and in the workspace, or seeded random probes. */
-export async function pickInputs(model: vscode.Uri): Promise<InputSource | undefined> {
+/** The labels its name suggests for a data file, when such a file beside it labels every sample (path endpoints show classes). */
+export function suggestedLabels(data: string, n: number): string | undefined {
+  for (const f of labelsNameFor(data)) {
+    const path = join(dirname(data), f);
+    const h = headerOf(path);
+    if (h && labelsProblem(h, f, n, basename(data)) === undefined) return path;
+  }
+  return undefined;
+}
+
+/** Data files next to the model and in the workspace (those that fit the model first, each with dtype and shape), or seeded random probes. */
+export async function pickInputs(model: vscode.Uri, fit?: InputFit): Promise<InputSource | undefined> {
   const { defaultProbes } = readConfig();
-  const files = await npyFiles(model);
+  const described = (await npyFiles(model)).map((uri) => {
+    const h = headerOf(uri.fsPath);
+    return { uri, d: h ? describeForModel(h, fit?.sampleShape) : { detail: 'not readable as .npy', fits: false } };
+  });
+  const fileItem = ({ uri, d }: (typeof described)[number]) => ({
+    label: `${d.fits === false ? '$(circle-slash)' : '$(file)'} ${uri.path.split('/').pop()}`,
+    description: vscode.workspace.asRelativePath(uri),
+    detail: d.detail,
+    source: { kind: 'file', path: uri.fsPath } as InputSource,
+  });
+  const bad = described.filter((x) => x.d.fits === false);
   const items: (InputItem | vscode.QuickPickItem)[] = [
-    ...files.map((uri) => ({
-      label: `$(file) ${uri.path.split('/').pop()}`,
-      description: vscode.workspace.asRelativePath(uri),
-      source: { kind: 'file', path: uri.fsPath } as InputSource,
-    })),
+    ...described.filter((x) => x.d.fits !== false).map(fileItem),
     { label: 'random probes', kind: vscode.QuickPickItemKind.Separator },
     {
       label: `$(symbol-numeric) ${defaultProbes} Gaussian probes`,
@@ -123,6 +153,7 @@ export async function pickInputs(model: vscode.Uri): Promise<InputSource | undef
       description: 'in [0, 1), seed 0',
       source: { kind: 'probes', probes: 'uniform', n: defaultProbes, seed: 0, lo: 0, hi: 1 },
     },
+    ...(bad.length ? [{ label: `do not fit ${model.path.split('/').pop()}`, kind: vscode.QuickPickItemKind.Separator }, ...bad.map(fileItem)] : []),
   ];
   const pick = await vscode.window.showQuickPick(items, { title: 'Polytope Lens: probe with which inputs?', matchOnDescription: true });
   return pick && 'source' in pick ? pick.source : undefined;

@@ -23,14 +23,18 @@ export class Services implements vscode.Disposable {
   /** Open model views (custom editors and summary panels), by model. */
   readonly views = new ModelViews();
   /** The latest analysis of each model (hovers, side panel); fires onDidAnalyse. */
-  readonly analyses = new AnalysisStore();
+  readonly analyses: AnalysisStore;
   /** How the last analysis ended (status for tests and tools). */
   lastRun: RunRecord | undefined;
+  /** The editor group that results (analysis panels, summaries) open in: created once beside the code, then reused. */
+  private resultsColumn: vscode.ViewColumn | undefined;
 
   private constructor(
     readonly context: vscode.ExtensionContext,
     readonly log: vscode.LogOutputChannel,
-  ) {}
+  ) {
+    this.analyses = new AnalysisStore(context.workspaceState, log);
+  }
 
   static register(context: vscode.ExtensionContext): Services {
     const log = vscode.window.createOutputChannel('Polytope Lens', { log: true });
@@ -42,7 +46,19 @@ export class Services implements vscode.Disposable {
         if (e.affectsConfiguration(`${SECTION}.workers`)) s.retirePool();
       }),
     );
+    // The kept results of every model analysed in this workspace, back before any view asks (hover, CodeLens).
+    if (vscode.workspace.isTrusted) void s.restoreStored();
     return s;
+  }
+
+  private async restoreStored(): Promise<void> {
+    for (const path of this.analyses.storedPaths()) {
+      try {
+        await this.analyses.restore(vscode.Uri.file(path));
+      } catch (e) {
+        this.log.warn(`could not restore the results of ${path}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
   }
 
   /** Runs a job on the pool, starting it if needed. */
@@ -60,6 +76,35 @@ export class Services implements vscode.Disposable {
       this.running--;
       if (this.stale && this.running === 0) this.retirePool();
     }
+  }
+
+  /** Whether a view column is a results group now: it exists and shows no text editor (code). */
+  private isResultsGroup(c: vscode.ViewColumn | undefined): c is vscode.ViewColumn {
+    return c !== undefined && vscode.window.tabGroups.all.some((g) => g.viewColumn === c) && !vscode.window.visibleTextEditors.some((e) => e.viewColumn === c);
+  }
+
+  /**
+   * Where a new results panel goes: the results group while it exists (it closes with its last tab), else a new
+   * group beside the code, which then becomes the results group (notePanelColumn).
+   */
+  resultsViewColumn(): vscode.ViewColumn {
+    if (this.isResultsGroup(this.resultsColumn)) return this.resultsColumn;
+    this.resultsColumn = undefined;
+    return vscode.ViewColumn.Beside;
+  }
+
+  /** A results panel was created, restored or shown: its group is the results group when there is none. */
+  notePanelColumn(panel: vscode.WebviewPanel): void {
+    // The tab model may not list a just-created panel's group yet: a column without code is enough here.
+    const c = panel.viewColumn;
+    if (!this.isResultsGroup(this.resultsColumn) && c !== undefined && !vscode.window.visibleTextEditors.some((e) => e.viewColumn === c)) this.resultsColumn = c;
+  }
+
+  /** A model view (custom editor) opened beside the code by a command: the group it landed in is the results group. */
+  noteEditorColumn(uri: vscode.Uri): void {
+    if (this.isResultsGroup(this.resultsColumn)) return;
+    const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === uri.toString());
+    if (tab && this.isResultsGroup(tab.group.viewColumn)) this.resultsColumn = tab.group.viewColumn;
   }
 
   modelRef(uri: vscode.Uri): ModelRef {

@@ -26,7 +26,7 @@ import {
   type SidePanelToHost,
 } from '../shared/webview-protocol';
 import { runCodes, type InputSource } from '../worker/jobs';
-import { pathStats, type ModelAnalysis } from './analyses';
+import { pathStats, resultLines, type ModelAnalysis } from './analyses';
 import { readConfig, SECTION } from './config';
 import { LanguageClientProvider } from './languageClient';
 import { MODEL_VIEW_TYPE } from './modelViewProvider';
@@ -47,6 +47,9 @@ export interface SidePanelInfo {
   how?: SidePanelSourceKind;
   layers: number;
   analysed: boolean;
+  /** Kept results shown (one per analysis kind and the codes), and whether they are of the previous export. */
+  results: number;
+  previousExport: boolean;
   deltaRows: number;
   checkpoints: number;
   refreshes: number;
@@ -204,7 +207,8 @@ export class SidePanelProvider implements vscode.WebviewViewProvider, vscode.Dis
     if (!s?.exists) return;
     switch (action) {
       case 'openModel':
-        await vscode.commands.executeCommand('vscode.openWith', s.model, MODEL_VIEW_TYPE, { viewColumn: vscode.ViewColumn.Beside });
+        await vscode.commands.executeCommand('vscode.openWith', s.model, MODEL_VIEW_TYPE, { viewColumn: this.services.resultsViewColumn() });
+        this.services.noteEditorColumn(s.model);
         return;
       case 'probeCodes': {
         const last = this.services.analyses.get(s.model)?.codes?.inputs ?? this.services.analyses.before(s.model)?.codes?.inputs;
@@ -247,6 +251,7 @@ export class SidePanelProvider implements vscode.WebviewViewProvider, vscode.Dis
         ...(ps ? { paths: ps.paths, meanCrossings: ps.mean_crossings } : {}),
       };
     }
+    if (a) base.results = { previousExport: !!a.previousExport, items: resultLines(a) };
     const at = this.changedAt.get(s.model.fsPath);
     const prev = this.services.analyses.before(s.model);
     if (at !== undefined && prev) base.delta = delta(at, prev, a, sm);
@@ -267,6 +272,8 @@ export class SidePanelProvider implements vscode.WebviewViewProvider, vscode.Dis
       how: this.shown?.how,
       layers: st.layers.length,
       analysed: !!st.analysis,
+      results: st.results?.items.length ?? 0,
+      previousExport: !!st.results?.previousExport,
       deltaRows: st.delta?.rows.length ?? 0,
       checkpoints: st.checkpoints.length,
       refreshes: this.refreshes,
@@ -337,6 +344,8 @@ export class SidePanelProvider implements vscode.WebviewViewProvider, vscode.Dis
       this.post();
       return;
     }
+    // The model's kept results (closed views, a reload): from storage when this window has none yet.
+    await this.services.analyses.restore(next.model).catch(() => undefined);
     await this.load(next.model, gen);
     await this.scanCheckpoints(gen);
   }

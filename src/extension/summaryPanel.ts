@@ -1,5 +1,5 @@
 /**
- * The summary panel: the model page in an ordinary webview panel beside the code (command Show Model Summary),
+ * The summary panel: the model page in an ordinary webview panel, a tab of the results group (command Show Model Summary),
  * restored after a reload by a WebviewPanelSerializer from the page's saved state, whose model URI is checked
  * (an existing .onnx file inside the workspace or the extension's examples) before it is used.
  */
@@ -12,6 +12,9 @@ import type { Services } from './services';
 export const SUMMARY_VIEW_TYPE = 'polytopeLens.summary';
 
 export class SummaryPanelProvider implements vscode.WebviewPanelSerializer {
+  /** The open summary panels by model URI: Show Model Summary of a model that has one reveals it. */
+  private readonly panels = new Map<string, vscode.WebviewPanel>();
+
   private constructor(private readonly services: Services) {}
 
   static register(context: vscode.ExtensionContext, services: Services): void {
@@ -25,8 +28,15 @@ export class SummaryPanelProvider implements vscode.WebviewPanelSerializer {
     );
   }
 
+  /** The model's summary as a tab of the results group; its existing tab when it has one. */
   open(uri: vscode.Uri): void {
-    const panel = vscode.window.createWebviewPanel(SUMMARY_VIEW_TYPE, titleOf(uri), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
+    const open = this.panels.get(uri.toString());
+    if (open) {
+      open.reveal(open.viewColumn, true);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(SUMMARY_VIEW_TYPE, titleOf(uri), { viewColumn: this.services.resultsViewColumn(), preserveFocus: true });
+    this.services.notePanelColumn(panel);
     this.attach(panel, uri);
   }
 
@@ -38,13 +48,20 @@ export class SummaryPanelProvider implements vscode.WebviewPanelSerializer {
       panel.dispose();
       return;
     }
+    this.services.notePanelColumn(panel);
     this.attach(panel, uri);
   }
 
   private attach(panel: vscode.WebviewPanel, uri: vscode.Uri): void {
     panel.title = titleOf(uri);
     const page = new ModelPage(this.services, panel.webview, uri, 'panel');
-    panel.onDidDispose(() => page.dispose());
+    const key = uri.toString();
+    this.panels.set(key, panel);
+    panel.onDidChangeViewState(() => this.services.notePanelColumn(panel));
+    panel.onDidDispose(() => {
+      if (this.panels.get(key) === panel) this.panels.delete(key);
+      page.dispose();
+    });
     page.start();
   }
 }

@@ -18,7 +18,7 @@ export function lensTitle(view: DocView, mapped: NonNullable<ReturnType<typeof m
   else parts.push([...new Set(mapped.nodes.map((n) => n.op))].join(', '));
   // Regions hit: distinct codes of the layer; known for one layer, or for the whole model.
   const regions = isRoot ? view.analysis?.codes?.distinct_codes : rows.length === 1 ? rows[0]!.distinct : undefined;
-  if (regions !== undefined) parts.push(`${regions} regions hit`);
+  if (regions !== undefined) parts.push(`${regions} regions hit${view.analysis?.previousExport ? ' (previous export)' : ''}`);
   parts.push('open');
   return parts.join(' · ');
 }

@@ -79,7 +79,8 @@ function liveNote(view: DocView): string | null {
   const parts: string[] = [];
   if (a.codes) parts.push(`${a.codes.inputs_note ?? `${a.codes.n} samples`}, ${a.codes.distinct_codes} distinct codes overall`);
   if (a.pathStats) parts.push(`${fixed(a.pathStats.mean_crossings)} boundary crossings per path over ${a.pathStats.paths} paths`);
-  return `_Latest analysis:_ ${parts.join('; ')}.`;
+  const prev = a.previousExport ? ` These results are from the previous export of ${code(basename(a.modelPath))}; run the analyses again for this one.` : '';
+  return `_Latest analysis:_ ${parts.join('; ')}.${prev}`;
 }
 
 function staleNote(view: DocView): string | null {

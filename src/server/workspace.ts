@@ -27,6 +27,9 @@ export function recordedLines(structure: ModelStructure, path: string): Map<numb
   return out;
 }
 
+/** How much later than its model a Python file must have been saved, at first sight, to count as edited since. */
+const STALE_AFTER_MS = 2000;
+
 export class Workspace {
   private readonly docs = new Map<string, PyDocument>();
   private readonly parsed = new Map<string, { version: number; py: PyFile }>();
@@ -34,6 +37,11 @@ export class Workspace {
   private readonly mappings = new Map<string, { py: PyFile; signature: string; structure: ModelStructure; mapping: Mapping }>();
   /** The saved text of each open document's file, read again only when its mtime changes. */
   private readonly saved = new Map<string, { mtimeMs: number; text: string }>();
+  /**
+   * The text a Python file had when first seen with an export of the model (key: file, model path and model
+   * mtime): later saves that change the text make the numbers stale; saves that leave it as it was do not.
+   */
+  private readonly baselines = new Map<string, string>();
 
   constructor(
     private readonly parser: Parser,
@@ -113,22 +121,24 @@ export class Workspace {
       const changed = [...recorded].filter(([row, line]) => (rows[row] ?? '').trim() !== line).map(([row]) => row);
       return { uri, py, candidates, structure, mapping, analysis, stale: changed.length > 0, staleFrom: 'lines', ...(changed.length ? { staleRow: Math.min(...changed) } : {}) };
     }
-    const stale = !!(path && modelTime && this.changedSince(path, text, modelTime));
+    const stale = !!(path && modelTime && structure && this.changedSince(path, text, structure.modelPath, modelTime));
     return { uri, py, candidates, structure, mapping, analysis, stale, staleFrom: 'time' };
   }
 
   /**
-   * Whether the document changed after the model was exported: its file was saved later, or the editor holds
-   * unsaved edits (the text differs from the file), which no export can have seen.
+   * Whether the document changed after the model was exported, by content: the editor holds unsaved edits (the
+   * text differs from the file), or the saved text differs from the text the file had when this export of the
+   * model was first seen. Times decide only that first sight: a file saved more than STALE_AFTER_MS after the
+   * model was written is taken as edited since (a fresh copy of an example, whose files are written microseconds
+   * apart in any order, is not).
    */
-  private changedSince(path: string, text: string, modelMtimeMs: number): boolean {
+  private changedSince(path: string, text: string, modelPath: string, modelMtimeMs: number): boolean {
     let mtimeMs: number;
     try {
       mtimeMs = statSync(path).mtimeMs;
     } catch {
       return false;
     }
-    if (mtimeMs > modelMtimeMs) return true;
     let saved = this.saved.get(path);
     if (!saved || saved.mtimeMs !== mtimeMs) {
       try {
@@ -138,7 +148,15 @@ export class Workspace {
       }
       this.saved.set(path, saved);
     }
-    return saved.text !== text;
+    if (saved.text !== text) return true;
+    const key = `${path}\0${modelPath}\0${modelMtimeMs}`;
+    let baseline = this.baselines.get(key);
+    if (baseline === undefined) {
+      if (mtimeMs > modelMtimeMs + STALE_AFTER_MS) return true;
+      baseline = saved.text;
+      this.baselines.set(key, baseline);
+    }
+    return saved.text !== baseline;
   }
 
   async documentModel(uri: string): Promise<DocumentModel | null> {

@@ -67,6 +67,8 @@ export interface AnalysisParams {
   nodes?: OnnxNodeRef[];
   codes?: Pick<CodesResult, 'n' | 'distinct_codes' | 'distinct_per_layer' | 'stats'> & { inputs_note?: string };
   pathStats?: PathStats;
+  /** The numbers are of an earlier content of the model file (kept results; the model was re-exported since). */
+  previousExport?: boolean;
 }
 export const AnalysisNotification = new NotificationType<AnalysisParams>('polytopeLens/analysis');
 

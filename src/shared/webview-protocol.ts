@@ -20,7 +20,17 @@ export type ModelViewToWebview =
   | { type: 'progress'; done: number; total: number }
   /** Select a layer (hover link / CodeLens in the Python code): `layer` is an engine layer key; `nodes` the ONNX nodes. */
   | { type: 'highlight'; layer?: string; nodes: string[] }
-  | { type: 'codes'; codes: CodesView };
+  | { type: 'codes'; codes: CodesView }
+  /** The kept results of this model (every analysis's last run, also after a reload); previousExport: of an earlier content of the file. */
+  | { type: 'results'; previousExport: boolean; items: ModelResultLine[] };
+
+/** One kept result, as a line of the model view: what ran, when, and its main number. */
+export interface ModelResultLine {
+  kind: 'codes' | AnalysisKind;
+  title: string;
+  at: number;
+  line: string;
+}
 
 /** Analyses a view may ask for: a closed list, checked by the host. */
 export const MODEL_VIEW_ACTIONS = ['probeCodes', 'pathDensity', 'densityStudy', 'regionMap', 'localComplexity', 'scaleActivations', 'clusterCodes', 'exportResults'] as const;
@@ -32,7 +42,7 @@ export type ModelViewToHost =
   /** After a highlight: the layer key of the row now selected, or null when none matched. */
   | { type: 'highlighted'; layer: string | null }
   /** Posted after each render: what the page shows (the host logs it; tests assert on it). */
-  | { type: 'rendered'; view: 'empty' | 'summary' | 'codes' | 'error' | 'restricted'; layers: number; statsRows: number };
+  | { type: 'rendered'; view: 'empty' | 'summary' | 'codes' | 'error' | 'restricted'; layers: number; statsRows: number; results?: number; previousExport?: boolean };
 
 const RENDERED_VIEWS = ['empty', 'summary', 'codes', 'error', 'restricted'] as const;
 
@@ -56,7 +66,14 @@ export function parseModelViewMessage(x: unknown): ModelViewToHost | undefined {
         : undefined;
     case 'rendered':
       return typeof x.view === 'string' && (RENDERED_VIEWS as readonly string[]).includes(x.view) && isCount(x.layers) && isCount(x.statsRows)
-        ? { type: 'rendered', view: x.view as (typeof RENDERED_VIEWS)[number], layers: x.layers, statsRows: x.statsRows }
+        ? {
+            type: 'rendered',
+            view: x.view as (typeof RENDERED_VIEWS)[number],
+            layers: x.layers,
+            statsRows: x.statsRows,
+            ...(isCount(x.results) ? { results: x.results } : {}),
+            ...(typeof x.previousExport === 'boolean' ? { previousExport: x.previousExport } : {}),
+          }
         : undefined;
     case 'highlighted':
       return x.layer === null || (typeof x.layer === 'string' && x.layer.length < 4096) ? { type: 'highlighted', layer: x.layer as string | null } : undefined;
@@ -72,6 +89,7 @@ export interface ModelViewState {
   fileName?: string;
   summary?: ModelSummary;
   codes?: CodesView;
+  results?: { previousExport: boolean; items: ModelResultLine[] };
 }
 
 /** The host-side check of a restored state: only a string URI is taken from it, and the host validates that too. */
@@ -327,6 +345,8 @@ export interface SidePanelState {
   summary?: { opset: number; producer: string; layers: number; totalUnits: number; unsupported: number };
   layers: SidePanelLayer[];
   analysis?: { n: number; inputsNote: string; distinct: number; dead: number; alwaysOn: number; totalUnits: number; at: number; paths?: number; meanCrossings?: number };
+  /** The kept result of every analysis of the model (also after a reload); previousExport: of an earlier content of the file. */
+  results?: { previousExport: boolean; items: ModelResultLine[] };
   /** What changed since the previous export (set after the model file changed on disk). */
   delta?: { at: number; analysed: boolean; distinct: BeforeAfter; totalUnits: BeforeAfter; rows: SidePanelDeltaRow[] };
   checkpoints: SidePanelCheckpoint[];

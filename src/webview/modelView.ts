@@ -25,8 +25,8 @@ interface View extends ModelViewState {
 let view: View = { ...(api.getState() ?? {}) };
 
 function save(): void {
-  const { model, fileName, summary, codes } = view;
-  api.setState({ model, fileName, summary, codes });
+  const { model, fileName, summary, codes, results } = view;
+  api.setState({ model, fileName, summary, codes, results });
 }
 
 /** Every analysis the host runs for this model (MODEL_VIEW_ACTIONS after probeCodes), in the order of the toolbar. */
@@ -130,6 +130,19 @@ function statsTable(codes: CodesView): HTMLElement {
   );
 }
 
+/** The kept results of the model: one line per analysis, newest first; a note when they are of an earlier export. */
+function resultsList(r: NonNullable<View['results']>): HTMLElement | undefined {
+  if (r.items.length === 0) return undefined;
+  const when = (ms: number) => new Date(ms).toLocaleString();
+  return h(
+    'section',
+    { id: 'results' },
+    h('h2', {}, 'Last results'),
+    r.previousExport ? h('p', { class: 'notice', id: 'previous-export' }, `These results are from the previous export of ${view.fileName ?? 'the model'}: the file has changed since. Run the analyses again to update them.`) : undefined,
+    h('ul', { class: 'results' }, ...[...r.items].sort((a, b) => b.at - a.at).map((i) => h('li', { 'data-kind': i.kind }, h('strong', {}, i.title), ` · ${i.line} · `, h('span', { class: 'meta' }, when(i.at))))),
+  );
+}
+
 function render(): void {
   const parts: (Node | undefined)[] = [];
   let rendered: Extract<ModelViewToHost, { type: 'rendered' }>['view'] = 'empty';
@@ -181,6 +194,7 @@ function render(): void {
             ),
           )
         : undefined,
+      view.results ? resultsList(view.results) : undefined,
       view.codes ? statsTable(view.codes) : h('p', { class: 'hint' }, 'Probe codes to see per-layer activity, dead and always-on units and distinct codes.'),
     );
   } else {
@@ -193,6 +207,8 @@ function render(): void {
     view: rendered,
     layers: app.querySelectorAll('#layers tbody tr').length,
     statsRows: app.querySelectorAll('#stats tbody tr').length,
+    results: app.querySelectorAll('#results li').length,
+    previousExport: !!app.querySelector('#previous-export'),
   });
 }
 
@@ -219,7 +235,10 @@ window.addEventListener('message', (e: MessageEvent<ModelViewToWebview>) => {
   const m = e.data;
   switch (m.type) {
     case 'summary':
-      if (view.model !== m.model) view.codes = undefined;
+      if (view.model !== m.model) {
+        view.codes = undefined;
+        view.results = undefined;
+      }
       view = { ...view, model: m.model, fileName: m.fileName, summary: m.summary, error: undefined, restricted: false };
       break;
     case 'error':
@@ -236,6 +255,9 @@ window.addEventListener('message', (e: MessageEvent<ModelViewToWebview>) => {
       break;
     case 'codes':
       view.codes = m.codes;
+      break;
+    case 'results':
+      view.results = { previousExport: m.previousExport, items: m.items };
       break;
     case 'highlight':
       view.highlight = { layer: m.layer, nodes: m.nodes, pending: true };

@@ -75,8 +75,20 @@ function modelSection(st: SidePanelState): HTMLElement[] {
     if (a.n) parts.push(h('strong', { id: 'distinct' }, String(a.distinct)), ` distinct codes on ${a.n} inputs · dead ${pct(a.dead, a.totalUnits)} · always on ${pct(a.alwaysOn, a.totalUnits)}`);
     if (a.paths) parts.push(`${a.n ? ' · ' : ''}${(a.meanCrossings ?? 0).toFixed(2)} crossings per path (${a.paths} paths)`);
     out.push(h('section', { id: 'analysis' }, h('h2', {}, 'Last analysis'), h('p', {}, ...parts), a.inputsNote ? h('p', { class: 'hint' }, `${a.inputsNote} · ${when(a.at)}`) : h('span')));
-  } else if (sm) {
+  } else if (sm && !st.results?.items.length) {
     out.push(h('p', { class: 'hint' }, 'No analysis of this export yet: Probe codes to see dead and always-on units and distinct codes per layer.'));
+  }
+  const kept = st.results;
+  if (kept?.items.length) {
+    out.push(
+      h(
+        'section',
+        { id: 'results' },
+        h('h2', {}, 'Last results'),
+        kept.previousExport ? h('p', { class: 'notice', id: 'previous-export' }, `From the previous export of ${st.model?.fileName ?? 'the model'}: the file has changed since.`) : h('span'),
+        h('ul', { class: 'results' }, ...[...kept.items].sort((x, y) => y.at - x.at).map((i) => h('li', { 'data-kind': i.kind }, h('strong', {}, i.title), ` · ${i.line}`))),
+      ),
+    );
   }
   if (st.layers.length) {
     const live = st.layers.some((l) => l.distinct !== undefined);

@@ -35,6 +35,7 @@ const VSIX_TESTS = [
   'Probe Codes on the example data computes per-layer statistics',
   'language: the example is copied into the workspace',
   'language: hover on self.fc1 = nn.Linear names the ONNX node',
+  'real models: Probe Codes runs on mnist-8, ultraface and a torchvision SqueezeNet',
 ];
 const escapeRe = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 // Output files of the three modes sit side by side in test-output/e2e.
@@ -240,6 +241,77 @@ function readHandshake() {
  *                    analysis-cancel:TITLE on the notification whose text contains TITLE
  *   analysis-click   click the middle of the region map, wait for the model's answer, then click Export JSON
  */
+/**
+ * 'picker:COMMAND TITLE': runs the command from the palette, waits for its data-file quick pick, reads every row
+ * (label, description, detail; separators too), screenshots it and closes it with Escape.
+ */
+async function pickerStep(page, title) {
+  await page.keyboard.press('F1');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible', timeout: 10_000 });
+  await page.keyboard.type(`Polytope Lens: ${title}`, { delay: 10 });
+  await sleep(400);
+  await page.keyboard.press('Enter');
+  const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: '.npy' });
+  await rows.first().waitFor({ state: 'visible', timeout: 15_000 });
+  await sleep(500);
+  const texts = await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').allInnerTexts();
+  await page.screenshot({ path: join(outDir, 'ui-picker.png') });
+  uiShots.push('ui-picker.png');
+  await page.keyboard.press('Escape');
+  return { ok: true, detail: JSON.stringify(texts.map((t) => t.replace(/\s+/g, ' ').trim())) };
+}
+
+/**
+ * 'endpoint:COMMAND TITLE': runs the command from the palette, takes the first data file of its picker (Enter),
+ * and reads the message under the first endpoint's index box (the sample's class), then Escape.
+ */
+async function endpointStep(page, title) {
+  await page.keyboard.press('F1');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible', timeout: 10_000 });
+  await page.keyboard.type(`Polytope Lens: ${title}`, { delay: 10 });
+  await sleep(400);
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: '.npy' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await sleep(300);
+  await page.keyboard.press('Enter');
+  const prompt = page.locator('.quick-input-widget .quick-input-message', { hasText: 'First endpoint' });
+  await prompt.waitFor({ state: 'visible', timeout: 10_000 });
+  // The default's class is in the prompt; then typed as a user would (VS Code validates what is typed).
+  const initial = (await prompt.innerText()).trim();
+  await page.keyboard.press('End');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.type('0');
+  const message = page.locator('.quick-input-widget .quick-input-message', { hasText: 'class' });
+  try {
+    await message.waitFor({ state: 'visible', timeout: 10_000 });
+  } catch {
+    await page.screenshot({ path: join(outDir, 'ui-endpoint-failed.png') });
+    const text = await page.locator('.quick-input-widget').innerText().catch(() => '');
+    const html = await page.locator('.quick-input-widget').innerHTML().catch(() => '');
+    await page.keyboard.press('Escape');
+    return { ok: false, detail: `no class message; widget: ${JSON.stringify(text)} ${html.slice(0, 1500)}` };
+  }
+  const first = (await message.innerText()).trim();
+  await page.keyboard.press('End');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.type('7');
+  await sleep(400);
+  const seventh = (await message.innerText()).trim();
+  await page.screenshot({ path: join(outDir, 'ui-endpoint-class.png') });
+  uiShots.push('ui-endpoint-class.png');
+  await page.keyboard.press('Escape');
+  return { ok: true, detail: JSON.stringify([first, seventh, initial]) };
+}
+
+/** 'shot:NAME': a screenshot of the workbench as it is, to test-output/e2e/NAME.png (after the webviews settle). */
+async function shotStep(page, name) {
+  if (!/^[\w-]+$/.test(name)) return { ok: false, detail: `bad screenshot name ${name}` };
+  await sleep(1500);
+  await page.screenshot({ path: join(outDir, `${name}.png`) });
+  uiShots.push(`${name}.png`);
+  return { ok: true, detail: `${name}.png` };
+}
+
 async function analysisStep(page, step) {
   if (step.startsWith('analysis-cancel')) {
     // 'analysis-cancel:TITLE' names the notification; plain 'analysis-cancel' is the boundary-density one.
@@ -277,6 +349,12 @@ async function uiCheck(page) {
   await page.keyboard.type('Polytope Lens: Open Example', { delay: 10 });
   // Enter only once the quick pick has filtered down to the command (on a busy machine that takes a while).
   await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'Open Example' }).waitFor({ state: 'visible', timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  // Where the example goes: the first item is a new folder in the workspace.
+  const where = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Copy into' });
+  await where.first().waitFor({ state: 'visible', timeout: 10_000 });
+  await page.screenshot({ path: join(outDir, 'ui-open-example-where.png') });
+  uiShots.push('ui-open-example-where.png');
   await page.keyboard.press('Enter');
   const end = Date.now() + 20_000;
   let lastErr = 'no webview frame';
@@ -338,7 +416,7 @@ try {
       log(`suite handed over for the UI step '${hs.step}'`);
       let v;
       try {
-        v = hs.step.startsWith('analysis-') ? await analysisStep(page, hs.step) : hs.step === 'palette' ? await uiCheck(page) : hs.step === 'sidepanel' ? await sidePanelCheck(page) : hs.step === 'cancel' ? await cancelStep(page) : { ok: false, detail: `unknown step ${hs.step}` };
+        v = hs.step.startsWith('endpoint:') ? await endpointStep(page, hs.step.slice(9)) : hs.step.startsWith('picker:') ? await pickerStep(page, hs.step.slice(7)) : hs.step.startsWith('shot:') ? await shotStep(page, hs.step.slice(5)) : hs.step.startsWith('analysis-') ? await analysisStep(page, hs.step) : hs.step === 'palette' ? await uiCheck(page) : hs.step === 'sidepanel' ? await sidePanelCheck(page) : hs.step === 'cancel' ? await cancelStep(page) : { ok: false, detail: `unknown step ${hs.step}` };
       } catch (e) {
         v = { ok: false, detail: String(e.message ?? e).split('\n')[0] };
       }

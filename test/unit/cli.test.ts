@@ -135,3 +135,16 @@ test('summary without --json prints the layer table', () => {
   for (const k of ['ReLU32', 'Pooling66', 'ReLU114', 'Pooling160']) assert.ok(r.stdout.includes(k), k);
   assert.match(r.stdout, /total units \(bits\): 17984/);
 });
+
+test('CLI: density-study and cluster refuse a labels file of other data (1,437 labels for 360 inputs) in one sentence', () => {
+  const d = 'examples/digits';
+  for (const cmd of ['density-study', 'cluster']) {
+    const r = spawnSync(process.execPath, [CLI, cmd, `${d}/digits.onnx`, '--inputs', `${d}/digits-x.npy`, '--labels', `${d}/digits-train-y.npy`, '--quiet'], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 1, `${cmd}: ${r.stderr}`);
+    assert.equal(r.stderr.trim(), 'polytope-lens: digits-train-y.npy has 1437 labels but digits-x.npy has 360 inputs: a labels file needs exactly one label per input.', cmd);
+  }
+  // With --limit the first labels of the file's are used: the file still has one label per input.
+  const ok = spawnSync(process.execPath, [CLI, 'cluster', `${d}/digits.onnx`, '--inputs', `${d}/digits-x.npy`, '--labels', `${d}/digits-y.npy`, '--limit', '40', '--k', '5', '--methods', 'kmedoids_codes', '--json'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal(JSON.parse(ok.stdout).n, 40);
+});

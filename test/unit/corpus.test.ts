@@ -277,7 +277,7 @@ const CASES: Case[] = [
     file: `${I}/y_short.npy`,
     what: 'density-study with fewer labels than inputs',
     args: ['density-study', MLP, '--inputs', `${I}/x_f64.npy`, '--labels', `${I}/y_short.npy`],
-    error: 'y_short.npy has 3 labels for 6 inputs',
+    error: 'y_short.npy has 3 labels but x_f64.npy has 6 inputs: a labels file needs exactly one label per input',
   },
   {
     file: MLP,

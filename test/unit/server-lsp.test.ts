@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, utimesSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LspClient, positionOf } from '../support/lsp';
@@ -154,6 +154,35 @@ test('stale numbers: the Python file is newer than the exported model, or has un
     // Undone: the text equals the saved file again.
     await client.change(uri, 3, [{ range: { start: { line: 0, character: 0 }, end: { line: 1, character: 0 } }, text: '' }]);
     assert.doesNotMatch(await hoverAt(client, uri, text, 'self.fc1 ='), /stale/);
+  } finally {
+    await client.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('stale numbers compare content: a fresh copy whose Python file is microseconds newer is not stale; saving a changed text is, saving the same text is not', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'plens-lsp-'));
+  const { client } = await LspClient.start();
+  try {
+    const py = join(dir, 'train.py');
+    const model = join(dir, 'digits.onnx');
+    copyFileSync(join(DIGITS, 'digits.onnx'), model);
+    copyFileSync(TRAIN, py);
+    const t = Date.now() / 1000;
+    utimesSync(model, t, t);
+    utimesSync(py, t + 0.000075, t + 0.000075); // 75 us later, as a copy of the example may be
+    const text = readFileSync(py, 'utf8');
+    const uri = await client.open(py);
+    assert.doesNotMatch(await hoverAt(client, uri, text, 'self.fc1 ='), /stale/);
+    // Saved again with the same text, later: nothing changed.
+    utimesSync(py, t + 50, t + 50);
+    assert.doesNotMatch(await hoverAt(client, uri, text, 'self.fc1 ='), /stale/);
+    // Saved with a changed text: the export has not seen it.
+    const changed = text + '\n# a change after the export\n';
+    writeFileSync(py, changed);
+    utimesSync(py, t + 60, t + 60);
+    await client.change(uri, 2, [{ range: { start: { line: text.split('\n').length - 1, character: 0 }, end: { line: text.split('\n').length - 1, character: 0 } }, text: '\n# a change after the export\n' }]);
+    assert.match(await hoverAt(client, uri, changed, 'self.fc1 ='), /may be stale/);
   } finally {
     await client.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -93,6 +93,31 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
     await page.waitForSelector(`#layers tbody tr[data-key="${summary.layers[0].key}"]`);
     assert.equal(await page.$eval('#layers tbody th', (th) => th.innerHTML), `<code>${summary.layers[0].key}</code>`);
     assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('model view: the kept results are listed, newest first, with a note when they are of the previous export', async () => {
+    const { page, errors } = await withCodes();
+    const items = [
+      { kind: 'codes', title: 'Probe codes', at: 1000, line: '360 inputs, 356 distinct codes' },
+      { kind: 'path', title: 'Boundary density', at: 3000, line: '17 crossings over 20 steps' },
+      { kind: 'local', title: 'Local complexity', at: 2000, line: 'mean 0.15 units change around 20 inputs' },
+    ];
+    await send(page, { type: 'results', previousExport: false, items });
+    await page.waitForFunction(() => document.querySelectorAll('#results li').length === 3);
+    assert.deepEqual(await page.$$eval('#results li', (ls) => ls.map((l) => l.dataset.kind)), ['path', 'local', 'codes']);
+    assert.equal(await page.$('#previous-export'), null);
+    let r = (await posted(page)).filter((m) => m.type === 'rendered').at(-1);
+    assert.equal(r.results, 3);
+    assert.equal(r.previousExport, false);
+    await send(page, { type: 'results', previousExport: true, items: items.slice(0, 1) });
+    await page.waitForFunction(() => !!document.querySelector('#previous-export'));
+    assert.match(await page.textContent('#previous-export'), /from the previous export of digits\.onnx/);
+    r = (await posted(page)).filter((m) => m.type === 'rendered').at(-1);
+    assert.equal(r.results, 1);
+    assert.equal(r.previousExport, true);
+    assert.deepEqual(errors, []);
+    await page.close();
   });
 
   test('model view: a button for every analysis posts its action, by click and by keyboard', async () => {

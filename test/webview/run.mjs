@@ -93,7 +93,7 @@ test('model view: posts ready first and renders the summary', async () => {
   assert.deepEqual(rows.map((r) => r[3]), ['[48]', '[32]', '[32]']);
   assert.match(await page.textContent('.meta'), /opset 14 · pytorch/);
   assert.match(await page.textContent('.io'), /input float32 \[batch, 64\]/);
-  assert.deepEqual(await lastRendered(page), { type: 'rendered', view: 'summary', layers: 3, statsRows: 0 });
+  assert.deepEqual(await lastRendered(page), { type: 'rendered', view: 'summary', layers: 3, statsRows: 0, results: 0, previousExport: false });
   assert.deepEqual(errors, []);
   await page.screenshot({ path: join(out, 'modelView-summary-dark.png'), fullPage: true });
   await page.close();
@@ -136,7 +136,7 @@ test('model view: per-layer statistics after probing, and state restored after a
   });
   assert.match(await page.textContent('#codes p'), new RegExp(`${digitsCodes.n} inputs .* ${digitsCodes.distinct_codes} distinct codes over 112 bits`));
   assert.equal(await page.$$eval('#stats svg[role=img]', (s) => s.length), 3);
-  assert.deepEqual(await lastRendered(page), { type: 'rendered', view: 'codes', layers: 3, statsRows: 3 });
+  assert.deepEqual(await lastRendered(page), { type: 'rendered', view: 'codes', layers: 3, statsRows: 3, results: 0, previousExport: false });
   const state = await page.evaluate(() => window.__state);
   assert.equal(state.model, MODEL);
   assert.equal(state.codes.n, digitsCodes.n);

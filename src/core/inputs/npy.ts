@@ -410,6 +410,18 @@ export function readLabels(path: string, n: number): { labels: Int32Array; note:
   return { labels, note: `${labels.length} labels from ${name} (${new Set(labels).size} classes)` };
 }
 
+/**
+ * Labels of a data file: exactly one per sample of the file (`total`; a longer or shorter labels file belongs to
+ * other data), of which the first n are used (a --limit). UserError otherwise, before any work.
+ */
+export function readLabelsFor(path: string, total: number, n: number, dataName: string): { labels: Int32Array; note: string } {
+  const name = basename(path);
+  const y = toLabels(readNpy(path), name);
+  if (y.length !== total) throw new UserError(`${name} has ${y.length} labels but ${dataName} has ${total} inputs: a labels file needs exactly one label per input`);
+  const labels = y.slice(0, n);
+  return { labels, note: `${labels.length} labels from ${name} (${new Set(labels).size} classes)` };
+}
+
 export function toLabels(arr: NdArray, name: string): Int32Array {
   const column = arr.shape.length === 2 && arr.shape[1] === 1;
   if (arr.shape.length !== 1 && !column) {

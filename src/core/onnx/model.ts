@@ -4,9 +4,18 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve, sep } from 'node:path';
+import Long from 'long';
+import * as protobuf from 'protobufjs/minimal';
 import { onnx } from 'onnx-proto';
 import { UserError } from '../errors';
 import { readGraphMetadata, type GraphMetadata } from './metadata';
+
+// protobufjs finds `long` through util.inquire, an eval'd require that esbuild cannot see: from a checkout it
+// resolves to node_modules/long, from the installed VSIX (no node_modules/long) it finds nothing and int64 fields
+// (shapes, axes, Reshape targets) come back as lossy numbers, and the rewritten graph is wrong. The bundle carries
+// `long` and hands it to protobufjs here, before any message is decoded.
+protobuf.util.Long = Long;
+protobuf.configure();
 
 export type ModelProto = onnx.ModelProto;
 export type GraphProto = onnx.IGraphProto;

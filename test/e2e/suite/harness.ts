@@ -14,12 +14,20 @@ export interface Outcome {
   results: { name: string; ok: boolean; ms: number; error?: string }[];
 }
 
-export async function runAll(log: (line: string) => void): Promise<Outcome> {
+/** Names of the tests that POLYTOPE_E2E_GREP (a regular expression) selects. */
+export function selectedTests(): string[] {
+  const grep = process.env.POLYTOPE_E2E_GREP ? new RegExp(process.env.POLYTOPE_E2E_GREP) : undefined;
+  return tests.filter((t) => !grep || grep.test(t.name)).map((t) => t.name);
+}
+
+/** Runs the selected tests that `only` accepts (all by default). */
+export async function runAll(log: (line: string) => void, only: (name: string) => boolean = () => true): Promise<Outcome> {
   const out: Outcome = { passes: 0, failures: 0, results: [] };
   // POLYTOPE_E2E_GREP (a regular expression) runs only the tests whose name matches.
   const grep = process.env.POLYTOPE_E2E_GREP ? new RegExp(process.env.POLYTOPE_E2E_GREP) : undefined;
   for (const t of tests) {
     if (grep && !grep.test(t.name)) continue;
+    if (!only(t.name)) continue;
     const t0 = Date.now();
     let timer: NodeJS.Timeout | undefined;
     try {

@@ -8,7 +8,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { LensApi } from '../../../src/extension/main';
 import type { CodesView } from '../../../src/shared/webview-protocol';
-import { runAll, test, waitFor, writeResult } from './harness';
+import { dirname, join } from 'node:path';
+import { runAll, selectedTests, test, waitFor, writeResult, type Outcome } from './harness';
+import { AFTER_RELOAD, registerWorkflowTests } from './workflow';
 import { registerLanguageTests } from './language';
 import { registerAnalysisTests } from './analysis';
 import { registerStudyClusterTests } from './studyCluster';
@@ -148,9 +150,12 @@ test('UI: the command palette opens the example and the webview shows the layers
   await closeAll();
   const verdict = await driverStep('palette');
   assert.ok(verdict.ok, `UI check failed: ${verdict.detail}`);
-  // And the host saw it too: the example is open in the model view.
-  const p = await waitFor('the page opened through the palette', () => pageOf(exampleUri())?.rendered);
+  // And the host saw it too: the example's copy in the workspace (never the extension's folder) is in the model view.
+  const ws = vscode.workspace.workspaceFolders![0]!.uri;
+  const copy = vscode.Uri.joinPath(ws, 'digits-example', 'digits.onnx');
+  const p = await waitFor('the page opened through the palette', () => pageOf(copy)?.rendered);
   assert.equal(p.layers, 3);
+  assert.ok(existsSync(vscode.Uri.joinPath(ws, 'digits-example', 'train.py').fsPath), 'train.py is copied beside the model');
 }, 120_000);
 
 // Hover, CodeLens and the side panel on a copy of the example in the workspace (test/e2e/suite/language.ts).
@@ -162,10 +167,41 @@ registerAnalysisTests(() => api, driverStep);
 // Density study, clusters and Export Results (test/e2e/suite/studyCluster.ts).
 registerStudyClusterTests(() => api, driverStep);
 
+// The workflow of issue #13: one results group, pickers that know the model, results that stay, Open Example
+// (test/e2e/suite/workflow.ts); its "after Reload Window" tests run in a second phase, after a real reload.
+registerWorkflowTests(() => api, driverStep);
+
+/**
+ * Two phases when "after Reload Window" tests are selected: the first runs every other test, keeps its outcome
+ * beside the handshake file and reloads the window; VS Code then runs this suite again (the test payload stays
+ * in the URL), which finds that outcome, runs the "after Reload Window" tests and writes the merged result.
+ */
 export async function run(): Promise<void> {
   const log = (l: string) => console.log(l);
+  const hs = process.env.POLYTOPE_E2E_HANDSHAKE;
+  const phaseFile = hs ? join(dirname(hs), 'phase1.json') : undefined;
+  const afterReload = (n: string) => n.startsWith(AFTER_RELOAD);
+  if (phaseFile && existsSync(phaseFile)) {
+    log('Polytope Lens e2e suite, after Reload Window');
+    const first = JSON.parse(readFileSync(phaseFile, 'utf8')) as Outcome;
+    const ext = vscode.extensions.getExtension(EXT_ID);
+    api = (await ext!.activate()) as LensApi;
+    const second = await runAll(log, afterReload);
+    const outcome: Outcome = { passes: first.passes + second.passes, failures: first.failures + second.failures, results: [...first.results, ...second.results] };
+    log(`${outcome.passes} passing, ${outcome.failures} failing`);
+    writeResult(process.env.POLYTOPE_E2E_RESULT, outcome);
+    return;
+  }
   log('Polytope Lens e2e suite');
-  const outcome = await runAll(log);
+  const outcome = await runAll(log, (n) => !afterReload(n));
+  if (phaseFile && selectedTests().some(afterReload)) {
+    log(`${outcome.passes} passing, ${outcome.failures} failing before the reload; reloading the window`);
+    writeFileSync(phaseFile, JSON.stringify(outcome));
+    await vscode.commands.executeCommand('workbench.action.reloadWindow');
+    // This extension host ends with the reload; the suite goes on in the next one.
+    await new Promise((r) => setTimeout(r, 60_000));
+    return;
+  }
   log(`${outcome.passes} passing, ${outcome.failures} failing`);
   writeResult(process.env.POLYTOPE_E2E_RESULT, outcome);
 }

@@ -131,6 +131,12 @@ export function registerLanguageTests(driverStep: DriverStep): void {
       throw new Error(`${e.message}; pages: ${JSON.stringify(api.pages())}; tabs: ${JSON.stringify(vscode.window.tabGroups.all.map((g) => g.tabs.map((t) => `${g.viewColumn}:${t.label}:${t.isActive}`)))}`);
     });
     assert.equal(page.highlighted, '/act1/Relu');
+    // Opened from the CodeLens, the view shows the codes the lens counts (not "Probe codes to see ...").
+    const shown = await waitFor('the opened view to show the codes', () => {
+      const p = api.pages().find((q) => q.model === model.toString() && q.kind === 'editor');
+      return p?.rendered?.view === 'codes' ? p.rendered : undefined;
+    }, 10_000);
+    assert.equal(shown.statsRows, 3);
     assert.equal(await vscode.commands.executeCommand('polytopeLens.openLayer', { modelPath: 'relative.onnx', nodes: [] }), false, 'malformed arguments are refused');
   }, 60_000);
 

@@ -142,13 +142,12 @@ export function registerStudyClusterTests(getApi: () => LensApi, driverStep: Dri
     assert.ok(!existsSync(target));
   });
 
-  test('a bad labels file is an error state in the cluster view, not a result', async () => {
+  test('a bad labels file is refused before the cluster run, with one sentence', async () => {
     const r = await vscode.commands.executeCommand('polytopeLens.clusterCodes', digits(), { inputs: digitsX(), labels: digitsX(), n: 50 });
     assert.equal(r, undefined);
     assert.equal(getApi().lastRun()?.status, 'failed');
-    assert.match(getApi().lastRun()?.message ?? '', /digits-x\.npy: labels must be/);
-    const p = await rendered('cluster', digits(), 'error');
-    assert.equal(p.rendered!.items, 0);
+    assert.equal(getApi().lastRun()?.message, 'digits-x.npy cannot be the labels of digits-x.npy: labels are a 1-D array of class ids, one per input, but it has shape [360, 64].');
+    assert.equal(getApi().lastRun()?.ms, 0, 'nothing ran');
   }, 60_000);
 
   test('UI: Cancel in the progress notification stops a long density study; the view says cancelled, never a partial result', async () => {
