@@ -6,10 +6,12 @@
 import * as assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parquetReadObjects } from 'hyparquet';
 import * as vscode from 'vscode';
 import type { LensApi } from '../../../src/extension/main';
 import type { AnalysisInfo } from '../../../src/extension/analysisPanel';
 import type { ClusterMethodKey, ClusterResult, DensityStudyResult } from '../../../src/shared/results';
+import type { CodesView } from '../../../src/shared/webview-protocol';
 import { test, waitFor } from './harness';
 
 const EXT_ID = 'polytope-lens.polytope-lens';
@@ -128,6 +130,23 @@ export function registerStudyClusterTests(getApi: () => LensApi, driverStep: Dri
     assert.equal(doc.analyses.cluster?.params.labels, digitsY());
     // Analyses run earlier in the suite on the example (path, region map, local, scale) are there too.
     for (const [kind, a] of Object.entries(doc.analyses)) assert.ok(a.result && a.params, kind);
+  }, 120_000);
+
+  test('Export Results as Parquet writes the codes of the last Probe Codes: one row per input, read back', async () => {
+    const codes = await vscode.commands.executeCommand<CodesView | undefined>('polytopeLens.probeCodes', digits(), { inputs: digitsX() });
+    assert.ok(codes, 'Probe Codes ran');
+    mkdirSync(join(ws().fsPath, 'exports'), { recursive: true });
+    const target = join(ws().fsPath, 'exports', 'digits.codes.parquet');
+    const written = await vscode.commands.executeCommand<string | undefined>('polytopeLens.exportResults', digits(), { path: target });
+    assert.equal(written, target, `written (last run: ${JSON.stringify(getApi().lastRun())})`);
+    const bytes = readFileSync(target);
+    const rows = (await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), utf8: false })) as { index: bigint | number; pred: number; code: Uint8Array }[];
+    assert.equal(rows.length, codes.n, 'a row per input');
+    assert.ok(rows.every((r) => r.code instanceof Uint8Array), 'codes are binary (hyparquet reads them as bytes with utf8: false)');
+    assert.deepEqual(rows.map((r) => Number(r.index)), [...Array(codes.n).keys()], 'global indices in order');
+    assert.equal(new Set(rows.map((r) => Buffer.from(r.code).toString('hex'))).size, codes.distinct_codes, 'the distinct codes of the Probe Codes run');
+    const units = codes.layers.reduce((a, l) => a + l.units, 0);
+    assert.ok(rows.every((r) => r.code.length === Math.ceil(units / 8)), 'codes of ceil(units / 8) bytes');
   }, 120_000);
 
   test('Export Results of a model with no results yet says so and writes nothing', async () => {
