@@ -607,8 +607,11 @@ function delta(at: number, prev: ModelAnalysis, cur: ModelAnalysis | undefined, 
   const unitsAfter = new Map((sm?.layers ?? after?.layers ?? []).map((l) => [l.key, l.units]));
   const keys = [...new Set([...unitsAfter.keys(), ...unitsBefore.keys()])];
   const stat = (c: typeof before, k: string) => c?.stats.find((x) => x.key === k);
+  const infos = new Map([...(prev.summary?.layers ?? before?.layers ?? []), ...(sm?.layers ?? after?.layers ?? [])].map((l) => [l.key, l]));
   const rows: SidePanelDeltaRow[] = keys.map((k) => ({
     key: k,
+    ...(infos.get(k)?.module !== undefined ? { module: infos.get(k)!.module } : {}),
+    ...(infos.get(k)?.source ? { source: infos.get(k)!.source } : {}),
     units: pair(unitsBefore.get(k), unitsAfter.get(k)),
     distinct: pair(stat(before, k)?.distinct_codes, stat(after, k)?.distinct_codes),
     dead: pair(stat(before, k)?.dead_units, stat(after, k)?.dead_units),

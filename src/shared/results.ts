@@ -315,7 +315,8 @@ export interface ScaleResult {
   layer: string;
   scaled_tensor: string;
   /** Layers after it (whose bits can change), with their bit counts. */
-  later_layers: { key: string; units: number }[];
+  /** The layers after the scaled one (with the module and source line when the file tells them). */
+  later_layers: Pick<LayerInfo, 'key' | 'units' | 'module' | 'module_from' | 'source'>[];
   n: number;
   inputs_note: string;
   alphas: ScaleAlphaResult[];

@@ -312,6 +312,9 @@ export interface SidePanelLayer {
 
 export interface SidePanelDeltaRow {
   key: string;
+  /** The layer's module path and source line, when the file tells them (named first, as everywhere). */
+  module?: string;
+  source?: { file: string; line: number };
   units: BeforeAfter;
   distinct: BeforeAfter;
   dead: BeforeAfter;

@@ -11,6 +11,7 @@ import type { ClusterInfo, ClusterMethodKey, ClusterMethodResult, ClusterResult 
 import type { AnalysisData } from '../shared/webview-protocol';
 import { barChart, type Series } from './charts/bars';
 import { fmt, pct, startPage, type PageContext, type Rendered } from './charts/page';
+import { layerText } from './layerName';
 import { h, s } from './vscodeApi';
 
 /** How each method is named on the page. */
@@ -208,7 +209,7 @@ function renderCluster(r: ClusterResult, thumbs: Thumbs, ctx: PageContext): Rend
     'p',
     { class: 'meta' },
     `${r.n} inputs (${r.inputs_note}) · labels: ${r.labels_note ?? 'none'} · codes: ${r.code_bits} bits of ${r.code_layers.length} layer${r.code_layers.length === 1 ? '' : 's'}, ${r.varying_bits} vary` +
-      (act ? ` · activations: ${act.key} (${act.op}, ${act.size} values)` : '') +
+      (act ? ` · activations: ${layerText(r.code_layers.find((l) => l.key === act.key) ?? act)} (${act.op}, ${act.size} values)` : '') +
       ` · ${fmt(r.timing.total_s)} s in all`,
   );
   const shown = m ? methodPart(selected, m, r, thumbs, ctx) : undefined;

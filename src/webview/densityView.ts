@@ -11,7 +11,7 @@ import { fmt, startPage, type PageContext, type Rendered } from './charts/page';
 import { Plot } from './charts/plot';
 import { renderStudy } from './densityStudy';
 import { h, s } from './vscodeApi';
-import { layerName } from './layerName';
+import { layerName, layerText } from './layerName';
 
 function renderPath(r: PathResult, ctx: PageContext): Rendered {
   const hidden = new Set(Array.isArray(ctx.ui.layersHidden) ? (ctx.ui.layersHidden as string[]) : []);
@@ -23,7 +23,7 @@ function renderPath(r: PathResult, ctx: PageContext): Rendered {
   const info = h('div', { id: 'info', class: 'info', 'aria-live': 'polite' }, 'Hover the chart, or focus it and use the arrow keys.');
 
   const describe = (k: number): string => {
-    const per = keys.map((key) => `${key} ${r.per_layer_per_step[key]?.[k] ?? 0}`).join(', ');
+    const per = r.layers.map((l) => `${layerText(l)} ${r.per_layer_per_step[l.key]?.[k] ?? 0}`).join(', ');
     const shown = visible.reduce((a, key) => a + (r.per_layer_per_step[key]?.[k] ?? 0), 0);
     const d = r.density_input[k];
     const p0 = r.preds[k];
@@ -45,8 +45,8 @@ function renderPath(r: PathResult, ctx: PageContext): Rendered {
       h(
         'ul',
         { class: 'info-layers' },
-        ...keys.map((key) =>
-          h('li', { 'data-layer': key, class: hidden.has(key) ? 'muted' : undefined }, s('svg', { width: 10, height: 10, 'aria-hidden': 'true' }, s('rect', { class: `swatch s${slotOf.get(key)! % 8}`, width: 10, height: 10 })), ` ${key}: ${r.per_layer_per_step[key]?.[k] ?? 0}`),
+        ...r.layers.map(({ key }, l) =>
+          h('li', { 'data-layer': key, class: hidden.has(key) ? 'muted' : undefined }, s('svg', { width: 10, height: 10, 'aria-hidden': 'true' }, s('rect', { class: `swatch s${slotOf.get(key)! % 8}`, width: 10, height: 10 })), ` ${layerText(r.layers[l]!)}: ${r.per_layer_per_step[key]?.[k] ?? 0}`),
         ),
       ),
     );
@@ -95,7 +95,7 @@ function renderPath(r: PathResult, ctx: PageContext): Rendered {
   });
 
   const toggles = legend(
-    keys.map((key) => ({ name: key, slot: slotOf.get(key)!, on: !hidden.has(key) })),
+    r.layers.map((l) => ({ name: l.key, label: layerText(l), slot: slotOf.get(l.key)!, on: !hidden.has(l.key) })),
     (name) => {
       if (hidden.has(name)) hidden.delete(name);
       else hidden.add(name);

@@ -121,7 +121,7 @@ function modelSection(st: SidePanelState): HTMLElement[] {
         h('h2', {}, 'Since the previous export'),
         h('p', { class: 'hint' }, `Re-exported at ${when(d.at)}.`, d.analysed ? '' : ' Codes are compared once both exports were probed.'),
         h('p', { id: 'delta-total' }, 'distinct codes ', change(d.distinct, 'span'), ' · units ', change(d.totalUnits, 'span')),
-        table('delta-table', 'Per layer (after, change)', ['layer', 'units', 'codes', 'dead', 'on'], d.rows.map((r) => h('tr', { 'data-key': r.key }, h('th', { scope: 'row' }, h('code', {}, r.key)), change(r.units), change(r.distinct), change(r.dead), change(r.alwaysOn)))),
+        table('delta-table', 'Per layer (after, change)', ['layer', 'units', 'codes', 'dead', 'on'], d.rows.map((r) => h('tr', { 'data-key': r.key }, h('th', { scope: 'row' }, ...layerName(r)), change(r.units), change(r.distinct), change(r.dead), change(r.alwaysOn)))),
       ),
     );
   }

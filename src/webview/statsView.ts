@@ -25,17 +25,16 @@ interface Generic {
 }
 
 function local(r: LocalResult): Generic {
-  const keys = r.layers.map((l) => l.key);
   return {
     meta: `${r.n} points · ${r.directions} directions · radius ${r.radius} · seed ${r.seed} · ${r.precision} · mean total ${fmt(r.mean_total)} units cut`,
     note: r.note,
     categories: r.per_point.map((p) => String(p.index)),
     xTitle: 'input (sample index)',
     yTitle: 'units cut within the radius',
-    series: keys.map((k, l) => ({ name: k, slot: l, values: r.per_point.map((p) => p.per_layer[l] ?? 0) })),
+    series: r.layers.map((layer, l) => ({ name: layer.key, label: layerText(layer), slot: l, values: r.per_point.map((p) => p.per_layer[l] ?? 0) })),
     describe: (i) => {
       const p = r.per_point[i]!;
-      return `input ${p.index}: class ${p.pred}, ${p.total} units cut (${keys.map((k, l) => `${k} ${p.per_layer[l] ?? 0}`).join(', ')})`;
+      return `input ${p.index}: class ${p.pred}, ${p.total} units cut (${r.layers.map((layer, l) => `${layerText(layer)} ${p.per_layer[l] ?? 0}`).join(', ')})`;
     },
     columns: ['layer', 'op', 'bits', 'mean units cut', 'share of bits', 'exact'],
     rows: r.layers.map((l) => [layerText(l), l.op, l.units, fmt(r.mean_per_layer[l.key] ?? 0), pct((r.mean_per_layer[l.key] ?? 0) / Math.max(1, l.units)), r.exact_layers.includes(l.key) ? 'yes' : 'sampled']),
@@ -50,10 +49,10 @@ function scale(r: ScaleResult): Generic {
     categories: r.alphas.map((a) => String(a.alpha)),
     xTitle: 'alpha',
     yTitle: 'bits flipped per sample (later layers)',
-    series: keys.map((k, l) => ({ name: k, slot: l, values: r.alphas.map((a) => a.flipped_bits_per_layer[k] ?? 0) })),
+    series: r.later_layers.map((layer, l) => ({ name: layer.key, label: layerText(layer), slot: l, values: r.alphas.map((a) => a.flipped_bits_per_layer[layer.key] ?? 0) })),
     describe: (i) => {
       const a = r.alphas[i]!;
-      return `alpha ${a.alpha}: ${fmt(a.flipped_bits_total)} bits flipped per sample (${keys.map((k) => `${k} ${fmt(a.flipped_bits_per_layer[k] ?? 0)}`).join(', ')}); predictions changed ${pct(a.changed_predictions)}; codes changed ${pct(a.changed_codes)}`;
+      return `alpha ${a.alpha}: ${fmt(a.flipped_bits_total)} bits flipped per sample (${r.later_layers.map((l) => `${layerText(l)} ${fmt(a.flipped_bits_per_layer[l.key] ?? 0)}`).join(', ')}); predictions changed ${pct(a.changed_predictions)}; codes changed ${pct(a.changed_codes)}`;
     },
     columns: ['alpha', 'changed predictions', 'changed codes', 'bits flipped / sample', ...keys],
     rows: r.alphas.map((a) => [a.alpha, pct(a.changed_predictions), pct(a.changed_codes), fmt(a.flipped_bits_total), ...keys.map((k) => fmt(a.flipped_bits_per_layer[k] ?? 0))]),
@@ -84,7 +83,7 @@ function renderGeneric(g: Generic, ctx: PageContext): Rendered {
   });
   if (typeof ctx.ui.cursor === 'number' && g.categories[ctx.ui.cursor as number] !== undefined) info.textContent = g.describe(ctx.ui.cursor as number);
   const toggles = legend(
-    g.series.map((se) => ({ name: se.name, slot: se.slot, on: !hidden.has(se.name) })),
+    g.series.map((se) => ({ name: se.name, label: se.label, slot: se.slot, on: !hidden.has(se.name) })),
     (name) => {
       if (hidden.has(name)) hidden.delete(name);
       else hidden.add(name);

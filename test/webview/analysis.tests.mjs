@@ -78,6 +78,33 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
     await page.close();
   });
 
+  test('density view, local complexity and scaling: layers from a torch.export-style file are named by module first in the legend and the hover text', async () => {
+    // The digits result with the modules and source lines a torch.export-style file would give its layers.
+    const withModules = (layers) => layers.map((l, i) => ({ ...l, module: `block.${i}.act`, module_from: 'metadata', source: { file: 'train.py', line: 30 + i } }));
+    const { page, errors } = await open('densityView');
+    await send(page, { type: 'result', ...head('path', 'digits.onnx'), params: pathParams, data: { kind: 'path', result: { ...path, layers: withModules(path.layers) } } });
+    await page.waitForSelector('.legend button[data-series]');
+    const legend = await page.$$eval('.legend button[data-series]', (bs) => bs.map((b) => [b.dataset.series, b.textContent.trim()]));
+    assert.deepEqual(legend, path.layers.map((l, i) => [l.key, `block.${i}.act · train.py:${30 + i} (${l.key})`]), 'toggles keep the node key, show the module first');
+    await page.focus('svg.chart');
+    await page.keyboard.press('ArrowRight');
+    const step = Number((await page.textContent('.info-step')).replace('Step ', ''));
+    const perLayer = await page.$$eval('.info-layers li', (ls) => ls.map((l) => l.textContent.trim()));
+    assert.deepEqual(perLayer, path.layers.map((l, i) => `block.${i}.act · train.py:${30 + i} (${l.key}): ${path.per_layer_per_step[l.key][step]}`), 'the hover text names layers the same way');
+    await page.close();
+    const lc = await open('statsView');
+    await send(lc.page, { type: 'result', ...head('local', 'digits.onnx'), params: { inputs: '/ws/digits-x.npy', n: 30, directions: 20, radius: 0.005, seed: 0 }, data: { kind: 'local', result: { ...local, layers: withModules(local.layers) } } });
+    await lc.page.waitForSelector('.legend button[data-series]');
+    assert.deepEqual(await lc.page.$$eval('.legend button[data-series]', (bs) => bs.map((b) => b.textContent.trim())), local.layers.map((l, i) => `block.${i}.act · train.py:${30 + i} (${l.key})`));
+    const sc = await open('statsView');
+    await send(sc.page, { type: 'result', ...head('scale', 'digits.onnx'), params: { inputs: '/ws/digits-x.npy', layer: '/act1/Relu', alphas: [0, 0.5, 1, 2, 4] }, data: { kind: 'scale', result: { ...scale, later_layers: withModules(scale.later_layers) } } });
+    await sc.page.waitForSelector('.legend button[data-series]');
+    assert.deepEqual(await sc.page.$$eval('.legend button[data-series]', (bs) => bs.map((b) => b.textContent.trim())), scale.later_layers.map((l, i) => `block.${i}.act · train.py:${30 + i} (${l.key})`));
+    assert.deepEqual([...errors, ...lc.errors, ...sc.errors], []);
+    await lc.page.close();
+    await sc.page.close();
+  });
+
   test('density view: layer toggles, export SVG / PNG / JSON, state restored after a reload', async () => {
     const { page } = await open('densityView');
     await sendPath(page);

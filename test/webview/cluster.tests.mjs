@@ -19,6 +19,17 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
   const barsOf = (m) => m.clusters.reduce((a, c) => a + (c.size * c.purity > 0 ? 1 : 0) + (c.size * (1 - c.purity) > 0 ? 1 : 0), 0);
   const rowsOf = (page, sel) => page.$$eval(`${sel} tbody tr`, (rs) => rs.map((r) => [...r.children].map((c) => c.textContent.trim())));
 
+  test('cluster view: the activation layer is named by its module first when the file tells it', async () => {
+    const { page, errors } = await open('clusterView');
+    const code_layers = cluster.code_layers.map((l, i) => ({ ...l, module: `block.${i}.act`, source: { file: 'train.py', line: 30 + i } }));
+    await send(page, { type: 'result', ...head, params, data: { kind: 'cluster', result: { ...cluster, code_layers }, sampleShape: [64] } });
+    await page.waitForSelector('p.meta');
+    const last = cluster.code_layers.length - 1;
+    assert.match(await page.textContent('p.meta'), new RegExp(`activations: block\\.${last}\\.act · train\\.py:${30 + last} \\(${cluster.activation_layer.key.replace(/[/.]/g, '\\$&')}\\) \\(Relu, 32 values\\)`));
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test('cluster view: every method side by side, the first method\'s clusters with thumbnails, baselines\' top examples', async () => {
     const { page, errors } = await open('clusterView');
     await sendCluster(page);

@@ -40,6 +40,18 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
   const lastRendered = async (page) => (await posted(page)).filter((m) => m.type === 'rendered').at(-1);
   const cells = (page, sel) => page.$$eval(`${sel} tbody tr`, (rs) => rs.map((r) => [...r.children].map((c) => c.textContent)));
 
+  test('side panel: a layer with a module (torch.export-style file) is named by it first in the change table', async () => {
+    const { page, errors } = await open('sidePanelView');
+    const st = fullState();
+    st.delta.rows = st.delta.rows.map((r, i) => ({ ...r, module: `block.${i}.act`, source: { file: 'train.py', line: 30 + i } }));
+    await send(page, { type: 'state', state: st });
+    await page.waitForSelector('#delta-table tbody tr');
+    const heads = await page.$$eval('#delta-table tbody th', (ths) => ths.map((th) => th.textContent.trim()));
+    assert.deepEqual(heads, codes.stats.map((s, i) => `block.${i}.act · train.py:${30 + i} ${s.key}`));
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test('side panel: ready first, a hint when no model, then the model of train.py with its analysis', async () => {
     const { page, errors } = await open('sidePanelView');
     assert.deepEqual((await posted(page))[0], { type: 'ready' });

@@ -13,7 +13,7 @@ import { bytesFor, POPCOUNT } from '../bits';
 import { codeModel, type LayerOutput } from '../instrument';
 import { bitsWindowTable } from '../maxpool';
 import { layerBits } from '../extract';
-import type { Lens, LensLayer } from '../lens';
+import { layerInfos, type Lens, type LensLayer } from '../lens';
 import { DataType, encodeModel, onnx, type ModelProto } from '../onnx/model';
 import { createSession, ort, runSession } from '../ort';
 import type { ScaleAlphaResult, ScaleResult } from '../../shared/results';
@@ -142,7 +142,7 @@ export async function scaleActivations(lens: Lens, data: Float32Array, n: number
     model: model.name,
     layer: layer.plan.key,
     scaled_tensor: tensor,
-    later_layers: later.map((l) => ({ key: l.plan.key, units: l.units })),
+    later_layers: layerInfos(later).map(({ key, units, module, module_from, source }) => ({ key, units, module, module_from, source })),
     n,
     alphas: results,
   };

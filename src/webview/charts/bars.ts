@@ -11,6 +11,8 @@ import { Plot, plotSvg, type PlotSvg } from './plot';
 
 export interface Series {
   name: string;
+  /** What the legend shows (default: name), e.g. a layer's module path before its ONNX node name. */
+  label?: string;
   values: number[];
   /** Colour slot 0..7 (class s0..s7). */
   slot: number;
@@ -107,7 +109,7 @@ export function barChart(spec: BarChartSpec): { svg: PlotSvg; setCursor(i: numbe
 }
 
 /** A legend of toggle buttons (aria-pressed), one per series. */
-export function legend(items: { name: string; slot: number; on: boolean }[], onToggle: (name: string) => void): HTMLElement {
+export function legend(items: { name: string; label?: string; slot: number; on: boolean }[], onToggle: (name: string) => void): HTMLElement {
   const box = document.createElement('div');
   box.className = 'legend';
   box.setAttribute('role', 'group');
@@ -119,7 +121,7 @@ export function legend(items: { name: string; slot: number; on: boolean }[], onT
     b.setAttribute('aria-pressed', String(it.on));
     b.dataset.series = it.name;
     const sw = s('svg', { width: 12, height: 12, 'aria-hidden': 'true' }, s('rect', { class: `swatch s${it.slot % 8}`, width: 12, height: 12 }));
-    b.append(sw, ` ${it.name}`);
+    b.append(sw, ` ${it.label ?? it.name}`);
     b.addEventListener('click', () => onToggle(it.name));
     box.append(b);
   }
