@@ -81,18 +81,23 @@ export function maxPoolBits(x: Float32Array, rows: number, layer: LensLayer, tab
   return bits;
 }
 
-/** The 2-D case (almost every CNN) with the window walked directly: several times faster than the table. */
-function maxPoolBits2d(x: Float32Array, rows: number, layer: LensLayer, rowBytes: number): Uint8Array {
+/** A 2-D MaxPool layer's geometry: input and output size, kernel, strides, dilations, begin pads, channels. */
+function pool2d(layer: LensLayer) {
   const pool = layer.pool!;
   const spec = layer.plan.rule.kind === 'argmax' ? layer.plan.rule.pool : undefined;
-  if (!spec) throw new Error('maxPoolBits on a layer that is not a MaxPool');
+  if (!spec) throw new Error(`${layer.plan.key} is not a MaxPool layer`);
   const [H, W] = pool.inSpatial as [number, number];
   const [OH, OW] = pool.outSpatial as [number, number];
   const [KH, KW] = spec.kernel as [number, number];
   const [SH, SW] = spec.strides as [number, number];
   const [DH, DW] = spec.dilations as [number, number];
   const [PH, PW] = pool.beginPads as [number, number];
-  const C = pool.channels;
+  return { H, W, OH, OW, KH, KW, SH, SW, DH, DW, PH, PW, C: pool.channels };
+}
+
+/** The 2-D case (almost every CNN) with the window walked directly: several times faster than the table. */
+function maxPoolBits2d(x: Float32Array, rows: number, layer: LensLayer, rowBytes: number): Uint8Array {
+  const { H, W, OH, OW, KH, KW, SH, SW, DH, DW, PH, PW, C } = pool2d(layer);
   const window = KH * KW;
   const bits = new Uint8Array(rows * rowBytes);
   const inPerSample = C * H * W;
@@ -137,16 +142,7 @@ function maxPoolBits2d(x: Float32Array, rows: number, layer: LensLayer, rowBytes
  * maxPoolBits.
  */
 export function poolIndexBits(idx: Int32Array, rows: number, layer: LensLayer, rowBytes = bytesFor(layer.units)): Uint8Array {
-  const pool = layer.pool!;
-  const spec = layer.plan.rule.kind === 'argmax' ? layer.plan.rule.pool : undefined;
-  if (!spec) throw new Error('poolIndexBits on a layer that is not a MaxPool');
-  const [H, W] = pool.inSpatial as [number, number];
-  const [OH, OW] = pool.outSpatial as [number, number];
-  const [KH, KW] = spec.kernel as [number, number];
-  const [SH, SW] = spec.strides as [number, number];
-  const [DH, DW] = spec.dilations as [number, number];
-  const [PH, PW] = pool.beginPads as [number, number];
-  const C = pool.channels;
+  const { H, W, OH, OW, KH, KW, SH, SW, DH, DW, PH, PW, C } = pool2d(layer);
   const window = KH * KW;
   const plane = H * W;
   const dilated = DH !== 1 || DW !== 1;
