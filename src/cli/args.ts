@@ -49,7 +49,7 @@ Options:
   --near-tie-tol T     the relative tolerance of --near-ties (default 1e-5)
   --input-shape DIMS   per-sample input shape for models with dynamic dimensions, e.g. 3,224,224
   --workers N          worker processes (default: CPU cores, at most 4; one for model files of 4 MB or more)
-  --threads N          onnxruntime threads per worker (default 1; the CPU cores, at most 4, for model files of 4 MB or more)
+  --threads N          codes: onnxruntime threads per worker (default 1; the CPU cores, at most 4, for model files of 4 MB or more)
   --chunk N            samples per worker task (default: sized from the model)
   --max-model-mb N     refuse larger models (default 512)
   --quiet              no progress on stderr
