@@ -19,6 +19,29 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
   };
   const pct0 = (x) => `${Math.round(100 * x)}%`;
 
+  test('model view in a 400 px column: nothing is cut off; wide tables scroll inside themselves', async () => {
+    const { page, errors } = await withCodes();
+    await page.setViewportSize({ width: 400, height: 760 });
+    await page.waitForFunction(() => document.documentElement.clientWidth === 400);
+    const fit = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      view: document.documentElement.clientWidth,
+      tables: [...document.querySelectorAll('table.grid')].map((t) => {
+        const r = t.getBoundingClientRect();
+        return { id: t.id, right: Math.round(r.right), scrolls: t.scrollWidth > t.clientWidth, overflowX: getComputedStyle(t).overflowX };
+      }),
+    }));
+    assert.ok(fit.page <= fit.view, `the page does not scroll sideways (${fit.page} px of content in ${fit.view})`);
+    for (const t of fit.tables) {
+      assert.ok(t.right <= fit.view, `table ${t.id} ends inside the view (${t.right} px)`);
+      if (t.scrolls) assert.equal(t.overflowX, 'auto', `table ${t.id} is wider than the column and scrolls`);
+    }
+    assert.ok(fit.tables.some((t) => t.scrolls), 'at 400 px at least one table is wider than the column (the test sees the case)');
+    await page.screenshot({ path: join(out, 'modelView-400px.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test('model view: a histogram of units by active fraction per layer, dead and always-on units in their own colours', async () => {
     const { page, errors } = await withCodes();
     const units = new Map(summary.layers.map((l) => [l.key, l.units]));
