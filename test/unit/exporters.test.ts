@@ -17,8 +17,8 @@ import { toHex } from '../../src/core/bits';
 import { readNpy, toModelInput } from '../../src/core/inputs';
 import { readGraphMetadata } from '../../src/core/onnx/metadata';
 import { moduleFromNamespace, moduleFromScopes, parsePyStringList, parseStackTrace, tfScopePath } from '../../src/core/identity';
-import { createParser, PyDocument } from '../../src/server/syntax';
-import { extract, type PyFile } from '../../src/server/parse';
+import type { PyFile } from '../../src/server/parse';
+import { parseFile } from '../support/python';
 import { mapDefinitions } from '../../src/server/mapping';
 import { openStructure } from '../../src/server/models';
 import type { ModelStructure } from '../../src/shared/lsp-protocol';
@@ -27,14 +27,6 @@ import { FIXTURES } from '../support/paths';
 
 const PY = join(FIXTURES, 'python');
 
-async function parseFile(path: string, text = readFileSync(path, 'utf8')): Promise<PyFile> {
-  const doc = PyDocument.open(await createParser(), 'file:///x.py', 1, text);
-  try {
-    return extract(doc.tree);
-  } finally {
-    doc.dispose();
-  }
-}
 
 /** Deterministic inputs in [-2, 2). */
 function inputs(n: number, size: number): Float32Array {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createParser, PyDocument } from '../../src/server/syntax';
 import { extract, type PyFile } from '../../src/server/parse';
+import { parseFile } from '../support/python';
 import { mapDefinitions } from '../../src/server/mapping';
 import { modelCandidates, openStructure } from '../../src/server/models';
 import { scopePath } from '../../src/server/scope';
@@ -17,14 +18,6 @@ import { FIXTURES, ROOT } from '../support/paths';
 const PY = join(FIXTURES, 'python');
 const DIGITS = join(ROOT, 'examples/digits');
 
-async function parseFile(path: string, text = readFileSync(path, 'utf8')): Promise<PyFile> {
-  const doc = PyDocument.open(await createParser(), 'file:///x.py', 1, text);
-  try {
-    return extract(doc.tree);
-  } finally {
-    doc.dispose();
-  }
-}
 
 /** `Class.rel` → node names for definitions, `Class:F.relu@line` → node names for functional uses. */
 function table(py: PyFile, model: ModelStructure): Record<string, string[]> {

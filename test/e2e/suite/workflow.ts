@@ -44,6 +44,19 @@ export function registerWorkflowTests(getApi: () => LensApi, driverStep: DriverS
   };
   const ext = () => vscode.extensions.getExtension(EXT_ID)!.extensionUri;
   const ws = () => vscode.workspace.workspaceFolders![0]!.uri;
+  /**
+   * Opens the model of `dir` in the model view and has the driver start Boundary Density from the palette and read
+   * its `prompt` (the data-file picker, or the endpoint question): the command takes the active model view's model.
+   */
+  const boundaryDensityPrompt = async (prompt: 'picker' | 'endpoint', dir: string) => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(join(dir, 'digits.onnx')), 'polytopeLens.modelView');
+    // Keys typed into a focused webview do not reach the workbench: the explorer takes the focus (the model view
+    // stays the active tab). The workbench gives no event for the focus move, hence the short pause.
+    await vscode.commands.executeCommand('workbench.view.explorer');
+    await new Promise((res) => setTimeout(res, 300));
+    return driverStep(`${prompt}:Boundary Density Along a Path`);
+  };
   const wf = () => join(ws().fsPath, 'wf');
   const model = () => vscode.Uri.file(join(wf(), 'digits.onnx'));
   const x = () => join(wf(), 'digits-x.npy');
@@ -138,14 +151,8 @@ export function registerWorkflowTests(getApi: () => LensApi, driverStep: DriverS
 
   test('UI: the data-file picker of Boundary Density shows each .npy with dtype and shape and whether it fits the model input', async () => {
     if (!ui) return;
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     const dir = join(ws().fsPath, 'wf-pick');
-    // The model view is the active editor, so the command takes its model and asks for the data file first.
-    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(join(dir, 'digits.onnx')), 'polytopeLens.modelView');
-    // Keys typed into a focused webview do not reach the workbench: the explorer takes the focus (the model view stays the active tab).
-    await vscode.commands.executeCommand('workbench.view.explorer');
-    await new Promise((res) => setTimeout(res, 300));
-    const v = await driverStep('picker:Boundary Density Along a Path');
+    const v = await boundaryDensityPrompt('picker', dir);
     assert.ok(v.ok, v.detail);
     const rows = JSON.parse(v.detail ?? '[]') as string[];
     const row = (name: string) => rows.find((r) => r.includes(name) && r.includes('wf-pick')) ?? '';
@@ -160,13 +167,8 @@ export function registerWorkflowTests(getApi: () => LensApi, driverStep: DriverS
 
   test('UI: the endpoints of Boundary Density show each sample\'s class when the data file\'s labels are known', async () => {
     if (!ui) return;
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     const dir = join(ws().fsPath, 'wf-pick');
-    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(join(dir, 'digits.onnx')), 'polytopeLens.modelView');
-    // Keys typed into a focused webview do not reach the workbench: the explorer takes the focus (the model view stays the active tab).
-    await vscode.commands.executeCommand('workbench.view.explorer');
-    await new Promise((res) => setTimeout(res, 300));
-    const v = await driverStep('endpoint:Boundary Density Along a Path');
+    const v = await boundaryDensityPrompt('endpoint', dir);
     assert.ok(v.ok, v.detail);
     const [first, seventh, initial] = JSON.parse(v.detail ?? '[]') as string[];
     const y = Array.from(new BigInt64Array(new Uint8Array(readFileSync(join(dir, 'digits-y.npy'))).buffer.slice(128)), Number);
