@@ -220,9 +220,10 @@ export async function runCodes(pool: EnginePool, req: CodesRequest, opts: RunOpt
   await writer?.close();
   const layerStats = stats.result();
   if (req.nearTies !== undefined) {
-    // A second pass over the same inputs (a new source: generated probes are drawn again from the seed). Near-ties
-    // need the float pre-activations, which the code model does not return (they are 32 times the size of the bits).
-    const again = await sampleSource(req.inputs, sampleShape, req.limit, req.shard);
+    // A second pass over the same inputs. Near-ties need the float pre-activations, which the code model does not
+    // return (they are 32 times the size of the bits). File rows and arrays are read again as they are (the file
+    // was checked once); generated probes are a stream, so a new one draws them again from the seed.
+    const again = 'take' in samples.samples ? await sampleSource(req.inputs, sampleShape, req.limit, req.shard) : samples;
     const keys = summary.layers.map((l) => l.key);
     const near = new Array<number>(L).fill(0);
     const exact = new Array<number>(L).fill(0);
