@@ -386,6 +386,10 @@ export function resultLines(a: ModelAnalysis): ModelResultLine[] {
       case 'cluster':
         line = `${x.method ?? 'clusters'}: ${Array.isArray(x.clusters) ? x.clusters.length : '?'} clusters, weighted purity ${fmt(x.weighted_purity)}`;
         break;
+      case 'polytope':
+        // facets is an array in a whole record; a compacted one keeps only the scalars.
+        line = `${Array.isArray(x.facets) ? `${x.facets.length}${x.facets_complete ? '' : '+'} facets, ` : ''}inradius ${fmt(x.inradius, 4)}, class ${fmt(x.pred)}`;
+        break;
     }
     out.push({ kind, title: ANALYSIS_TITLES[kind], at: r.at, line });
   }

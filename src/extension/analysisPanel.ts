@@ -124,6 +124,10 @@ export class AnalysisPanel implements vscode.Disposable {
       case 'point':
         if (this.kind === 'slice') await this.point(msg.u, msg.v);
         return;
+      case 'inspect':
+        // The polytope command (src/extension/polytopeCommand.ts) computes the point and checks the view's kind.
+        await this.owner.inspect?.(this, msg);
+        return;
     }
   }
 
@@ -155,18 +159,8 @@ export class AnalysisPanel implements vscode.Disposable {
   /** The model at a clicked point of the slice: first output, argmax, and the input as an image when it is one. */
   private async point(u: number, v: number): Promise<void> {
     try {
-      const plane = this.plane ?? (this.plane = await this.restorePlane());
-      const size = plane.sampleShape.reduce((p, d) => p * d, 1);
-      const x = new Float32Array(size);
-      if (plane.a && plane.b && plane.c) {
-        for (let i = 0; i < size; i++) x[i] = plane.a[i]! + u * (plane.b[i]! - plane.a[i]!) + v * (plane.c[i]! - plane.a[i]!);
-      } else if (size === 2) {
-        x[0] = u;
-        x[1] = v;
-      } else {
-        throw new UserError('This region map has no plane to map the point into the input space; run Region Map again.');
-      }
-      const img = imageOf(x, plane.sampleShape);
+      const { x, sampleShape } = await this.pointOnPlane(u, v);
+      const img = imageOf(x, sampleShape);
       const out = await this.services.withPool((pool) => pool.submit((api) => api.forward(this.services.modelRef(this.model), x.slice(), 1)));
       const scores = Array.from(out.subarray(0, Math.min(out.length, 1000)));
       let pred = 0;
@@ -178,6 +172,22 @@ export class AnalysisPanel implements vscode.Disposable {
       this.post({ type: 'pointError', u, v, message: messageOf(e) });
     }
     this.owner.fire(this);
+  }
+
+  /** The input at plane coordinates (u, v) of a region map: a + u (b - a) + v (c - a), or (u, v) for a 2-input model. */
+  async pointOnPlane(u: number, v: number): Promise<{ x: Float32Array; sampleShape: number[] }> {
+    const plane = this.plane ?? (this.plane = await this.restorePlane());
+    const size = plane.sampleShape.reduce((p, d) => p * d, 1);
+    const x = new Float32Array(size);
+    if (plane.a && plane.b && plane.c) {
+      for (let i = 0; i < size; i++) x[i] = plane.a[i]! + u * (plane.b[i]! - plane.a[i]!) + v * (plane.c[i]! - plane.a[i]!);
+    } else if (size === 2) {
+      x[0] = u;
+      x[1] = v;
+    } else {
+      throw new UserError('This region map has no plane to map the point into the input space; run Region Map again.');
+    }
+    return { x, sampleShape: plane.sampleShape };
   }
 
   /** After a reload: the plane's inputs again from the saved params, the data file checked like the model. */
@@ -234,6 +244,8 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
   readonly onDidChange = this.changed.event;
   /** The save dialog (replaceable by tests through the `polytopeLens.test.setExportTarget` command). */
   saveDialog: (o: vscode.SaveDialogOptions) => Thenable<vscode.Uri | undefined> = (o) => vscode.window.showSaveDialog(o);
+  /** Answers a click that asks for the polytope at a point (set by src/extension/polytopeCommand.ts). */
+  inspect: ((from: AnalysisPanel, msg: Extract<AnalysisToHost, { type: 'inspect' }>) => Promise<void>) | undefined;
 
   private constructor(private readonly services: Services) {}
 

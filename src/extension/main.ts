@@ -40,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
   OpenExampleProvider.register(context, services);
   const analysisPanels = AnalysisPanels.register(context, services);
   AnalysisCommands.register(context, services, analysisPanels);
-  registerPolytopeCommand(context, services);
+  registerPolytopeCommand(context, services, analysisPanels);
   // Language features (hover, CodeLens over PyTorch code): the server starts on the first Python document.
   LanguageClientProvider.register(context, services);
   const sidePanel = SidePanelProvider.register(context, services);

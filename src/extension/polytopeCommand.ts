@@ -1,127 +1,274 @@
 /**
- * *Inspect Polytope at Input* (palette; code may pass `{ inputs, index, box }`): the polytope around one input
- * (src/core/analyses/polytope) in the engine pool, under a cancellable progress notification. The result opens beside
- * the code as a Markdown document: facets grouped by layer, a histogram of the distances to them, the nearest
- * boundary and the neighbours with their predicted classes. (A webview of its own, reachable from the path view
- * and the region map, is not written yet.)
+ * *Inspect Polytope at Input*: the polytope around one point (src/core/analyses/polytope) in the engine pool, under
+ * a cancellable progress notification, shown in the analysis panel of kind 'polytope' (a tab of the one results
+ * group, reused: a neighbour opens in the same tab). Reached from
+ *  - the palette (or code, with `{ inputs, index, box, facets }`): a data file and a sample index;
+ *  - a click in a polytope view on a neighbour (the point just across its facet, which the worker computed and the
+ *    host keeps per panel: the page sends only the neighbour's index), or on "Find every facet";
+ *  - a click on a step of a path view (the point t = step / steps of the segment between its two samples);
+ *  - a click on a region map's "Inspect the polytope here" (the clicked point of its plane).
+ * Bad input is one sentence before any work: a model with a smooth or non-affine layer (checkPiecewiseLinear, asked
+ * of the worker), an index out of range, a box that excludes the point.
+ * By default facets are found by rays only (PolytopeOptions.facets = 'rays': constraints, inradius, nearest boundary
+ * and neighbours; seconds on mnist-8 where the full list takes minutes); the view says so and offers the full list.
  */
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { isUserError, messageOf } from '../core/errors';
-import { readNpyHeader } from '../core/inputs';
+import { readNpyHeader, sampleCount } from '../core/inputs';
 import type { PolytopeResult } from '../shared/results';
+import type { AnalysisData, AnalysisParams, AnalysisToHost, PolytopeOrigin } from '../shared/webview-protocol';
+import { loadSamples, sampleShapeOf } from '../worker/jobs';
+import { trustedDataUri, type AnalysisPanel, type AnalysisPanels } from './analysisPanel';
+import { inputsProblem } from './dataFiles';
 import { pickModel, pickNpy } from './pickers';
 import type { Services } from './services';
 
-export function registerPolytopeCommand(context: vscode.ExtensionContext, services: Services): void {
-  context.subscriptions.push(
-    vscode.commands.registerCommand('polytopeLens.inspectPolytope', async (uri?: unknown, opts?: unknown) => {
-      const o = (typeof opts === 'object' && opts !== null ? opts : {}) as { inputs?: unknown; index?: unknown; box?: unknown };
-      if (!vscode.workspace.isTrusted) {
-        void vscode.window.showWarningMessage('Polytope Lens runs models only in a trusted workspace.');
-        return undefined;
-      }
-      const model = uri instanceof vscode.Uri ? uri : await pickModel(services);
-      if (!model) return undefined;
-      try {
-        const inputs = typeof o.inputs === 'string' ? o.inputs : await pickNpy(model, 'Inspect the polytope of an input of which data file?');
-        if (!inputs) return undefined;
-        const n = readNpyHeader(inputs).shape[0] ?? 0;
-        let index = typeof o.index === 'number' ? o.index : undefined;
-        if (index === undefined) {
-          const v = await vscode.window.showInputBox({
-            title: 'Polytope Lens',
-            prompt: `Sample index (0–${n - 1})`,
-            value: '0',
-            validateInput: (s) => (Number.isSafeInteger(Number(s)) && Number(s) >= 0 && Number(s) < n ? undefined : `An integer from 0 to ${n - 1}.`),
-          });
-          if (v === undefined) return undefined;
-          index = Number(v);
-        }
-        let box = Array.isArray(o.box) && o.box.length === 2 ? (o.box as [number, number]) : undefined;
-        if (!box && o.box === undefined) {
-          const v = await vscode.window.showInputBox({ title: 'Polytope Lens', prompt: 'Clip the region to a box LO,HI (empty: no box)', value: '' });
-          if (v === undefined) return undefined;
-          const xs = v.split(',').map((s) => Number(s.trim()));
-          if (v.trim() && xs.length === 2 && xs.every(Number.isFinite) && xs[0]! < xs[1]!) box = [xs[0]!, xs[1]!];
-        }
-        const name = model.path.split('/').pop() ?? 'model';
-        const result = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `Polytope of input ${index} (${name})`, cancellable: true },
-          async (progress, token) => {
-            const abort = new AbortController();
-            const sub = token.onCancellationRequested(() => abort.abort());
-            try {
-              return await services.withPool((pool) =>
-                pool.submit((api, progressTask) => api.polytope(services.modelRef(model), { inputs, index: index!, box, progressTask }), abort.signal, {
-                  onProgress: (done, total) => progress.report({ message: `${done} / ${total}` }),
-                }),
-              );
-            } finally {
-              sub.dispose();
-            }
-          },
-        );
-        const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: polytopeMarkdown(result) });
-        await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true });
-        services.lastRun = { command: 'inspectPolytope', status: 'done', ms: Math.round(result.timing.total_s * 1000) };
-        return result;
-      } catch (e) {
-        const cancelled = e instanceof Error && e.name === 'CancelledError';
-        services.lastRun = { command: 'inspectPolytope', status: cancelled ? 'cancelled' : 'failed', ms: 0, message: messageOf(e) };
-        if (cancelled) void vscode.window.showInformationMessage('Polytope Lens: polytope inspection cancelled.');
-        else if (isUserError(e)) void vscode.window.showErrorMessage(messageOf(e));
-        else {
-          services.log.error(`inspectPolytope: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-          void vscode.window.showErrorMessage(`Polytope Lens: polytope inspection failed (${messageOf(e)}).`);
-        }
-        return undefined;
-      }
-    }),
-  );
+/** A problem the user can fix, said in one sentence (shown like core's UserError). */
+class InspectError extends Error {}
+
+/** What a polytope panel's clicks need: its point, the points across its facets, where it came from. */
+interface ShownPolytope {
+  x: Float64Array;
+  /** neighbours x dim, row i across the facet of result.neighbours[i]. */
+  across: Float64Array;
+  dim: number;
+  neighbours: { layer: string; unit: number }[];
+  origin: PolytopeOrigin;
+  /** The first point's description, for neighbours of neighbours. */
+  root: string;
+  params: AnalysisParams;
 }
 
-/** The result as Markdown: summary, facets per layer, distance histogram (text bars), neighbours. */
-export function polytopeMarkdown(r: PolytopeResult): string {
-  const f = (v: number | null) => (v === null ? '–' : v.toPrecision(4));
-  const lines = [
-    `# Polytope of input ${r.index} — ${r.model}`,
-    '',
-    `Class ${r.pred}, ${r.dim} dimensions${r.box ? `, clipped to [${r.box[0]}, ${r.box[1]}]` : ''}, ${r.precision}${r.precision === 'float32' ? ' (approximate)' : ''}; affine residual ${r.residual.toExponential(2)}.`,
-    '',
-    `- constraints: ${r.constraints} (${r.constant_constraints} constant, ${r.duplicate_constraints} duplicates)`,
-    `- facets: ${r.facets.length}${r.facets_complete ? '' : ' (list may be incomplete)'}; ${r.bounded ? 'bounded' : 'not bounded'} by them`,
-    `- inradius: ${f(r.inradius)}; nearest boundary: ${f(r.nearest.distance)} (${r.nearest.layer} unit ${r.nearest.unit})`,
-    ...(r.note ? [`- note: ${r.note}`] : []),
-    '',
-    '## Facets by layer',
-    '',
-    '| layer | facets |',
-    '|---|---|',
-    ...r.layers.map((l) => `| ${l.key} | ${r.facets_per_layer[l.key] ?? 0} |`),
-    '',
-    '## Distance from the input to each facet',
-    '',
-    '```',
-    ...histogram(r.facets.map((x) => x.distance)),
-    '```',
-    '',
-    '## Neighbours (nearest 50)',
-    '',
-    '| layer | unit | distance | class across | confirmed |',
-    '|---|---|---|---|---|',
-  ];
-  const dist = new Map(r.facets.map((x) => [`${x.layer}#${x.unit}`, x.distance]));
-  for (const n of r.neighbours.slice(0, 50)) lines.push(`| ${n.layer} | ${n.unit} | ${f(dist.get(`${n.layer}#${n.unit}`) ?? null)} | ${n.pred}${n.pred !== r.pred ? ' (changes)' : ''} | ${n.confirmed ? 'yes' : 'no'} |`);
-  return lines.join('\n') + '\n';
+const STAGES: Record<string, string> = { affine: 'affine forms', rays: 'rays', facets: 'facet LPs', neighbours: 'neighbours' };
+
+export function registerPolytopeCommand(context: vscode.ExtensionContext, services: Services, panels: AnalysisPanels): void {
+  const inspector = new PolytopeInspector(services, panels);
+  panels.inspect = (from, msg) => inspector.onClick(from, msg);
+  context.subscriptions.push(vscode.commands.registerCommand('polytopeLens.inspectPolytope', (uri?: unknown, opts?: unknown) => inspector.command(uri, opts)));
 }
 
-function histogram(v: number[], bins = 20): string[] {
-  if (!v.length) return ['(no facets)'];
-  const lo = Math.min(...v);
-  const hi = Math.max(...v);
-  const w = (hi - lo) / bins || 1;
-  const counts = new Array<number>(bins).fill(0);
-  for (const x of v) counts[Math.min(bins - 1, Math.floor((x - lo) / w))]!++;
-  const max = Math.max(...counts);
-  return counts.map((c, i) => `${(lo + i * w).toPrecision(3).padStart(10)} ${'#'.repeat(Math.round((40 * c) / max)).padEnd(40)} ${c}`);
+class PolytopeInspector {
+  private readonly shown = new WeakMap<AnalysisPanel, ShownPolytope>();
+
+  constructor(
+    private readonly services: Services,
+    private readonly panels: AnalysisPanels,
+  ) {}
+
+  /** The palette / code entry: model, data file, index, box; each checked before the next question. */
+  async command(uri: unknown, opts: unknown): Promise<PolytopeResult | undefined> {
+    const o = (typeof opts === 'object' && opts !== null && !Array.isArray(opts) ? opts : {}) as Record<string, unknown>;
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage('Polytope Lens runs models only in a trusted workspace.');
+      return undefined;
+    }
+    const model = uri instanceof vscode.Uri ? uri : await pickModel(this.services);
+    if (!model) return undefined;
+    try {
+      const sampleShape = await this.checkModel(model);
+      const fit = { sampleShape };
+      const inputs = typeof o.inputs === 'string' ? o.inputs : await pickNpy(model, 'Inspect the polytope of an input of which data file?', fit);
+      if (!inputs) return undefined;
+      const header = readNpyHeader(inputs);
+      const problem = inputsProblem(header, basename(inputs), sampleShape);
+      if (problem) throw new InspectError(problem);
+      const n = sampleCount(header.shape, sampleShape, basename(inputs));
+      let index = typeof o.index === 'number' ? o.index : undefined;
+      if (index === undefined) {
+        const v = await vscode.window.showInputBox({
+          title: 'Polytope Lens',
+          prompt: `Sample index (0–${n - 1})`,
+          value: '0',
+          validateInput: (s) => (Number.isSafeInteger(Number(s)) && Number(s) >= 0 && Number(s) < n ? undefined : `An integer from 0 to ${n - 1}.`),
+        });
+        if (v === undefined) return undefined;
+        index = Number(v);
+      }
+      if (!Number.isSafeInteger(index) || index < 0 || index >= n) throw new InspectError(`Sample index ${index} is out of range: ${basename(inputs)} has ${n} samples (0 to ${n - 1}).`);
+      let box = Array.isArray(o.box) && o.box.length === 2 && o.box.every((b) => typeof b === 'number') ? (o.box as [number, number]) : undefined;
+      if (!box && o.box === undefined) {
+        const v = await vscode.window.showInputBox({
+          title: 'Polytope Lens',
+          prompt: 'Clip the region to a box LO,HI of input values (empty: no box)',
+          value: '',
+          validateInput: (s) => (s.trim() === '' || parseBox(s) ? undefined : 'Two numbers LO,HI with LO < HI, or nothing.'),
+        });
+        if (v === undefined) return undefined;
+        box = parseBox(v);
+      }
+      if (box && !(box[0] < box[1])) throw new InspectError(`The box needs LO < HI, not ${box[0]},${box[1]}.`);
+      const facets = o.facets === 'full' ? 'full' : 'rays';
+      const x = rowOf(inputs, index, sampleShape);
+      const origin: PolytopeOrigin = { from: 'sample', index, text: `input ${index} of ${basename(inputs)}` };
+      checkBox(x, box, origin.text);
+      return await this.inspect(model, x, origin, origin.text, { inputs, index, box, facets });
+    } catch (e) {
+      this.report(e);
+      return undefined;
+    }
+  }
+
+  /** A click in a view: the point it names, computed here, then the polytope at it in the polytope tab. */
+  async onClick(from: AnalysisPanel, msg: Extract<AnalysisToHost, { type: 'inspect' }>): Promise<void> {
+    try {
+      const at = await this.pointOf(from, msg);
+      if (!at) return;
+      await this.inspect(from.model, at.x, at.origin, at.root, at.params);
+    } catch (e) {
+      this.report(e);
+    }
+  }
+
+  private async pointOf(from: AnalysisPanel, msg: Extract<AnalysisToHost, { type: 'inspect' }>): Promise<{ x: Float64Array; origin: PolytopeOrigin; root: string; params: AnalysisParams } | undefined> {
+    const shown = this.shown.get(from);
+    switch (msg.target) {
+      case 'neighbour': {
+        if (from.kind !== 'polytope') return undefined;
+        if (!shown) throw new InspectError('This polytope view was restored after a reload, and the points across its facets are not kept: run Inspect Polytope at Input again to follow its neighbours.');
+        const nb = shown.neighbours[msg.neighbour];
+        if (!nb) return undefined;
+        const x = shown.across.slice(msg.neighbour * shown.dim, (msg.neighbour + 1) * shown.dim);
+        const hops = shown.origin.from === 'neighbour' ? shown.origin.hops + 1 : 1;
+        const text = hops === 1 ? `the neighbour of ${shown.root} across ${nb.layer} unit ${nb.unit}` : `${hops} facets away from ${shown.root}, last across ${nb.layer} unit ${nb.unit}`;
+        await this.checkModel(from.model);
+        checkBox(x, shown.params.box, text);
+        return { x, origin: { from: 'neighbour', hops, layer: nb.layer, unit: nb.unit, text }, root: shown.root, params: { box: shown.params.box, facets: shown.params.facets } };
+      }
+      case 'allFacets': {
+        if (from.kind !== 'polytope') return undefined;
+        const params: AnalysisParams = { ...(shown?.params ?? from.params), facets: 'full' };
+        if (shown) return { x: shown.x, origin: shown.origin, root: shown.root, params };
+        // After a reload only a sample can be found again (its file and index are in the restored params).
+        const { inputs, index } = from.params;
+        const file = inputs ? await trustedDataUri(inputs, this.services.context.extensionUri) : undefined;
+        if (!file || index === undefined) throw new InspectError('This polytope view was restored after a reload and its point is not kept: run Inspect Polytope at Input again.');
+        const sampleShape = await this.checkModel(from.model);
+        const x = rowOf(file.fsPath, index, sampleShape);
+        const text = `input ${index} of ${basename(file.fsPath)}`;
+        checkBox(x, params.box, text);
+        return { x, origin: { from: 'sample', index, text }, root: text, params };
+      }
+      case 'step': {
+        if (from.kind !== 'path') return undefined;
+        const { inputs, from: a, to: b, steps } = from.params;
+        const file = inputs ? await trustedDataUri(inputs, this.services.context.extensionUri) : undefined;
+        if (!file || a === undefined || b === undefined || !steps) throw new InspectError('This path view does not know its endpoints any more (its data file is not in the workspace): run Boundary Density again.');
+        if (msg.step > steps) return undefined;
+        const sampleShape = await this.checkModel(from.model);
+        const xa = rowOf(file.fsPath, a, sampleShape);
+        const xb = rowOf(file.fsPath, b, sampleShape);
+        const t = msg.step / steps;
+        const x = xa.map((v, i) => v + t * (xb[i]! - v));
+        const text = `step ${msg.step} of ${steps} on the path ${a} → ${b} of ${basename(file.fsPath)} (t = ${Number(t.toPrecision(4))})`;
+        return { x, origin: { from: 'path', a, b, step: msg.step, steps, text }, root: text, params: { facets: 'rays' } };
+      }
+      case 'point': {
+        if (from.kind !== 'slice') return undefined;
+        await this.checkModel(from.model);
+        const { x } = await from.pointOnPlane(msg.u, msg.v);
+        const r = (v: number) => Number(v.toPrecision(4));
+        const plane = from.params.plane && from.params.inputs ? ` (the plane of samples ${from.params.plane.join(', ')} of ${basename(from.params.inputs)})` : '';
+        const text = `the point (${r(msg.u)}, ${r(msg.v)}) of the region map${plane}`;
+        return { x: Float64Array.from(x), origin: { from: 'region', u: msg.u, v: msg.v, text }, root: text, params: { facets: 'rays' } };
+      }
+    }
+  }
+
+  /** The model can be inspected (piecewise linear throughout), else one sentence; its per-sample input shape. */
+  private async checkModel(model: vscode.Uri): Promise<number[]> {
+    const ref = this.services.modelRef(model);
+    const [summary, problem] = await this.services.withPool((pool) => Promise.all([pool.summary(ref), pool.submit((api) => api.polytopeProblem(ref))]));
+    if (problem) throw new InspectError(problem.endsWith('.') ? problem : `${problem}.`);
+    return sampleShapeOf(summary);
+  }
+
+  /** Runs the polytope in the pool under a cancellable progress notification and shows it in the polytope tab. */
+  private async inspect(model: vscode.Uri, x: Float64Array, origin: PolytopeOrigin, root: string, params: AnalysisParams): Promise<PolytopeResult | undefined> {
+    const { log } = this.services;
+    const panel = this.panels.show('polytope', model, params);
+    const title = `Polytope of ${origin.text}`;
+    panel.post({ type: 'busy', label: `${title}…`, ...panel.head() });
+    const started = Date.now();
+    log.info(`inspectPolytope: ${model.fsPath} ${origin.text} ${JSON.stringify(params)}`);
+    try {
+      const { result, across } = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `${title} (${panel.fileName})`, cancellable: true },
+        async (progress, token) => {
+          const abort = new AbortController();
+          const sub = token.onCancellationRequested(() => abort.abort());
+          try {
+            return await this.services.withPool((pool) =>
+              pool.submit(
+                (api, progressTask) => api.polytopeAcross(this.services.modelRef(model), { x, index: origin.from === 'sample' ? origin.index : -1, box: params.box, facets: params.facets ?? 'rays', progressTask }),
+                abort.signal,
+                { onProgress: (done, total, stage) => progress.report({ message: `${stage ? `${STAGES[stage] ?? stage}: ` : ''}${done} / ${total}` }) },
+              ),
+            );
+          } finally {
+            sub.dispose();
+          }
+        },
+      );
+      const data: AnalysisData = { kind: 'polytope', result, origin };
+      this.shown.set(panel, { x, across, dim: result.dim, neighbours: result.neighbours.map((n) => ({ layer: n.layer, unit: n.unit })), origin, root, params });
+      this.services.analyses.recordResult(model, data, params);
+      panel.post({ type: 'result', data, ...panel.head() });
+      this.services.lastRun = { command: 'inspectPolytope', status: 'done', ms: Date.now() - started };
+      log.info(`inspectPolytope: done in ${Date.now() - started} ms (${result.facets.length} facets${result.facets_complete ? '' : ', partial'})`);
+      return result;
+    } catch (e) {
+      const cancelled = e instanceof Error && e.name === 'CancelledError';
+      this.services.lastRun = { command: 'inspectPolytope', status: cancelled ? 'cancelled' : 'failed', ms: Date.now() - started, message: messageOf(e) };
+      if (cancelled) {
+        panel.post({ type: 'cancelled', ...panel.head() });
+        void vscode.window.showInformationMessage('Polytope Lens: polytope inspection cancelled.');
+      } else {
+        panel.post({ type: 'error', message: messageOf(e), ...panel.head() });
+        this.notify(e);
+      }
+      return undefined;
+    }
+  }
+
+  /** A failure before the run: recorded and said in a notification (the view that was clicked stays as it is). */
+  private report(e: unknown): void {
+    this.services.lastRun = { command: 'inspectPolytope', status: 'failed', ms: 0, message: messageOf(e) };
+    this.notify(e);
+  }
+
+  private notify(e: unknown): void {
+    if (e instanceof InspectError || isUserError(e)) {
+      this.services.log.warn(`inspectPolytope: ${messageOf(e)}`);
+      void vscode.window.showErrorMessage(messageOf(e));
+    } else {
+      this.services.log.error(`inspectPolytope: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      void vscode.window.showErrorMessage(`Polytope Lens: polytope inspection failed (${messageOf(e)}). Details are in the Polytope Lens output.`);
+    }
+  }
+}
+
+function parseBox(s: string): [number, number] | undefined {
+  const xs = s.split(',').map((p) => Number(p.trim()));
+  return s.trim() && xs.length === 2 && xs.every(Number.isFinite) && xs[0]! < xs[1]! ? [xs[0]!, xs[1]!] : undefined;
+}
+
+/** Sample `index` of a data file as float64 (the index was checked against the file). */
+function rowOf(path: string, index: number, sampleShape: number[]): Float64Array {
+  const s = loadSamples({ kind: 'file', path }, sampleShape);
+  if (!Number.isSafeInteger(index) || index < 0 || index >= s.n) throw new InspectError(`Sample index ${index} is out of range: ${basename(path)} has ${s.n} samples (0 to ${s.n - 1}).`);
+  const size = sampleShape.reduce((p, d) => p * d, 1);
+  return Float64Array.from(s.data.subarray(index * size, (index + 1) * size));
+}
+
+/** A box must contain the point: the region is clipped to it. */
+function checkBox(x: Float64Array, box: [number, number] | undefined, what: string): void {
+  if (!box) return;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of x) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  if (lo < box[0] || hi > box[1]) {
+    const r = (v: number) => Number(v.toPrecision(4));
+    throw new InspectError(`The box [${box[0]}, ${box[1]}] does not contain ${what}: its values range from ${r(lo)} to ${r(hi)}; give a box that contains them, or none.`);
+  }
 }

@@ -3,7 +3,7 @@
  * host accepts it only through the matching `parse...` function below, and nothing in it names a file (the host
  * knows which model a view shows).
  */
-import type { ClusterResult, CodesResult, DensityStudyResult, LocalResult, ModelSummary, PathResult, ScaleResult, SliceResult } from './results';
+import type { ClusterResult, CodesResult, DensityStudyResult, LocalResult, ModelSummary, PathResult, PolytopeResult, ScaleResult, SliceResult } from './results';
 
 /** A CodesResult as a view receives it: without per-sample rows (they can be large and the view does not need them). */
 export type CodesView = Omit<CodesResult, 'samples' | 'out'>;
@@ -103,20 +103,21 @@ export function withoutSamples(r: CodesResult): CodesView {
 }
 
 // ---- channel "analysis view" (webview panel polytopeLens.analysis: density, density study, region map, local
-// complexity, scaling, clusters) ----
+// complexity, scaling, clusters, the polytope at a point) ----
 
 /** The analyses with a view of their own; each has one panel per model, reused. */
-export const ANALYSIS_KINDS = ['path', 'study', 'slice', 'local', 'scale', 'cluster'] as const;
+export const ANALYSIS_KINDS = ['path', 'study', 'slice', 'local', 'scale', 'cluster', 'polytope'] as const;
 export type AnalysisKind = (typeof ANALYSIS_KINDS)[number];
 
 /** The page (src/webview/<page>.ts) that shows each kind. */
-export const ANALYSIS_PAGES: Record<AnalysisKind, 'densityView' | 'regionView' | 'statsView' | 'clusterView'> = {
+export const ANALYSIS_PAGES: Record<AnalysisKind, 'densityView' | 'regionView' | 'statsView' | 'clusterView' | 'polytopeView'> = {
   path: 'densityView',
   study: 'densityView',
   slice: 'regionView',
   local: 'statsView',
   scale: 'statsView',
   cluster: 'clusterView',
+  polytope: 'polytopeView',
 };
 
 /** The title of each kind's view, and the command (polytopeLens.<command>) that runs it. */
@@ -127,6 +128,7 @@ export const ANALYSIS_TITLES: Record<AnalysisKind, string> = {
   local: 'Local complexity',
   scale: 'Scaling',
   cluster: 'Clusters',
+  polytope: 'Polytope',
 };
 export const ANALYSIS_COMMANDS: Record<AnalysisKind, string> = {
   path: 'pathDensity',
@@ -135,6 +137,7 @@ export const ANALYSIS_COMMANDS: Record<AnalysisKind, string> = {
   local: 'localComplexity',
   scale: 'scaleActivations',
   cluster: 'clusterCodes',
+  polytope: 'inspectPolytope',
 };
 
 /** What the user asked for (shown in the view; for a region map also what a click needs after a reload). */
@@ -154,6 +157,11 @@ export interface AnalysisParams {
   n?: number;
   directions?: number;
   radius?: number;
+  /** Polytope: the sample index (when the point is a sample of `inputs`), the box LO,HI the region is clipped to,
+   *  and how facets are found ('rays': rays only, the list may be partial; 'full': every facet, with LPs). */
+  index?: number;
+  box?: [number, number];
+  facets?: 'full' | 'rays';
   /** Density study: pairs per group, permutations of the test, window (steps either side of the class change). */
   pairs?: number;
   permutations?: number;
@@ -175,7 +183,24 @@ export type AnalysisData =
    * `thumbnails`: the exemplar inputs as PNG data URLs, keyed by input index, when the inputs are images (the host
    * renders them, as for a region-map click); `sampleShape` as for a slice.
    */
-  | { kind: 'cluster'; result: ClusterResult; sampleShape: number[]; thumbnails?: Record<number, string> };
+  | { kind: 'cluster'; result: ClusterResult; sampleShape: number[]; thumbnails?: Record<number, string> }
+  /** `origin`: where the point came from (a sample, a neighbour across a facet, a path step, a region-map click). */
+  | { kind: 'polytope'; result: PolytopeResult; origin: PolytopeOrigin };
+
+/** Where the point of a polytope view came from; `text` says it in words (the view's subtitle). */
+export type PolytopeOrigin = { text: string } & (
+  | { from: 'sample'; index: number }
+  /** `hops`: neighbours stepped into since the first point (1: a neighbour of it); the facet crossed last. */
+  | { from: 'neighbour'; hops: number; layer: string; unit: number }
+  /** Point `step` of `steps` on the path between samples `a` and `b` (t = step / steps). */
+  | { from: 'path'; a: number; b: number; step: number; steps: number }
+  /** A clicked point (u, v) of a region map's plane. */
+  | { from: 'region'; u: number; v: number }
+);
+
+/** What a click asks the polytope of: a neighbour of a polytope view (index into result.neighbours), a step of a
+ *  path view, a point of a region map; or the same point again with every facet ('allFacets'). */
+export type InspectTarget = { target: 'neighbour'; neighbour: number } | { target: 'step'; step: number } | { target: 'point'; u: number; v: number } | { target: 'allFacets' };
 
 interface AnalysisHead {
   kind: AnalysisKind;
@@ -214,7 +239,9 @@ export type AnalysisToHost =
   /** The page's chart as text (SVG source, a PNG data URL, JSON); the host asks where to save it. */
   | { type: 'export'; format: ExportFormat; content: string }
   /** A click on a region map at plane coordinates (u, v). */
-  | { type: 'point'; u: number; v: number };
+  | { type: 'point'; u: number; v: number }
+  /** Inspect the polytope at a point the host computes from what was clicked (the host checks the view's kind). */
+  | ({ type: 'inspect' } & InspectTarget);
 
 /** Exports larger than this are refused (a PNG of a big chart is a few MB). */
 export const MAX_EXPORT_CHARS = 64 * 2 ** 20;
@@ -237,6 +264,19 @@ export function parseAnalysisMessage(x: unknown): AnalysisToHost | undefined {
       return { type: 'export', format: x.format as ExportFormat, content: x.content };
     case 'point':
       return isCoord(x.u) && isCoord(x.v) ? { type: 'point', u: x.u, v: x.v } : undefined;
+    case 'inspect':
+      switch (x.target) {
+        case 'neighbour':
+          return isCount(x.neighbour) ? { type: 'inspect', target: 'neighbour', neighbour: x.neighbour } : undefined;
+        case 'step':
+          return isCount(x.step) ? { type: 'inspect', target: 'step', step: x.step } : undefined;
+        case 'point':
+          return isCoord(x.u) && isCoord(x.v) ? { type: 'inspect', target: 'point', u: x.u, v: x.v } : undefined;
+        case 'allFacets':
+          return { type: 'inspect', target: 'allFacets' };
+        default:
+          return undefined;
+      }
     default:
       return undefined;
   }
@@ -286,6 +326,10 @@ export function parseAnalysisState(x: unknown): { kind: AnalysisKind; model: str
   if (typeof p.inputs === 'string' && p.inputs.length < 4096) params.inputs = p.inputs;
   if (Array.isArray(p.plane) && p.plane.length === 3 && p.plane.every(isCount)) params.plane = p.plane as number[];
   if (Array.isArray(p.window) && p.window.length === 2 && p.window.every(isCoord)) params.window = p.window as [number, number];
+  // What a click on a path step or on a polytope needs after a reload (the host re-checks them against the file).
+  for (const k of ['from', 'to', 'steps', 'index'] as const) if (isCount(p[k])) params[k] = p[k];
+  if (Array.isArray(p.box) && p.box.length === 2 && p.box.every(isCoord)) params.box = p.box as [number, number];
+  if (p.facets === 'full' || p.facets === 'rays') params.facets = p.facets;
   return { kind: x.kind as AnalysisKind, model: x.model, params };
 }
 

@@ -79,6 +79,13 @@ export interface EngineApi {
   densityStudy(model: ModelRef, selection: LayerSelection, req: StudyChunkRequest): Promise<(StudyPairDensity | null)[]>;
   /** The polytope around one input (src/core/analyses/polytope). */
   polytope(model: ModelRef, req: PolytopeRequest): Promise<PolytopeResult>;
+  /**
+   * The polytope of one point with the points just across its facets (row i for neighbours[i]), for the polytope
+   * view: the host keeps the points so that a click on a neighbour inspects it (src/core/analyses/polytope-across).
+   */
+  polytopeAcross(model: ModelRef, req: PolytopeRequest): Promise<{ result: PolytopeResult; across: Float64Array }>;
+  /** Why the polytope cannot be inspected on this model (a smooth or non-affine layer), in one sentence; null when it can. */
+  polytopeProblem(model: ModelRef): Promise<string | null>;
   /** Distributions of polytope size over groups of inputs (polytope --compare). */
   polytopeCompare(model: ModelRef, req: PolytopeCompareRequest): Promise<PolytopeCompareResult>;
 }
@@ -98,7 +105,8 @@ export interface PolytopeParams {
 export interface PolytopeRequest extends PolytopeParams {
   inputs?: string;
   index: number;
-  x?: Float32Array;
+  /** The point itself (float64 for a point just across a facet, which float32 would round back onto it). */
+  x?: Float32Array | Float64Array;
   neighbours?: boolean;
 }
 
@@ -188,7 +196,8 @@ export interface ClusterRequest extends ClusterParams {
  * without its request id): steps `done` of `total` of the task numbered `task` by the pool.
  */
 export interface ProgressMessage {
-  polytopeLensProgress: { task: number; done: number; total: number };
+  /** `stage`: which part of a task with several (the polytope's affine forms, rays, facets, neighbours). */
+  polytopeLensProgress: { task: number; done: number; total: number; stage?: string };
 }
 
 export function isProgressMessage(data: unknown): data is ProgressMessage {

@@ -30,7 +30,11 @@ function renderPath(r: PathResult, ctx: PageContext): Rendered {
     const p1 = r.preds[k + 1];
     return `step ${k} (t ${fmt(k / N)}–${fmt((k + 1) / N)}): Hamming ${r.per_step[k] ?? 0} (shown ${shown}; ${per}); density ${d === null || d === undefined ? '–' : fmt(d)}; class ${p0}${p0 !== p1 ? ` → ${p1}` : ''}`;
   };
+  // The polytope at the start of a step (t = k / N): the host computes the point and opens the polytope view.
+  const inspectStep = (k: number) => ctx.post({ type: 'inspect', target: 'step', step: k });
   const showInfo = (k: number) => {
+    const inspect = h('button', { type: 'button', class: 'toggle', id: 'inspect-step' }, `Inspect the polytope at t ${fmt(k / N)}`);
+    inspect.addEventListener('click', () => inspectStep(k));
     const d = r.density_input[k];
     const p0 = r.preds[k];
     const p1 = r.preds[k + 1];
@@ -42,6 +46,8 @@ function renderPath(r: PathResult, ctx: PageContext): Rendered {
       h('span', { class: 'info-density' }, d === null || d === undefined ? '–' : fmt(d)),
       ' · class ',
       h('span', { class: 'info-class' }, p0 !== p1 ? `${p0} → ${p1}` : String(p0)),
+      ' ',
+      inspect,
       h(
         'ul',
         { class: 'info-layers' },
@@ -92,6 +98,11 @@ function renderPath(r: PathResult, ctx: PageContext): Rendered {
       }
       return out;
     },
+  });
+
+  // A click on a step inspects the polytope there (the cursor follows the mouse, so it is the clicked step).
+  chart.svg.addEventListener('click', () => {
+    if (typeof ctx.ui.cursor === 'number') inspectStep(ctx.ui.cursor as number);
   });
 
   const toggles = legend(

@@ -136,6 +136,10 @@ function renderSlice(r: SliceResult, sampleShape: number[], ctx: PageContext): R
         h('p', { class: 'hint' }, `top scores: ${top.map(([i, v]) => `${i}: ${fmt(v)}`).join(', ')}`),
       );
       if (p.image) parts.push(h('img', { class: 'input-image', src: p.image, alt: `the input at (${fmt(p.u)}, ${fmt(p.v)})` }), h('p', { class: 'hint' }, p.imageNote ?? ''));
+      // The polytope of the clicked point: the host maps (u, v) into the input space and opens the polytope view.
+      const inspect = h('vscode-button', { id: 'inspect-point' }, 'Inspect the polytope here');
+      inspect.addEventListener('click', () => ctx.post({ type: 'inspect', target: 'point', u: p.u, v: p.v }));
+      parts.push(inspect);
     }
     pointBox.replaceChildren(...parts);
   };

@@ -20,16 +20,17 @@ import { slice } from '../core/analyses/slice';
 import { scaleActivations } from '../core/analyses/scale';
 import { clusterInputs } from '../core/analyses/cluster';
 import { pairDensity } from '../core/analyses/density-study';
-import { comparePolytopes, computePolytope } from '../core/analyses/polytope';
+import { checkPiecewiseLinear, comparePolytopes, computePolytope } from '../core/analyses/polytope';
+import { computePolytopeWithAcross } from '../core/analyses/polytope-across';
 import { UserError } from '../core/errors';
 
 const config = workerConfig();
 const host = hostEndpoint();
 
 /** Reports steps of a task to the host (ProgressMessage), when the host asked for it. */
-function progressOf(task: number | undefined): ((done: number, total: number) => void) | undefined {
+function progressOf(task: number | undefined): ((done: number, total: number, stage?: string) => void) | undefined {
   if (task === undefined) return undefined;
-  return (done, total) => host.postMessage({ polytopeLensProgress: { task, done, total } } satisfies ProgressMessage);
+  return (done, total, stage) => host.postMessage({ polytopeLensProgress: { task, done, total, ...(stage ? { stage } : {}) } } satisfies ProgressMessage);
 }
 
 /** Keeps the most recently used entries; sessions hold native memory, so the cache is small. */
@@ -173,6 +174,23 @@ const api: EngineApi = {
     }
     const report = progressOf(progressTask);
     return computePolytope(l, point, index, { ...opts, threads: config.threads, onProgress: report && ((_s, done, total) => report(done, total)) });
+  },
+  async polytopeAcross(m, req) {
+    const l = await lens(m);
+    const { progressTask, inputs: _inputs, index, x, ...opts } = req;
+    if (!x) throw new UserError('polytopeAcross needs the point itself (x)');
+    const report = progressOf(progressTask);
+    return computePolytopeWithAcross(l, x, index, { ...opts, threads: config.threads, onProgress: report && ((stage, done, total) => report(done, total, stage)) });
+  },
+  async polytopeProblem(m) {
+    const l = await lens(m);
+    try {
+      checkPiecewiseLinear(l);
+      return null;
+    } catch (e) {
+      if (e instanceof UserError) return e.message;
+      throw e;
+    }
   },
   async polytopeCompare(m, req) {
     const l = await lens(m);

@@ -57,7 +57,7 @@ interface Slot {
   /** The job (EnginePool.ordered) of the running tasks, if they belong to one. */
   job: object | undefined;
   /** Progress callbacks of the running tasks, by progress task number. */
-  progress: Map<number, (done: number, total: number) => void>;
+  progress: Map<number, (done: number, total: number, stage?: string) => void>;
 }
 
 /** A request to one worker; `progressTask` is the number to put in a request that reports progress. */
@@ -65,7 +65,7 @@ export type Task<T> = (api: Comlink.Remote<EngineApi>, progressTask: number) => 
 
 export interface SubmitOptions {
   /** Steps the task reports (ProgressMessage), for a request that carries its progressTask. */
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: (done: number, total: number, stage?: string) => void;
   /** The ordered job the task belongs to (see acquire). */
   job?: object;
 }
@@ -292,7 +292,7 @@ export class EnginePool {
     const worker = startEngineWorker({ kind: this.kind, script: this.script, config, ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}) });
     const slot: Slot = { worker, api: worker.api, fails: new Set(), running: 0, job: undefined, progress: new Map() };
     // Progress that arrives after its task settled (a cancelled task) finds no callback.
-    worker.onProgress((p) => slot.progress.get(p.task)?.(p.done, p.total));
+    worker.onProgress((p) => slot.progress.get(p.task)?.(p.done, p.total, p.stage));
     void worker.exited.then((why) => {
       this.remove(slot);
       for (const fail of slot.fails) fail(new WorkerDiedError(why));

@@ -30,6 +30,7 @@ const ANALYSIS: Record<AnalysisToHost['type'], AnalysisToHost> = {
   rendered: { type: 'rendered', view: 'result', kind: 'path', items: 10, marks: 3 },
   export: { type: 'export', format: 'svg', content: '<svg xmlns="http://www.w3.org/2000/svg"></svg>' },
   point: { type: 'point', u: 0.25, v: -1.5 },
+  inspect: { type: 'inspect', target: 'neighbour', neighbour: 3 },
 };
 const SIDE_PANEL: Record<SidePanelToHost['type'], SidePanelToHost> = {
   ready: { type: 'ready' },
@@ -59,6 +60,8 @@ const BAD_VALUES: Record<string, unknown[]> = {
   u: [...COMMON, null, NaN, Infinity, -Infinity, 1e13, '1'],
   v: [...COMMON, null, NaN, Infinity, -Infinity, 1e13, '1'],
   content: [...COMMON, null, '', 3, ...PATHS, '<script>alert(1)</script>'],
+  target: ENUM,
+  neighbour: COUNT,
 };
 
 const channels = [
@@ -142,6 +145,17 @@ describe('closed lists', () => {
     for (const [u, v] of [[NaN, 0], [0, Infinity], [1e13, 0], ['1', 0], [null, 0]]) assert.equal(parseAnalysisMessage({ type: 'point', u, v }), undefined, `${u}, ${v}`);
   });
 
+  test('inspect clicks: a closed list of targets, each with its own checked fields', () => {
+    const ok = (m: Record<string, unknown>) => parseAnalysisMessage({ type: 'inspect', ...m });
+    assert.deepEqual(ok({ target: 'step', step: 12 }), { type: 'inspect', target: 'step', step: 12 });
+    assert.deepEqual(ok({ target: 'point', u: 0.5, v: -2 }), { type: 'inspect', target: 'point', u: 0.5, v: -2 });
+    assert.deepEqual(ok({ target: 'allFacets', neighbour: 3, path: '/etc/passwd' }), { type: 'inspect', target: 'allFacets' });
+    for (const step of COUNT) assert.equal(ok({ target: 'step', step }), undefined, `step ${String(step)}`);
+    for (const [u, v] of [[NaN, 0], [0, Infinity], [1e13, 0], ['1', 0], [null, 0]]) assert.equal(ok({ target: 'point', u, v }), undefined, `${u}, ${v}`);
+    // A neighbour click carries an index into the view's own result, never a point: the host computes the point.
+    assert.deepEqual(ok({ target: 'neighbour', neighbour: 2, x: [1, 2, 3] }), { type: 'inspect', target: 'neighbour', neighbour: 2 });
+  });
+
   test('a highlighted layer key is a bounded string or null', () => {
     assert.deepEqual(parseModelViewMessage({ type: 'highlighted', layer: null }), { type: 'highlighted', layer: null });
     assert.equal(parseModelViewMessage({ type: 'highlighted', layer: 'x'.repeat(4096) }), undefined);
@@ -155,14 +169,16 @@ describe('restored view states', () => {
     for (const x of [null, [], 'file:///w/m.onnx', { model: 3 }, { model: 'x'.repeat(4096) }, {}]) assert.equal(parseModelViewState(x), undefined, JSON.stringify(x)?.slice(0, 40));
   });
 
-  test('an analysis state keeps the kind, the model URI and only the slice parameters a click needs', () => {
+  test('an analysis state keeps the kind, the model URI and only the parameters a click needs', () => {
     const s = parseAnalysisState({
       kind: 'slice',
       model: 'file:///w/m.onnx',
       params: { inputs: '/w/x.npy', plane: [0, 1, 2], window: [-3, 3], layer: 'x', steps: 5, command: 'rm' },
       data: { big: true },
     });
-    assert.deepEqual(s, { kind: 'slice', model: 'file:///w/m.onnx', params: { inputs: '/w/x.npy', plane: [0, 1, 2], window: [-3, 3] } });
+    assert.deepEqual(s, { kind: 'slice', model: 'file:///w/m.onnx', params: { inputs: '/w/x.npy', plane: [0, 1, 2], window: [-3, 3], steps: 5 } });
+    const poly = parseAnalysisState({ kind: 'polytope', model: 'm', params: { inputs: '/w/x.npy', index: 3, box: [0, 16], facets: 'rays', from: -1, to: 1.5 } });
+    assert.deepEqual(poly, { kind: 'polytope', model: 'm', params: { inputs: '/w/x.npy', index: 3, box: [0, 16], facets: 'rays' } });
     const odd = parseAnalysisState({ kind: 'slice', model: 'm', params: { inputs: 7, plane: [0, 1.5, 2], window: [NaN, 3] } });
     assert.deepEqual(odd, { kind: 'slice', model: 'm', params: {} });
     for (const x of [{ kind: 'shell', model: 'm' }, { kind: 'path' }, { kind: 'path', model: 'x'.repeat(4096) }, null, 'path']) assert.equal(parseAnalysisState(x), undefined, JSON.stringify(x)?.slice(0, 40));

@@ -195,6 +195,8 @@ test('model view: unsupported ops, sign codes, errors and restricted mode', asyn
 (await import('./study.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 // The cluster page: test/webview/cluster.tests.mjs.
 (await import('./cluster.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
+// The polytope view and the path / region-map clicks that open it: test/webview/polytope.tests.mjs.
+(await import('./polytope.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 // The side panel page: test/webview/sidePanel.tests.mjs.
 (await import('./sidePanel.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 

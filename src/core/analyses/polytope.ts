@@ -53,6 +53,9 @@ export interface PolytopeOptions {
   origins?: number;
   /** Neighbours across each facet (default true). */
   neighbours?: boolean;
+  /** Called with each point just across a facet that the neighbour check evaluated (the last call per facet is the
+   *  point its neighbour entry describes); polytope-across.ts keeps them so a view can inspect a neighbour. */
+  onAcross?: (facet: PolytopeUnit, point: Float64Array) => void;
   seed?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
@@ -612,6 +615,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
             }
             const nb = { ...unitOf(j), code_hex: toHex(code), pred: argmax(r.outputs, i * runner.outputSize, runner.outputSize), flipped_bits: flipped, confirmed: flipped > 0 && foreign === 0 };
             found.set(j, nb);
+            opts.onAcross?.(unitOf(j), pts.subarray(i * d, (i + 1) * d));
             if (!nb.confirmed) retry.push(j);
           });
           opts.onProgress?.('neighbours', s + js.length, left.length);
