@@ -388,7 +388,7 @@ export function resultLines(a: ModelAnalysis): ModelResultLine[] {
         break;
       case 'polytope':
         // facets is an array in a whole record; a compacted one keeps only the scalars.
-        line = `${Array.isArray(x.facets) ? `${x.facets.length}${x.facets_complete ? '' : '+'} facets, ` : ''}inradius ${fmt(x.inradius, 4)}, class ${fmt(x.pred)}`;
+        line = `${Array.isArray(x.facets) ? `${x.facets.length}${x.facets_complete ? '' : '+'} facets, ` : ''}inradius ${x.inradius === null ? 'none (unbounded)' : fmt(x.inradius, 4)}, class ${fmt(x.pred)}`;
         break;
     }
     out.push({ kind, title: ANALYSIS_TITLES[kind], at: r.at, line });

@@ -39,6 +39,8 @@ export interface AnalysisInfo {
   /** The last point a region map's click asked for and what the host answered. */
   lastPoint?: { u: number; v: number; pred?: number; image: boolean; error?: string };
   lastExport?: { format: ExportFormat; path: string; bytes: number };
+  /** A polytope panel: where its last point came from and what it showed. */
+  lastPolytope?: { from: string; text: string; codeHex: string; pred: number; facets: number; facetsComplete: boolean; neighbours: number; inradius: number | null };
 }
 
 /** A slice plane in the host (input arrays), for answering clicks: x(u, v) = a + u (b - a) + v (c - a). */
@@ -56,6 +58,7 @@ export class AnalysisPanel implements vscode.Disposable {
   rendered: AnalysisInfo['rendered'];
   lastPoint: AnalysisInfo['lastPoint'];
   lastExport: AnalysisInfo['lastExport'];
+  lastPolytope: AnalysisInfo['lastPolytope'];
   /** Set by the region-map command after a run, or rebuilt lazily from the restored params. */
   plane: PlaneContext | undefined;
   params: AnalysisParams;
@@ -202,7 +205,7 @@ export class AnalysisPanel implements vscode.Disposable {
   }
 
   info(): AnalysisInfo {
-    return { kind: this.kind, model: this.model.toString(), visible: this.panel.visible, rendered: this.rendered, lastPoint: this.lastPoint, lastExport: this.lastExport };
+    return { kind: this.kind, model: this.model.toString(), visible: this.panel.visible, rendered: this.rendered, lastPoint: this.lastPoint, lastExport: this.lastExport, lastPolytope: this.lastPolytope };
   }
 
   dispose(): void {

@@ -88,10 +88,12 @@ class PolytopeInspector {
       if (!Number.isSafeInteger(index) || index < 0 || index >= n) throw new InspectError(`Sample index ${index} is out of range: ${basename(inputs)} has ${n} samples (0 to ${n - 1}).`);
       let box = Array.isArray(o.box) && o.box.length === 2 && o.box.every((b) => typeof b === 'number') ? (o.box as [number, number]) : undefined;
       if (!box && o.box === undefined) {
+        // Without a box most regions are unbounded (no inradius): the data's value range is the default.
+        const range = valueRange(inputs, sampleShape);
         const v = await vscode.window.showInputBox({
           title: 'Polytope Lens',
-          prompt: 'Clip the region to a box LO,HI of input values (empty: no box)',
-          value: '',
+          prompt: `Clip the region to a box LO,HI of input values (default: the range of ${basename(inputs)}; empty: no box, and most regions are then unbounded)`,
+          value: range ? `${range[0]},${range[1]}` : '',
           validateInput: (s) => (s.trim() === '' || parseBox(s) ? undefined : 'Two numbers LO,HI with LO < HI, or nothing.'),
         });
         if (v === undefined) return undefined;
@@ -161,7 +163,9 @@ class PolytopeInspector {
         const t = msg.step / steps;
         const x = xa.map((v, i) => v + t * (xb[i]! - v));
         const text = `step ${msg.step} of ${steps} on the path ${a} → ${b} of ${basename(file.fsPath)} (t = ${Number(t.toPrecision(4))})`;
-        return { x, origin: { from: 'path', a, b, step: msg.step, steps, text }, root: text, params: { facets: 'rays' } };
+        // A point between two samples lies in the data's value range: the region is clipped to it (else it is
+        // mostly unbounded).
+        return { x, origin: { from: 'path', a, b, step: msg.step, steps, text }, root: text, params: { box: valueRange(file.fsPath, sampleShape), facets: 'rays' } };
       }
       case 'point': {
         if (from.kind !== 'slice') return undefined;
@@ -213,6 +217,7 @@ class PolytopeInspector {
       const data: AnalysisData = { kind: 'polytope', result, origin };
       this.shown.set(panel, { x, across, dim: result.dim, neighbours: result.neighbours.map((n) => ({ layer: n.layer, unit: n.unit })), origin, root, params });
       this.services.analyses.recordResult(model, data, params);
+      panel.lastPolytope = { from: origin.from, text: origin.text, codeHex: result.code_hex, pred: result.pred, facets: result.facets.length, facetsComplete: result.facets_complete, neighbours: result.neighbours.length, inradius: result.inradius };
       panel.post({ type: 'result', data, ...panel.head() });
       this.services.lastRun = { command: 'inspectPolytope', status: 'done', ms: Date.now() - started };
       log.info(`inspectPolytope: done in ${Date.now() - started} ms (${result.facets.length} facets${result.facets_complete ? '' : ', partial'})`);
@@ -259,6 +264,15 @@ function rowOf(path: string, index: number, sampleShape: number[]): Float64Array
   if (!Number.isSafeInteger(index) || index < 0 || index >= s.n) throw new InspectError(`Sample index ${index} is out of range: ${basename(path)} has ${s.n} samples (0 to ${s.n - 1}).`);
   const size = sampleShape.reduce((p, d) => p * d, 1);
   return Float64Array.from(s.data.subarray(index * size, (index + 1) * size));
+}
+
+/** The smallest and largest value of a data file, as a box (undefined when they are equal). */
+function valueRange(path: string, sampleShape: number[]): [number, number] | undefined {
+  const { data } = loadSamples({ kind: 'file', path }, sampleShape);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of data) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  return lo < hi ? [lo, hi] : undefined;
 }
 
 /** A box must contain the point: the region is clipped to it. */

@@ -312,6 +312,81 @@ async function shotStep(page, name) {
   return { ok: true, detail: `${name}.png` };
 }
 
+/** The first webview frame that has `selector`, within `ms`. */
+async function frameWith(page, selector, ms = 30_000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    for (const f of page.frames()) {
+      if (f === page.mainFrame()) continue;
+      try {
+        if (await f.$(selector)) return f;
+      } catch {
+        // a frame being replaced
+      }
+    }
+    await sleep(250);
+  }
+  return undefined;
+}
+
+/**
+ * The polytope view's steps (test/e2e/suite/polytope.ts):
+ *  'polytope-neighbour'  clicks Inspect on the first neighbour whose class changes (else the first neighbour);
+ *  'polytope-step'       clicks the middle of a Boundary density chart (a step of the path);
+ *  'polytope-palette'    F1, Inspect Polytope at Input, the data file digits-x.npy, index 5, the proposed box;
+ *  'polytope-viewport:W' sets the browser's width to W px (screenshots at 1600 and 500 px).
+ */
+async function polytopeStep(page, step) {
+  if (step.startsWith('polytope-viewport:')) {
+    await page.setViewportSize({ width: Number(step.split(':')[1]), height: 900 });
+    await sleep(1000);
+    return { ok: true, detail: step };
+  }
+  if (step === 'polytope-neighbour') {
+    const f = await frameWith(page, '#neighbours button.inspect');
+    if (!f) return { ok: false, detail: 'no polytope view with neighbours' };
+    const button = (await f.$('#neighbours tr.changes button.inspect')) ? f.locator('#neighbours tr.changes button.inspect').first() : f.locator('#neighbours button.inspect').first();
+    await page.screenshot({ path: join(outDir, 'ui-polytope.png') });
+    uiShots.push('ui-polytope.png');
+    await button.scrollIntoViewIfNeeded();
+    await button.click();
+    return { ok: true, detail: 'clicked a neighbour' };
+  }
+  if (step === 'polytope-step') {
+    const f = await frameWith(page, '#layer-totals');
+    if (!f) return { ok: false, detail: 'no Boundary density view' };
+    const chart = f.locator('svg.chart').first();
+    await chart.scrollIntoViewIfNeeded();
+    const box = await chart.boundingBox();
+    // Through the page's mouse, as a user: the frame's chart at its middle.
+    await page.mouse.move(box.x + box.width / 2 - 20, box.y + box.height / 2);
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.screenshot({ path: join(outDir, 'ui-polytope-step.png') });
+    uiShots.push('ui-polytope-step.png');
+    return { ok: true, detail: 'clicked the middle of the path chart' };
+  }
+  if (step === 'polytope-palette') {
+    await page.keyboard.press('F1');
+    await page.waitForSelector('.quick-input-widget input', { state: 'visible', timeout: 10_000 });
+    await page.keyboard.type('Polytope Lens: Inspect Polytope at Input', { delay: 10 });
+    await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'Inspect Polytope' }).waitFor({ state: 'visible', timeout: 15_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: '.npy' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await page.keyboard.type('digits-x.npy', { delay: 10 });
+    await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'digits-x.npy' }).waitFor({ state: 'visible', timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget', { hasText: 'Sample index' }).waitFor({ state: 'visible', timeout: 10_000 });
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('5');
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget', { hasText: 'Clip the region' }).waitFor({ state: 'visible', timeout: 10_000 });
+    await page.screenshot({ path: join(outDir, 'ui-polytope-box.png') });
+    await page.keyboard.press('Enter');
+    return { ok: true, detail: 'index 5, the proposed box' };
+  }
+  return { ok: false, detail: `unknown step ${step}` };
+}
+
 async function analysisStep(page, step) {
   if (step.startsWith('analysis-cancel')) {
     // 'analysis-cancel:TITLE' names the notification; plain 'analysis-cancel' is the boundary-density one.
@@ -416,7 +491,7 @@ try {
       log(`suite handed over for the UI step '${hs.step}'`);
       let v;
       try {
-        v = hs.step.startsWith('endpoint:') ? await endpointStep(page, hs.step.slice(9)) : hs.step.startsWith('picker:') ? await pickerStep(page, hs.step.slice(7)) : hs.step.startsWith('shot:') ? await shotStep(page, hs.step.slice(5)) : hs.step.startsWith('analysis-') ? await analysisStep(page, hs.step) : hs.step === 'palette' ? await uiCheck(page) : hs.step === 'sidepanel' ? await sidePanelCheck(page) : hs.step === 'cancel' ? await cancelStep(page) : { ok: false, detail: `unknown step ${hs.step}` };
+        v = hs.step.startsWith('endpoint:') ? await endpointStep(page, hs.step.slice(9)) : hs.step.startsWith('picker:') ? await pickerStep(page, hs.step.slice(7)) : hs.step.startsWith('shot:') ? await shotStep(page, hs.step.slice(5)) : hs.step.startsWith('analysis-') ? await analysisStep(page, hs.step) : hs.step.startsWith('polytope-') ? await polytopeStep(page, hs.step) : hs.step === 'palette' ? await uiCheck(page) : hs.step === 'sidepanel' ? await sidePanelCheck(page) : hs.step === 'cancel' ? await cancelStep(page) : { ok: false, detail: `unknown step ${hs.step}` };
       } catch (e) {
         v = { ok: false, detail: String(e.message ?? e).split('\n')[0] };
       }
