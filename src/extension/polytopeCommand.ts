@@ -169,12 +169,16 @@ class PolytopeInspector {
       }
       case 'point': {
         if (from.kind !== 'slice') return undefined;
-        await this.checkModel(from.model);
+        const sampleShape = await this.checkModel(from.model);
         const { x } = await from.pointOnPlane(msg.u, msg.v);
         const r = (v: number) => Number(v.toPrecision(4));
         const plane = from.params.plane && from.params.inputs ? ` (the plane of samples ${from.params.plane.join(', ')} of ${basename(from.params.inputs)})` : '';
         const text = `the point (${r(msg.u)}, ${r(msg.v)}) of the region map${plane}`;
-        return { x: Float64Array.from(x), origin: { from: 'region', u: msg.u, v: msg.v, text }, root: text, params: { facets: 'rays' } };
+        // Clipped to the data's value range when the point lies in it (a plane reaches beyond its three samples).
+        const file = from.params.plane && from.params.inputs ? await trustedDataUri(from.params.inputs, this.services.context.extensionUri) : undefined;
+        const range = file ? valueRange(file.fsPath, sampleShape) : undefined;
+        const box = range && x.every((v) => v >= range[0] && v <= range[1]) ? range : undefined;
+        return { x: Float64Array.from(x), origin: { from: 'region', u: msg.u, v: msg.v, text }, root: text, params: { box, facets: 'rays' } };
       }
     }
   }

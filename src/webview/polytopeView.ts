@@ -83,7 +83,8 @@ function renderPolytope(r: PolytopeResult, origin: PolytopeOrigin, ctx: PageCont
     all.addEventListener('click', () => ctx.post({ type: 'inspect', target: 'allFacets' }));
     parts.push(h('div', { class: 'notice partial', id: 'partial', role: 'status' }, h('span', {}, partialText(r), ' '), all));
   }
-  if (r.note) parts.push(h('p', { class: 'hint', id: 'note' }, `Note: ${r.note}.`));
+  // The engine's notes name the CLI's flag; here the box is the command's question.
+  if (r.note) parts.push(h('p', { class: 'hint', id: 'note' }, `Note: ${r.note.replace(/give --box LO,HI/g, 'give a box')}.`));
 
   // ---- nearest boundary ----
   const near = r.nearest;

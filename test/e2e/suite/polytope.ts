@@ -84,6 +84,8 @@ export function registerPolytopeTests(getApi: () => LensApi, driverStep: DriverS
   test('UI: Cancel in the progress notification stops a polytope of mnist-8; the view says cancelled', async () => {
     if (!ui) return;
     const mnist = vscode.Uri.joinPath(ext(), 'test', 'fixtures', 'mnist-8.onnx');
+    // Earlier notifications would push the progress item out of the center's view.
+    await vscode.commands.executeCommand('notifications.clearAll');
     const running = vscode.commands.executeCommand('polytopeLens.inspectPolytope', mnist, { inputs: vscode.Uri.joinPath(ext(), 'test', 'fixtures', 'mnist8.inputs.npy').fsPath, index: 0, box: [0, 255] });
     // The smoke-test driver mode shows no toasts: progress notifications are in the notification center.
     await vscode.commands.executeCommand('notifications.showList');
