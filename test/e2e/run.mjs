@@ -333,6 +333,7 @@ async function frameWith(page, selector, ms = 30_000) {
  * The polytope view's steps (test/e2e/suite/polytope.ts):
  *  'polytope-neighbour'  clicks Inspect on the first neighbour whose class changes (else the first neighbour);
  *  'polytope-step'       clicks the middle of a Boundary density chart (a step of the path);
+ *  'polytope-region'     clicks the middle of a region map, then "Inspect the polytope here" under the point;
  *  'polytope-palette'    F1, Inspect Polytope at Input, the data file digits-x.npy, index 5, the proposed box;
  *  'polytope-viewport:W' sets the browser's width to W px (screenshots at 1600 and 500 px).
  */
@@ -364,6 +365,19 @@ async function polytopeStep(page, step) {
     await page.screenshot({ path: join(outDir, 'ui-polytope-step.png') });
     uiShots.push('ui-polytope-step.png');
     return { ok: true, detail: 'clicked the middle of the path chart' };
+  }
+  if (step === 'polytope-region') {
+    const f = await frameWith(page, 'svg.map');
+    if (!f) return { ok: false, detail: 'no region map' };
+    // Slightly off the centre: (u, v) near (0.45, 0.45), a convex mix of the plane's three samples.
+    const box = await f.locator('svg.map').boundingBox();
+    await page.mouse.click(box.x + box.width * 0.45, box.y + box.height * 0.55);
+    const button = f.locator('vscode-button#inspect-point');
+    await button.waitFor({ state: 'visible', timeout: 20_000 });
+    await page.screenshot({ path: join(outDir, 'ui-polytope-region.png') });
+    uiShots.push('ui-polytope-region.png');
+    await button.click();
+    return { ok: true, detail: 'clicked Inspect the polytope here' };
   }
   if (step === 'polytope-palette') {
     await page.keyboard.press('F1');

@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { LensApi } from '../../../src/extension/main';
 import type { AnalysisInfo } from '../../../src/extension/analysisPanel';
-import type { PathResult, PolytopeResult } from '../../../src/shared/results';
+import type { PathResult, PolytopeResult, SliceResult } from '../../../src/shared/results';
 import { test, waitFor } from './harness';
 
 const EXT_ID = 'polytope-lens.polytope-lens';
@@ -136,6 +136,20 @@ export function registerPolytopeTests(getApi: () => LensApi, driverStep: DriverS
     assert.ok(p.lastPolytope!.inradius! > 0, 'clipped to the data range, the region has an inradius');
     assert.ok(step > 0 && step < 40, `a middle step (${step})`);
     assert.equal(p.rendered!.items, p.lastPolytope!.facets);
+    assert.equal(polytopeTabs().length, 1, 'the polytope tab is reused');
+  }, 180_000);
+
+  test('UI: "Inspect the polytope here" under a clicked point of the region map inspects that point of the plane', async () => {
+    if (!ui) return;
+    const slice = await vscode.commands.executeCommand<SliceResult | undefined>('polytopeLens.regionMap', digits(), { inputs: digitsX(), plane: [0, 1, 2], window: [0, 1], resolution: 30, exact: false });
+    assert.ok(slice);
+    await waitFor('the region map', () => getApi().analyses().find((a) => a.kind === 'slice' && a.rendered?.view === 'result'));
+    const verdict = await driverStep('polytope-region');
+    assert.ok(verdict.ok, `region click: ${verdict.detail}`);
+    const p = await shown(digits(), (x) => x.from === 'region');
+    assert.match(p.lastPolytope!.text, /^the point \(0\.\d+, 0\.\d+\) of the region map \(the plane of samples 0, 1, 2 of digits-x\.npy\)$/);
+    // Inside [0, 1]² the point is a convex mix of the three samples, so it lies in the data range, the box it gets.
+    assert.ok(p.lastPolytope!.inradius! > 0, `inradius ${p.lastPolytope!.inradius}`);
     assert.equal(polytopeTabs().length, 1, 'the polytope tab is reused');
   }, 180_000);
 
