@@ -16,7 +16,7 @@ import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { isUserError, messageOf } from '../core/errors';
 import { readNpyHeader, sampleCount } from '../core/inputs';
-import type { PolytopeResult } from '../shared/results';
+import { layerOrigin, type PolytopeResult } from '../shared/results';
 import type { AnalysisData, AnalysisParams, AnalysisToHost, PolytopeOrigin } from '../shared/webview-protocol';
 import { loadSamples, sampleShapeOf } from '../worker/jobs';
 import { trustedDataUri, type AnalysisPanel, type AnalysisPanels } from './analysisPanel';
@@ -34,6 +34,8 @@ interface ShownPolytope {
   across: Float64Array;
   dim: number;
   neighbours: { layer: string; unit: number }[];
+  /** Layer key -> its name as the views give it (module path first, when the file tells it). */
+  layerNames: Map<string, string>;
   origin: PolytopeOrigin;
   /** The first point's description, for neighbours of neighbours. */
   root: string;
@@ -132,7 +134,8 @@ class PolytopeInspector {
         if (!nb) return undefined;
         const x = shown.across.slice(msg.neighbour * shown.dim, (msg.neighbour + 1) * shown.dim);
         const hops = shown.origin.from === 'neighbour' ? shown.origin.hops + 1 : 1;
-        const text = hops === 1 ? `the neighbour of ${shown.root} across ${nb.layer} unit ${nb.unit}` : `${hops} facets away from ${shown.root}, last across ${nb.layer} unit ${nb.unit}`;
+        const layer = shown.layerNames.get(nb.layer) ?? nb.layer;
+        const text = hops === 1 ? `the neighbour of ${shown.root} across ${layer} unit ${nb.unit}` : `${hops} facets away from ${shown.root}, last across ${layer} unit ${nb.unit}`;
         await this.checkModel(from.model);
         checkBox(x, shown.params.box, text);
         return { x, origin: { from: 'neighbour', hops, layer: nb.layer, unit: nb.unit, text }, root: shown.root, params: { box: shown.params.box, facets: shown.params.facets } };
@@ -219,7 +222,8 @@ class PolytopeInspector {
         },
       );
       const data: AnalysisData = { kind: 'polytope', result, origin };
-      this.shown.set(panel, { x, across, dim: result.dim, neighbours: result.neighbours.map((n) => ({ layer: n.layer, unit: n.unit })), origin, root, params });
+      const layerNames = new Map(result.layers.map((l) => [l.key, layerOrigin(l) ? `${layerOrigin(l)} (${l.key})` : l.key]));
+      this.shown.set(panel, { x, across, dim: result.dim, neighbours: result.neighbours.map((n) => ({ layer: n.layer, unit: n.unit })), layerNames, origin, root, params });
       this.services.analyses.recordResult(model, data, params);
       panel.lastPolytope = { from: origin.from, text: origin.text, codeHex: result.code_hex, pred: result.pred, facets: result.facets.length, facetsComplete: result.facets_complete, neighbours: result.neighbours.length, inradius: result.inradius };
       panel.post({ type: 'result', data, ...panel.head() });

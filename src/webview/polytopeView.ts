@@ -83,8 +83,14 @@ function renderPolytope(r: PolytopeResult, origin: PolytopeOrigin, ctx: PageCont
     all.addEventListener('click', () => ctx.post({ type: 'inspect', target: 'allFacets' }));
     parts.push(h('div', { class: 'notice partial', id: 'partial', role: 'status' }, h('span', {}, partialText(r), ' '), all));
   }
-  // The engine's notes name the CLI's flag; here the box is the command's question.
-  if (r.note) parts.push(h('p', { class: 'hint', id: 'note' }, `Note: ${r.note.replace(/give --box LO,HI/g, 'give a box')}.`));
+  // The engine's notes name the CLI's flag (here the box is the command's question); the rays-only note is the
+  // partial notice above.
+  const note = (r.note ?? '')
+    .split('; ')
+    .filter((n) => !n.startsWith('facets found by rays only'))
+    .map((n) => n.replace(/give --box LO,HI/g, 'give a box'))
+    .join('; ');
+  if (note) parts.push(h('p', { class: 'hint', id: 'note' }, `Note: ${note}.`));
 
   // ---- nearest boundary ----
   const near = r.nearest;

@@ -107,7 +107,8 @@ export function registerPolytopeTests(getApi: () => LensApi, driverStep: DriverS
     const verdict = await driverStep('polytope-neighbour');
     assert.ok(verdict.ok, `neighbour click: ${verdict.detail}`);
     const p = await shown(digits(), (x) => x.from === 'neighbour');
-    assert.match(p.lastPolytope!.text, /^the neighbour of input 0 of digits-x\.npy across \/\S+ unit \d+$/);
+    // The layer named by its module first, as everywhere: "block.1 (/block/block.1/Relu) unit 16".
+    assert.match(p.lastPolytope!.text, /^the neighbour of input 0 of digits-x\.npy across (act1|block\.1|block\.3) \(\/\S+\) unit \d+$/);
     assert.notEqual(p.lastPolytope!.codeHex, before.codeHex, 'another region');
     assert.equal(polytopePanels(digits()).length, 1, 'one polytope panel');
     assert.equal(polytopeTabs().length, 1, 'in the same tab');
