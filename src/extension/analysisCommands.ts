@@ -128,6 +128,8 @@ export class AnalysisCommands {
       return await this.run('path', model, params, `Boundary density along ${from} → ${to}`, async (pool, signal) => ({
         kind: 'path',
         result: await pool.submit((api) => api.path(this.services.modelRef(model), {}, { inputs, from, to, steps, exact }), signal),
+        endpoints: [from, to],
+        ...(classes && from < classes.length && to < classes.length ? { endpointLabels: [classes[from]!, classes[to]!] as [number, number] } : {}),
       }));
     } catch (e) {
       return this.reportPickError('pathDensity', e);

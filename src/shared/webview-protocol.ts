@@ -165,7 +165,11 @@ export interface AnalysisParams {
 }
 
 export type AnalysisData =
-  | { kind: 'path'; result: PathResult }
+  /**
+   * `endpoints`: the sample indices of the two ends; `endpointLabels`: their classes from the labels file when the
+   * host knows one (the view shows the predicted class at each end otherwise).
+   */
+  | { kind: 'path'; result: PathResult; endpoints?: [number, number]; endpointLabels?: [number, number] }
   /** `sampleShape`: the model's input shape without the batch axis (the view says whether a click gives an image). */
   | { kind: 'slice'; result: SliceResult; sampleShape: number[] }
   | { kind: 'local'; result: LocalResult }

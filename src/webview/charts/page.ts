@@ -16,13 +16,15 @@ import {
   type ExportFormat,
 } from '../../shared/webview-protocol';
 import { h, vscodeApi } from '../vscodeApi';
-import { svgToPng, svgToString } from './export';
+import { figureToPng, figureToString, svgToPng, svgToString, type Figure } from './export';
 
 export interface Rendered {
   /** The page's content under the header. */
   root: HTMLElement;
   /** The chart that Export SVG / PNG writes. */
   chart?: () => SVGSVGElement | undefined;
+  /** The whole figure Export SVG / PNG writes (chart, legend, notes; the page title is added): preferred to `chart`. */
+  figure?: () => Figure | undefined;
   items(): number;
   marks(): number;
 }
@@ -61,7 +63,7 @@ export function startPage(spec: PageSpec): void {
 
   let current: Rendered | undefined;
 
-  function exportBar(data: AnalysisData, chart: (() => SVGSVGElement | undefined) | undefined): HTMLElement {
+  function exportBar(data: AnalysisData, chart: (() => SVGSVGElement | undefined) | undefined, figure: Rendered['figure'], title: string): HTMLElement {
     const bar = h('div', { class: 'exports', role: 'group', 'aria-label': 'Export' });
     const add = (format: ExportFormat, label: string, make: () => Promise<string | undefined>) => {
       const b = h('vscode-button', { id: `export-${format}`, secondary: true }, label);
@@ -71,7 +73,16 @@ export function startPage(spec: PageSpec): void {
       });
       bar.append(b);
     };
-    if (chart) {
+    if (figure) {
+      add('svg', 'Export SVG', async () => {
+        const f = figure();
+        return f ? figureToString(title, f).text : undefined;
+      });
+      add('png', 'Export PNG', async () => {
+        const f = figure();
+        return f ? figureToPng(title, f) : undefined;
+      });
+    } else if (chart) {
       add('svg', 'Export SVG', async () => {
         const svg = chart();
         return svg ? svgToString(svg) : undefined;
@@ -91,7 +102,8 @@ export function startPage(spec: PageSpec): void {
     let view: AnalysisRenderedView = 'empty';
     current = undefined;
     const title = state.kind ? ANALYSIS_TITLES[state.kind] : 'Analysis';
-    parts.push(h('h1', {}, state.fileName ? `${title}: ${state.fileName}` : title));
+    const heading = state.fileName ? `${title}: ${state.fileName}` : title;
+    parts.push(h('h1', {}, heading));
     if (busyLabel !== undefined) {
       view = 'busy';
       parts.push(h('div', { class: 'busy' }, h('span', {}, busyLabel), h('vscode-progress-bar', { indeterminate: true })));
@@ -104,7 +116,7 @@ export function startPage(spec: PageSpec): void {
     } else if (state.data) {
       view = 'result';
       current = spec.render(state.data, ctx);
-      parts.push(exportBar(state.data, current.chart), current.root);
+      parts.push(exportBar(state.data, current.chart, current.figure, heading), current.root);
     } else {
       parts.push(h('p', { class: 'hint' }, 'Waiting for the analysis…'));
     }
