@@ -360,6 +360,8 @@ function renderSlice(r: SliceResult, sampleShape: number[], ctx: PageContext): R
     svg.setAttribute('width', String(side));
     svg.setAttribute('height', String(side));
     const over = Array.from(plot.querySelectorAll(':scope > g.plane-sample, :scope > g.plane-sample-label, :scope > text.x-title'));
+    // Plot's defaults for its marks (text-anchor middle, fill currentColor) are attributes of its root: kept on the layers.
+    for (const layer of [axesLayer, overlay]) for (const a of ['fill', 'text-anchor']) layer.setAttribute(a, plot.getAttribute(a) ?? '');
     axesLayer.replaceChildren(...Array.from(plot.children).filter((c) => !over.includes(c)));
     overlay.replaceChildren(...over);
   };

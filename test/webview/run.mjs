@@ -26,7 +26,7 @@ const THEMES = {
   // Light High Contrast as VS Code injects it: no secondary-button hover colour (button.secondaryHoverBackground is
   // null in hc-light), which is what made a hovered button dark grey under black text.
   'vscode-high-contrast-light': { '--vscode-foreground': '#292929', '--vscode-editor-background': '#ffffff', '--vscode-descriptionForeground': '#292929', '--vscode-textPreformat-foreground': '#292929', '--vscode-panel-border': '#0f4a85', '--vscode-contrastBorder': '#0f4a85', '--vscode-contrastActiveBorder': '#006bbd', '--vscode-focusBorder': '#006bbd', '--vscode-charts-red': '#b5200d', '--vscode-charts-blue': '#0f4a85', '--vscode-button-background': '#0f4a85', '--vscode-button-foreground': '#ffffff', '--vscode-button-border': '#0f4a85', '--vscode-button-secondaryBackground': '#ffffff', '--vscode-button-secondaryForeground': '#292929', '--vscode-errorForeground': '#b5200d' },
-  'vscode-high-contrast': { '--vscode-foreground': '#ffffff', '--vscode-editor-background': '#000000', '--vscode-descriptionForeground': '#ffffff', '--vscode-textPreformat-foreground': '#ffffff', '--vscode-panel-border': '#6fc3df', '--vscode-contrastBorder': '#6fc3df', '--vscode-charts-red': '#f14c4c', '--vscode-charts-blue': '#3794ff', '--vscode-button-background': '#000000', '--vscode-button-foreground': '#ffffff', '--vscode-errorForeground': '#f48771' },
+  'vscode-high-contrast': { '--vscode-foreground': '#ffffff', '--vscode-editor-background': '#000000', '--vscode-descriptionForeground': '#ffffff', '--vscode-textPreformat-foreground': '#ffffff', '--vscode-panel-border': '#6fc3df', '--vscode-contrastBorder': '#6fc3df', '--vscode-contrastActiveBorder': '#f38518', '--vscode-focusBorder': '#f38518', '--vscode-charts-red': '#f14c4c', '--vscode-charts-blue': '#3794ff', '--vscode-button-background': '#000000', '--vscode-button-foreground': '#ffffff', '--vscode-errorForeground': '#f48771' },
 };
 
 function harness(page) {
@@ -198,6 +198,8 @@ test('model view: unsupported ops, sign codes, errors and restricted mode', asyn
 (await import('./study.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 // The cluster page: test/webview/cluster.tests.mjs.
 (await import('./cluster.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
+// Charts at any width, axes, units, legends, exports and high-contrast buttons: test/webview/charts.tests.mjs.
+(await import('./charts.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 // The side panel page: test/webview/sidePanel.tests.mjs.
 (await import('./sidePanel.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 
