@@ -388,13 +388,11 @@ function renderSlice(r: SliceResult, sampleShape: number[], ctx: PageContext): R
   ro.observe(box);
   const legendEntries: LegendEntry[] = [
     { text: 'decision boundary (the predicted class changes)', shape: 'line', cls: 'boundary' },
-    { text: `linear region (one colour per ${mode === 'exact' ? 'exact region' : 'sampled code'}, from its code; neighbours may look alike)`, shape: 'rect', cls: 'region-key', more: ['region-key k1', 'region-key k2'] },
-    ...(planeSamples.length ? [{ text: 'a, b, c: the samples that span the plane (a at u = v = 0, b at u = 1, c at v = 1), with the predicted class', shape: 'dot' as const, cls: 'plane-sample' }] : []),
+    { text: `linear region (one colour per ${mode === 'exact' ? 'exact region' : 'sampled code'}, from its code; neighbours may look alike)`, shape: 'rect', cls: 'region-key', more: ['region-key', 'region-key'], fills: [0, 1, 2].map((i) => regionColour(`key-${i}`)) },
+    ...(planeSamples.length ? [{ text: 'a, b, c: the samples spanning the plane (a at u = v = 0, b at u = 1, c at v = 1), with their predicted class', shape: 'dot' as const, cls: 'plane-sample' }] : []),
     { text: 'clicked point', shape: 'ring', cls: 'point-marker' },
   ];
   const keys = keyBox('What the map shows', legendEntries, 'map-key');
-  // The region swatches show three region colours of this theme.
-  for (const [i, el] of Array.from(keys.querySelectorAll('rect.region-key')).entries()) el.setAttribute('fill', regionColour(`key-${i}`));
 
   // ---- toolbar and summary ----
   const resetBtn = h('vscode-button', { id: 'reset', secondary: true }, 'Reset view');

@@ -14,7 +14,7 @@ export interface Figure {
   notes?: string[];
 }
 
-const PROPS = ['fill', 'stroke', 'stroke-width', 'stroke-dasharray', 'stroke-opacity', 'fill-opacity', 'opacity', 'font-family', 'font-size', 'font-weight', 'text-anchor', 'dominant-baseline', 'display', 'visibility'];
+const PROPS = ['fill', 'stroke', 'stroke-width', 'stroke-dasharray', 'stroke-opacity', 'fill-opacity', 'opacity', 'font-family', 'font-size', 'font-weight', 'text-anchor', 'dominant-baseline', 'display', 'visibility', 'paint-order', 'stroke-linejoin'];
 
 export function svgToString(svg: SVGSVGElement): string {
   const clone = svg.cloneNode(true) as SVGSVGElement;
@@ -126,23 +126,51 @@ function buildFigure(title: string, f: Figure): SVGSVGElement {
   const sw = Math.round(font * 0.9);
   let x = pad;
   let rowTop = y;
+  let rowHeight = font * 1.6;
   for (const e of f.legend) {
     const sww = swatchWidth(e, sw);
     const g = s('g', { class: 'figure-key' });
     // A single line swatch spans the whole swatch width; others are drawn as they are.
     const shapes = e.more || (e.shape !== 'line' && e.shape !== 'dash') ? swatchShapes(e, sw, 0, 0) : [s('line', { class: e.cls, x1: 0, y1: sw / 2, x2: sww, y2: sw / 2 })];
-    const t = s('text', { x: sww + font * 0.35, y: sw * 0.85, class: 'figure-key-text' }, e.text);
+    const textX = sww + font * 0.35;
+    const t = s('text', { x: textX, y: sw * 0.85, class: 'figure-key-text' }, e.text);
     g.append(...shapes, t);
     fig.append(g);
-    const w = sww + font * 0.35 + t.getComputedTextLength() + font * 1.2;
+    let w = textX + t.getComputedTextLength() + font * 1.2;
+    let lines = 1;
+    // An entry wider than the figure: its text in lines under each other, beside the swatch.
+    if (w > width - 2 * pad) {
+      t.remove();
+      const room = width - 2 * pad - textX;
+      let cur = '';
+      const flush = () => {
+        g.append(s('text', { x: textX, y: sw * 0.85 + (lines - 1) * font * 1.3, class: 'figure-key-text' }, cur));
+        lines++;
+      };
+      for (const word of e.text.split(' ')) {
+        const probe = s('text', { class: 'figure-key-text', y: -100 }, cur ? `${cur} ${word}` : word);
+        fig.append(probe);
+        const over = probe.getComputedTextLength() > room;
+        probe.remove();
+        if (over && cur) {
+          flush();
+          cur = word;
+        } else cur = cur ? `${cur} ${word}` : word;
+      }
+      flush();
+      lines--;
+      w = width - 2 * pad;
+    }
     if (x > pad && x + w > width - pad) {
       x = pad;
-      rowTop += font * 1.6;
+      rowTop += rowHeight;
+      rowHeight = font * 1.6;
     }
     g.setAttribute('transform', `translate(${x} ${rowTop})`);
+    rowHeight = Math.max(rowHeight, font * (0.3 + 1.3 * lines));
     x += w;
   }
-  if (f.legend.length) y = rowTop + font * 1.6;
+  if (f.legend.length) y = rowTop + rowHeight;
   const height = Math.ceil(y + pad);
   fig.setAttribute('height', String(height));
   fig.setAttribute('viewBox', `0 0 ${width} ${height}`);

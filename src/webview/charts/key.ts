@@ -13,6 +13,8 @@ export interface LegendEntry {
   cls: string;
   /** Several swatches (e.g. one crossing tick per layer colour). */
   more?: string[];
+  /** Fill colours of the swatches, in order, for marks coloured by data rather than by class (region colours). */
+  fills?: string[];
 }
 
 /** The swatch of an entry as SVG elements in a size × size box at (x, y). */
@@ -21,6 +23,11 @@ export function swatchShapes(e: LegendEntry, size: number, x = 0, y = 0): SVGEle
   const w = swatchStep(e, size);
   return classes.map((cls, i) => {
     const x0 = x + i * w;
+    const el = shape(cls, x0);
+    if (e.fills?.[i]) el.setAttribute('fill', e.fills[i]!);
+    return el;
+  });
+  function shape(cls: string, x0: number): SVGElement {
     switch (e.shape) {
       case 'rect':
         return s('rect', { class: cls, x: x0, y, width: w, height: size });
@@ -33,7 +40,7 @@ export function swatchShapes(e: LegendEntry, size: number, x = 0, y = 0): SVGEle
       case 'dot':
         return s('circle', { class: cls, cx: x0 + w / 2, cy: y + size / 2, r: Math.min(w, size) / 2 - 1.5 });
     }
-  });
+  }
 }
 
 /** The width of one of an entry's swatches (ticks side by side are narrower than squares). */
