@@ -115,6 +115,15 @@ export function register({ test, open, send, posted, setTheme, out, fixture }) {
         await checkFits(page, `${v.name} at ${width}px`, width);
         assert.deepEqual(errors, []);
         await page.screenshot({ path: join(out, `charts-${v.name}-${width}.png`), fullPage: true });
+        // The other themes re-render the page (the body class changes): the same checks, and a screenshot each.
+        if (width !== 400) {
+          for (const theme of ['vscode-light', 'vscode-high-contrast-light', 'vscode-high-contrast']) {
+            await setTheme(page, theme);
+            await settle(page);
+            await checkFits(page, `${v.name} at ${width}px, ${theme}`, width);
+            await page.screenshot({ path: join(out, `charts-${v.name}-${width}-${theme.replace('vscode-', '')}.png`), fullPage: true });
+          }
+        }
         await page.close();
       }
     });
