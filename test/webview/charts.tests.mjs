@@ -103,6 +103,12 @@ export function register({ test, open, send, posted, setTheme, out, fixture }) {
       assert.ok(s.right <= width + 0.5, `${what}: the chart ends at ${s.right}px`);
     }
     assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= width, `${what}: the page scrolls sideways`);
+    // The page's other text (tables, legends, captions, exemplar numbers): no smaller either.
+    const small = await page.evaluate((min) => Array.from(document.querySelectorAll('body *'))
+      .filter((e) => Array.from(e.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim()) && e.getClientRects().length)
+      .map((e) => ({ tag: e.tagName, text: e.textContent.trim().slice(0, 30), size: parseFloat(getComputedStyle(e).fontSize) }))
+      .filter((x) => x.size < min), EDITOR_FONT - 2);
+    assert.deepEqual(small, [], `${what}: text under the editor's font size minus 2`);
   }
 
   for (const v of views) {
