@@ -67,7 +67,7 @@ function renderPath(r: PathResult, endpoints: [number, number] | undefined, endp
       xAt: 'edge',
       xTitle: `position on the path (step; 0 = ${ends.a}, ${N} = ${ends.b})`,
       yTitle: 'bits flipped per step (Hamming distance)',
-      rightTitle: DENSITY_AXIS,
+      rightTitle: densityAxis(r),
       ariaLabel: `Per-step Hamming distance along the path, ${N} steps`,
       describe,
       rightAxis: showDensity,
@@ -194,8 +194,10 @@ function densityScale(r: PathResult): DensityScale {
   return { kind: 'line', max: max > 0 ? max : 1 };
 }
 
-const DENSITY_TITLE = 'density: bits flipped per unit input distance';
-const DENSITY_AXIS = 'density (bits per unit input distance)';
+/** The space whose distance the density is per: the input, or a layer's activations when the path was interpolated there. */
+const distanceIn = (r: PathResult) => (r.interpolated_in ? `distance in ${r.interpolated_in}'s activations` : 'input distance');
+const densityTitle = (r: PathResult) => `density: bits flipped per unit ${distanceIn(r)}`;
+const densityAxis = (r: PathResult) => `density (bits per unit ${distanceIn(r)})`;
 
 function densityMarks(r: PathResult, d: DensityScale, g: Geometry): Plot.Markish[] {
   const room = g.frameHeight / (g.font * 2.5);
@@ -221,8 +223,8 @@ function pathKeys(r: PathResult, visible: string[], slotOf: Map<string, number>,
     const [first, ...rest] = crossed.map((key) => `crossing s${slotOf.get(key)! % 8}`);
     out.push({ text: 'exact crossing (tick under the axis, in its layer\'s colour)', shape: 'tick', cls: first!, more: rest.length ? rest : undefined });
   }
-  if (density?.kind === 'bars') out.push({ text: `right axis: ${DENSITY_TITLE} = bar height ÷ step length ${fmt(density.stepLength, 3)}`, shape: 'tick', cls: 'density-key' });
-  if (density?.kind === 'line') out.push({ text: `${DENSITY_TITLE} (right axis)`, shape: 'line', cls: 'density-line' });
+  if (density?.kind === 'bars') out.push({ text: `right axis: ${densityTitle(r)} = bar height ÷ step length ${fmt(density.stepLength, 3)}`, shape: 'tick', cls: 'density-key' });
+  if (density?.kind === 'line') out.push({ text: `${densityTitle(r)} (right axis)`, shape: 'line', cls: 'density-line' });
   return out;
 }
 

@@ -1,6 +1,7 @@
 // The charts of the analysis pages at any width and the defects of issue #13 item 6, in headless Chromium, registered
 // into test/webview/run.mjs's runner. Fed with engine results recorded by the CLI (test/webview/fixtures):
 //   digits.path-200.json    path examples/digits/digits.onnx --inputs examples/digits/digits-x.npy --from 0 --to 1 --steps 200 --exact --json
+//   digits.path-layer.json  path examples/digits/digits.onnx --inputs examples/digits/digits-x.npy --from 0 --to 7 --steps 100 --layer /act1/Relu --json
 //   digits.slice-plane.json slice examples/digits/digits.onnx --inputs examples/digits/digits-x.npy --plane 0,1,2 --window=-0.2,1.2 --resolution 40 --exact --json
 // (the others as listed in analysis.tests.mjs and make-fixtures.mjs). Screenshots at 400, 500 and 1600 px go to
 // test-output/webview/charts-*.png.
@@ -67,6 +68,7 @@ const xTickValues = (page) => page.$$eval('svg.chart g[aria-label="x-axis tick l
 export function register({ test, open, send, posted, setTheme, out, fixture }) {
   const path = fixture('digits.path.json');
   const path200 = fixture('digits.path-200.json');
+  const pathLayer = fixture('digits.path-layer.json');
   const study = fixture('digits.study.json');
   const plane = fixture('digits.slice-plane.json');
   const local = fixture('digits.local.json');
@@ -200,6 +202,10 @@ export function register({ test, open, send, posted, setTheme, out, fixture }) {
     const k = path.per_step.findIndex((h) => h > 0);
     const stepLength = path.per_step[k] / path.density_input[k];
     for (const t of left) assert.ok(Math.abs(yOf(right, t.v / stepLength) - t.y) < 1.5, `${t.v} bits is ${fmtNum(t.v / stepLength)} per unit distance on the right axis`);
+    // A path interpolated in a layer: its density is per unit distance in that layer's activations, and says so.
+    await send(page, pathMsg(pathLayer, [0, 7]));
+    await page.waitForSelector('svg.chart text.y-title.right');
+    assert.equal(await page.textContent('svg.chart text.y-title.right'), `density (bits per unit distance in ${pathLayer.interpolated_in}'s activations) ↑`);
     await page.close();
   });
 
