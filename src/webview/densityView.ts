@@ -31,7 +31,7 @@ function renderPath(r: PathResult, endpoints: [number, number] | undefined, endp
     const d = r.density_input[k];
     const p0 = r.preds[k];
     const p1 = r.preds[k + 1];
-    return `step ${k} (t ${fmt(k / N)}–${fmt((k + 1) / N)}): Hamming ${r.per_step[k] ?? 0} (shown ${shown}; ${per}); density ${d === null || d === undefined ? '–' : fmt(d)}; class ${p0}${p0 !== p1 ? ` → ${p1}` : ''}`;
+    return `step ${k} (t ${fmt(k / N)}–${fmt((k + 1) / N)}): Hamming ${r.per_step[k] ?? 0} (shown ${shown}; ${per}); density ${d === null || d === undefined ? '–' : `${fmt(d)} bits per unit ${distanceIn(r)}`}; class ${p0}${p0 !== p1 ? ` → ${p1}` : ''}`;
   };
   const showInfo = (k: number) => {
     const d = r.density_input[k];
@@ -41,9 +41,9 @@ function renderPath(r: PathResult, endpoints: [number, number] | undefined, endp
       h('strong', { class: 'info-step' }, `Step ${k}`),
       ` (t ${fmt(k / N)}–${fmt((k + 1) / N)}) · Hamming `,
       h('strong', { class: 'info-total' }, String(r.per_step[k] ?? 0)),
-      ' · density ',
+      ' bits · density ',
       h('span', { class: 'info-density' }, d === null || d === undefined ? '–' : fmt(d)),
-      ' · class ',
+      ` bits per unit ${distanceIn(r)} · class `,
       h('span', { class: 'info-class' }, p0 !== p1 ? `${p0} → ${p1}` : String(p0)),
       h(
         'ul',
