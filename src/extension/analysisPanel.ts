@@ -22,6 +22,7 @@ import {
   type AnalysisToHost,
   type AnalysisToWebview,
   type ExportFormat,
+  type RerunParams,
 } from '../shared/webview-protocol';
 import type { Services } from './services';
 import { trustedModelUri } from './summaryPanel';
@@ -39,6 +40,10 @@ export interface AnalysisInfo {
   /** The last point a region map's click asked for and what the host answered. */
   lastPoint?: { u: number; v: number; pred?: number; image: boolean; error?: string };
   lastExport?: { format: ExportFormat; path: string; bytes: number };
+  /** The form's last Run: the values sent, and the sentence when the host refused them. */
+  lastRerun?: { params: RerunParams; refused?: string };
+  /** The parameters of what the panel shows or runs. */
+  params?: AnalysisParams;
 }
 
 /** A slice plane in the host (input arrays), for answering clicks: x(u, v) = a + u (b - a) + v (c - a). */
@@ -59,6 +64,12 @@ export class AnalysisPanel implements vscode.Disposable {
   /** Set by the region-map command after a run, or rebuilt lazily from the restored params. */
   plane: PlaneContext | undefined;
   params: AnalysisParams;
+  /** False for params restored from the page's state after a reload: their data paths are checked before a Run. */
+  paramsTrusted = false;
+  /** Set while a run of this panel's analysis is in progress: aborts it (the form's Cancel button). */
+  cancelRun: (() => void) | undefined;
+  /** The last Run of the form the host refused, and why (for tests and tools). */
+  lastRerun: AnalysisInfo['lastRerun'];
 
   constructor(
     private readonly owner: AnalysisPanels,
@@ -124,7 +135,27 @@ export class AnalysisPanel implements vscode.Disposable {
       case 'point':
         if (this.kind === 'slice') await this.point(msg.u, msg.v);
         return;
+      case 'rerun':
+        // A form of another kind (a stale page) never runs something this panel does not show.
+        if (msg.kind !== this.kind) {
+          this.services.log.warn(`${this.kind} view ${this.fileName}: ignored a Run of a ${msg.kind} form`);
+          return;
+        }
+        this.lastRerun = { params: msg.params };
+        await this.owner.rerun(this, msg.params);
+        this.owner.fire(this);
+        return;
+      case 'cancel':
+        this.cancelRun?.();
+        return;
     }
+  }
+
+  /** Refuses a Run of the form with one sentence, shown in the view next to the form (the result stays). */
+  refuseRerun(message: string): void {
+    if (this.lastRerun) this.lastRerun.refused = message;
+    this.services.log.info(`${this.kind} view ${this.fileName}: Run refused: ${message}`);
+    this.post({ type: 'paramsError', message });
   }
 
   /** Asks where to save (the page never names a path), then writes the validated content. */
@@ -192,7 +223,7 @@ export class AnalysisPanel implements vscode.Disposable {
   }
 
   info(): AnalysisInfo {
-    return { kind: this.kind, model: this.model.toString(), visible: this.panel.visible, rendered: this.rendered, lastPoint: this.lastPoint, lastExport: this.lastExport };
+    return { kind: this.kind, model: this.model.toString(), visible: this.panel.visible, rendered: this.rendered, lastPoint: this.lastPoint, lastExport: this.lastExport, lastRerun: this.lastRerun, params: this.params };
   }
 
   dispose(): void {
@@ -234,6 +265,8 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
   readonly onDidChange = this.changed.event;
   /** The save dialog (replaceable by tests through the `polytopeLens.test.setExportTarget` command). */
   saveDialog: (o: vscode.SaveDialogOptions) => Thenable<vscode.Uri | undefined> = (o) => vscode.window.showSaveDialog(o);
+  /** Runs a panel's analysis again with its form's values (set by AnalysisCommands). */
+  rerun: (panel: AnalysisPanel, params: RerunParams) => Promise<void> = async (panel) => panel.refuseRerun('This view cannot run its analysis again.');
 
   private constructor(private readonly services: Services) {}
 
@@ -266,6 +299,7 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
       this.panels.add(p);
     }
     p.params = params;
+    p.paramsTrusted = true;
     p.plane = undefined;
     return p;
   }
