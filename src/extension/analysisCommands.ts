@@ -593,6 +593,7 @@ export class AnalysisCommands {
       onDone?.(panel);
       if (data.kind === 'path') this.services.analyses.recordPath(model, data.result);
       this.services.analyses.recordResult(model, data, params);
+      panel.result = data.result;
       panel.post({ type: 'result', data, ...panel.head() });
       this.services.lastRun = { command, status: 'done', ms: Date.now() - started };
       log.info(`${command}: done in ${Date.now() - started} ms`);

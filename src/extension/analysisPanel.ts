@@ -16,6 +16,7 @@ import {
   ANALYSIS_TITLES,
   parseAnalysisMessage,
   parseAnalysisState,
+  type AnalysisData,
   type AnalysisKind,
   type AnalysisParams,
   type AnalysisRenderedView,
@@ -44,6 +45,8 @@ export interface AnalysisInfo {
   lastRerun?: { params: RerunParams; refused?: string };
   /** The parameters of what the panel shows or runs. */
   params?: AnalysisParams;
+  /** The result this window last computed into the panel (not restored after a reload). */
+  result?: AnalysisData['result'];
 }
 
 /** A slice plane in the host (input arrays), for answering clicks: x(u, v) = a + u (b - a) + v (c - a). */
@@ -70,6 +73,7 @@ export class AnalysisPanel implements vscode.Disposable {
   cancelRun: (() => void) | undefined;
   /** The last Run of the form the host refused, and why (for tests and tools). */
   lastRerun: AnalysisInfo['lastRerun'];
+  result: AnalysisInfo['result'];
 
   constructor(
     private readonly owner: AnalysisPanels,
@@ -223,7 +227,7 @@ export class AnalysisPanel implements vscode.Disposable {
   }
 
   info(): AnalysisInfo {
-    return { kind: this.kind, model: this.model.toString(), visible: this.panel.visible, rendered: this.rendered, lastPoint: this.lastPoint, lastExport: this.lastExport, lastRerun: this.lastRerun, params: this.params };
+    return { kind: this.kind, model: this.model.toString(), visible: this.panel.visible, rendered: this.rendered, lastPoint: this.lastPoint, lastExport: this.lastExport, lastRerun: this.lastRerun, params: this.params, result: this.result };
   }
 
   dispose(): void {
