@@ -88,14 +88,7 @@ export class AnalysisPanel implements vscode.Disposable {
     panel.webview.options = webviewOptions(context.extensionUri);
     panel.title = `${ANALYSIS_TITLES[kind]}: ${this.fileName}`;
     this.disposables.push(
-      panel.webview.onDidReceiveMessage((raw) => {
-        const msg = parseAnalysisMessage(raw);
-        if (!msg) {
-          services.log.warn(`${kind} view ${this.fileName}: ignored a malformed message`);
-          return;
-        }
-        void this.onMessage(msg);
-      }),
+      panel.webview.onDidReceiveMessage((raw) => void this.receive(raw)),
       panel.onDidDispose(() => this.dispose()),
       panel.onDidChangeViewState(() => {
         // Hidden, the page is destroyed (no retainContextWhenHidden) and re-created when shown, and says "ready"
@@ -120,6 +113,16 @@ export class AnalysisPanel implements vscode.Disposable {
   post(msg: AnalysisToWebview): void {
     if (this.ready) void this.panel.webview.postMessage(msg);
     else this.queue.push(msg);
+  }
+
+  /** A message from the page, as it arrived: it enters only through parseAnalysisMessage. */
+  receive(raw: unknown): Promise<void> {
+    const msg = parseAnalysisMessage(raw);
+    if (!msg) {
+      this.services.log.warn(`${this.kind} view ${this.fileName}: ignored a malformed message`);
+      return Promise.resolve();
+    }
+    return this.onMessage(msg);
   }
 
   private async onMessage(msg: AnalysisToHost): Promise<void> {
@@ -282,6 +285,13 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
       context.subscriptions.push(
         vscode.commands.registerCommand('polytopeLens.test.setExportTarget', (path: unknown) => {
           if (typeof path === 'string') p.saveDialog = async () => vscode.Uri.file(path);
+        }),
+        // Tests of the form's Run for every kind without driving each page: a message as the page of (kind, model)
+        // would post it, through the same parse and handling; resolves when the host is done with it.
+        vscode.commands.registerCommand('polytopeLens.test.fromAnalysisView', async (kind: unknown, model: unknown, raw: unknown) => {
+          const panel = p.all().find((x) => x.kind === kind && x.model.toString() === model);
+          if (!panel) throw new Error(`no ${String(kind)} view of ${String(model)}`);
+          await panel.receive(raw);
         }),
       );
     }

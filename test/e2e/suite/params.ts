@@ -8,7 +8,8 @@ import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { LensApi } from '../../../src/extension/main';
-import type { LocalResult } from '../../../src/shared/results';
+import type { ClusterResult, DensityStudyResult, LocalResult, PathResult, ScaleResult, SliceResult } from '../../../src/shared/results';
+import type { AnalysisKind, RerunParams } from '../../../src/shared/webview-protocol';
 import { test, waitFor } from './harness';
 
 const EXT_ID = 'polytope-lens.polytope-lens';
@@ -74,6 +75,121 @@ export function registerParamsTests(getApi: () => LensApi, driverStep: DriverSte
     assert.ok(v.ok, v.detail);
     await cleanUp();
   }, 180_000);
+
+  test("the form's Run for every kind: the new values, the same tab; a bad value is one sentence and the result stays", async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    mkdirSync(dir(), { recursive: true });
+    const ext = vscode.extensions.getExtension(EXT_ID)!.extensionUri;
+    for (const f of ['digits-x.npy', 'digits-y.npy', 'digits.onnx']) copyFileSync(vscode.Uri.joinPath(ext, 'examples', 'digits', f).fsPath, join(dir(), f));
+    try {
+      const m = model();
+      const x = join(dir(), 'digits-x.npy');
+      const y = join(dir(), 'digits-y.npy');
+      // As the page of (kind, model) posts it (polytopeLens.test.fromAnalysisView: the same parse and handling).
+      const fromView = (kind: AnalysisKind, raw: unknown) => vscode.commands.executeCommand('polytopeLens.test.fromAnalysisView', kind, m.toString(), raw);
+      const panelOf = (kind: AnalysisKind) => getApi().analyses().filter((a) => a.kind === kind && a.model === m.toString());
+      const cases: { kind: AnalysisKind; command: string; opts: Record<string, unknown>; values: RerunParams; check(r: unknown): void; bad: RerunParams; sentence: string }[] = [
+        {
+          kind: 'path',
+          command: 'pathDensity',
+          opts: { inputs: x, from: 0, to: 7, steps: 20, exact: false },
+          values: { from: 1, to: 2, steps: 30, exact: true },
+          check: (r) => {
+            const p = r as PathResult;
+            assert.equal(p.steps, 30);
+            assert.ok(p.exact, 'exact crossings computed');
+          },
+          bad: { from: 400, to: 2, steps: 30, exact: true },
+          sentence: 'The first endpoint must be a sample index from 0 to 359, not 400.',
+        },
+        {
+          kind: 'study',
+          command: 'densityStudy',
+          opts: { inputs: x, labels: y, pairs: 5, steps: 20, permutations: 50 },
+          values: { pairs: 6, steps: 24, studyWindow: 3, permutations: 60 },
+          check: (r) => {
+            const st = r as DensityStudyResult;
+            assert.deepEqual([st.steps, st.window, st.permutations, st.class_source], [24, 3, 60, 'labels']);
+          },
+          bad: { pairs: 6, steps: 24, studyWindow: 12, permutations: 60 },
+          sentence: 'The window (12 steps either side) must be less than half the steps (24).',
+        },
+        {
+          kind: 'slice',
+          command: 'regionMap',
+          opts: { inputs: x, plane: [0, 1, 2], window: [-0.5, 1.5], resolution: 20, exact: false },
+          values: { window: [-1, 2], resolution: 24, exact: false },
+          check: (r) => {
+            const sl = r as SliceResult;
+            assert.equal(sl.grid.resolution, 24);
+            assert.deepEqual(sl.window, [-1, 2]);
+            assert.deepEqual(sl.plane.indices, [0, 1, 2], 'the same plane');
+          },
+          bad: { window: [2, -1], resolution: 24, exact: false },
+          sentence: 'The window needs LO < HI, not 2, -1.',
+        },
+        {
+          kind: 'scale',
+          command: 'scaleActivations',
+          opts: { inputs: x, layer: '/act1/Relu', alphas: [0.5, 1, 2], limit: 50 },
+          values: { alphas: [1, 3] },
+          check: (r) => {
+            const sc = r as ScaleResult;
+            assert.deepEqual(sc.alphas.map((a) => a.alpha), [1, 3]);
+            assert.equal(sc.layer, '/act1/Relu', 'the same layer');
+            assert.equal(sc.n, 50, 'the same inputs');
+          },
+          bad: { alphas: [] },
+          sentence: 'Give at least one scale factor (alpha), for example 0.5, 1, 2.',
+        },
+        {
+          kind: 'cluster',
+          command: 'clusterCodes',
+          opts: { inputs: x, labels: y, n: 60, k: 10, methods: ['kmedoids_codes'] },
+          values: { n: 80, k: 6, minClusterSize: 5 },
+          check: (r) => {
+            const c = r as ClusterResult;
+            assert.equal(c.n, 80);
+            assert.deepEqual([c.params.k, c.params.min_cluster_size], [6, 5]);
+            assert.match(c.labels_note ?? '', /digits-y\.npy/, 'the same labels');
+          },
+          bad: { n: 80, k: 81, minClusterSize: 5 },
+          sentence: 'k must be at most the number of inputs (80), not 81.',
+        },
+      ];
+      for (const c of cases) {
+        const first = await vscode.commands.executeCommand(`polytopeLens.${c.command}`, m, c.opts);
+        assert.ok(first, `${c.kind}: ${JSON.stringify(getApi().lastRun())}`);
+        await waitFor(`the ${c.kind} view to render`, () => panelOf(c.kind).find((p) => p.rendered?.view === 'result'));
+        const tabs = webviewTabs().length;
+        const groups = vscode.window.tabGroups.all.length;
+        // Resolves once the host is done with the Run: the run has finished and its result is in the panel.
+        await fromView(c.kind, { type: 'rerun', kind: c.kind, params: c.values });
+        assert.equal(getApi().lastRun()?.status, 'done', `${c.kind}: ${JSON.stringify(getApi().lastRun())}`);
+        const p = panelOf(c.kind)[0]!;
+        assert.equal(p.lastRerun?.refused, undefined, `${c.kind}: ${p.lastRerun?.refused}`);
+        c.check(p.result);
+        await waitFor(`the ${c.kind} view to render the new result`, () => panelOf(c.kind).find((q) => q.rendered?.view === 'result'));
+        assert.equal(panelOf(c.kind).length, 1, `${c.kind}: one view`);
+        assert.equal(webviewTabs().length, tabs, `${c.kind}: no new tab ${groupsDesc()}`);
+        assert.equal(vscode.window.tabGroups.all.length, groups, `${c.kind}: no new group ${groupsDesc()}`);
+        // A bad value: one sentence, nothing run, the result stays.
+        const shown = p.result;
+        await fromView(c.kind, { type: 'rerun', kind: c.kind, params: c.bad });
+        const after = panelOf(c.kind)[0]!;
+        assert.equal(after.lastRerun?.refused, c.sentence, c.kind);
+        assert.equal(after.result, shown, `${c.kind}: the result stays`);
+        assert.equal(after.rendered?.view, 'result');
+        // Malformed (a field of another kind, a path) or of another kind: ignored, nothing recorded.
+        await fromView(c.kind, { type: 'rerun', kind: c.kind, params: { ...c.values, inputs: '/etc/passwd' } });
+        await fromView(c.kind, { type: 'rerun', kind: c.kind === 'path' ? 'local' : 'path', params: {} });
+        assert.deepEqual(panelOf(c.kind)[0]!.lastRerun?.params, c.bad, `${c.kind}: the malformed Runs were not taken`);
+        assert.equal(panelOf(c.kind)[0]!.result, shown);
+      }
+    } finally {
+      await cleanUp();
+    }
+  }, 300_000);
 
   const cleanUp = async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
