@@ -141,6 +141,27 @@ export function register({ test, open, send, posted, out, fixture }) {
     }
   });
 
+  test('params form: wraps in a 400 px column (no field beyond the right edge) in every theme', async () => {
+    const { page } = await open('densityView');
+    await page.setViewportSize({ width: 400, height: 700 });
+    await send(page, { type: 'result', ...head('path'), params: { inputs: '/ws/digits-x.npy', from: 0, to: 7, steps: 100, exact: true, available: 360 }, data: { kind: 'path', result: path } });
+    await page.waitForSelector('form#params');
+    for (const theme of ['vscode-light', 'vscode-dark', 'vscode-high-contrast']) {
+      await page.evaluate((t) => { document.body.classList.remove('vscode-light', 'vscode-dark', 'vscode-high-contrast'); document.body.classList.add(t); }, theme);
+      await page.waitForSelector('form#params');
+      const got = await page.$eval('form#params', (f) => ({
+        overflow: f.scrollWidth - f.clientWidth,
+        right: Math.max(...[...f.querySelectorAll('vscode-textfield, vscode-checkbox, vscode-button')].map((e) => e.getBoundingClientRect().right)),
+        rows: new Set([...f.querySelectorAll('.param, .param-buttons')].map((e) => Math.round(e.getBoundingClientRect().top))).size,
+      }));
+      assert.ok(got.overflow <= 1, `${theme}: the form overflows by ${got.overflow} px`);
+      assert.ok(got.right <= 400, `${theme}: a control ends at ${got.right} px`);
+      assert.ok(got.rows >= 2, `${theme}: the fields wrap onto ${got.rows} rows`);
+      await page.screenshot({ path: join(out, `params-path-400-${theme.replace('vscode-', '')}.png`), clip: { x: 0, y: 0, width: 400, height: 260 } });
+    }
+    await page.close();
+  });
+
   test('cluster view opens on the method that puts most inputs in a cluster of their own label, not on the first one run', async () => {
     const { page } = await open('clusterView');
     await send(page, { type: 'result', ...head('cluster'), params: { n: 360, k: 10, minClusterSize: 7 }, data: { kind: 'cluster', result: cluster, sampleShape: [64] } });

@@ -186,6 +186,15 @@ export function registerParamsTests(getApi: () => LensApi, driverStep: DriverSte
         assert.deepEqual(panelOf(c.kind)[0]!.lastRerun?.params, c.bad, `${c.kind}: the malformed Runs were not taken`);
         assert.equal(panelOf(c.kind)[0]!.result, shown);
       }
+      // A long Run: a second Run meanwhile is refused with one sentence; the view's Cancel stops it, "cancelled".
+      const long = fromView('study', { type: 'rerun', kind: 'study', params: { pairs: 5000, steps: 400, studyWindow: 5, permutations: 100 } });
+      await waitFor('the study view to show the run in progress', () => panelOf('study').find((q) => q.rendered?.view === 'busy'), 30_000);
+      await fromView('study', { type: 'rerun', kind: 'study', params: { pairs: 5, steps: 20, studyWindow: 3, permutations: 50 } });
+      assert.equal(panelOf('study')[0]!.lastRerun?.refused, 'This analysis is still running: wait for it, or press Cancel first.');
+      await fromView('study', { type: 'cancel' });
+      await long;
+      assert.equal(getApi().lastRun()?.status, 'cancelled', JSON.stringify(getApi().lastRun()));
+      await waitFor('the study view to say cancelled', () => panelOf('study').find((q) => q.rendered?.view === 'cancelled'));
     } finally {
       await cleanUp();
     }
