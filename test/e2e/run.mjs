@@ -313,6 +313,7 @@ async function shotStep(page, name) {
 }
 
 async function analysisStep(page, step) {
+  if (step.startsWith('analysis-rerun:')) return rerunStep(page, step.slice('analysis-rerun:'.length));
   if (step.startsWith('analysis-cancel')) {
     // 'analysis-cancel:TITLE' names the notification; plain 'analysis-cancel' is the boundary-density one.
     const toast = page.locator('.notifications-center .notification-list-item', { hasText: step.split(':')[1] ?? 'Boundary density' });
@@ -334,6 +335,36 @@ async function analysisStep(page, step) {
         await page.screenshot({ path: join(outDir, 'ui-region-map.png') });
         await f.locator('vscode-button#export-json').click();
         return { ok: true, detail: `pred ${pred}` };
+      } catch (e) {
+        last = String(e.message ?? e).split('\n')[0];
+      }
+    }
+    await sleep(250);
+  }
+  return { ok: false, detail: last };
+}
+
+/**
+ * 'analysis-rerun:FIELD=VALUE': in the analysis view whose form has that field (test/e2e/suite/params.ts), types
+ * VALUE into it as a user does and clicks Run.
+ */
+async function rerunStep(page, what) {
+  const m = /^(\w+)=(.+)$/.exec(what);
+  if (!m) return { ok: false, detail: `bad rerun step ${what}` };
+  const [, field, value] = m;
+  const end = Date.now() + 20_000;
+  let last = `no frame with #param-${field}`;
+  while (Date.now() < end) {
+    for (const f of page.frames()) {
+      if (f === page.mainFrame()) continue;
+      try {
+        if (!(await f.$(`#param-${field}`))) continue;
+        // The text field's own input (inside its shadow root): fill types the value and fires input events.
+        await f.locator(`#param-${field} input`).fill(value);
+        await f.locator('vscode-button#params-run').click();
+        await page.screenshot({ path: join(outDir, 'ui-params-run.png') });
+        uiShots.push('ui-params-run.png');
+        return { ok: true, detail: `${field} = ${value}, Run clicked` };
       } catch (e) {
         last = String(e.message ?? e).split('\n')[0];
       }

@@ -200,6 +200,8 @@ test('model view: unsupported ops, sign codes, errors and restricted mode', asyn
 (await import('./cluster.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 // Charts at any width, axes, units, legends, exports and high-contrast buttons: test/webview/charts.tests.mjs.
 (await import('./charts.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
+// The parameter form of the analysis pages: test/webview/params.tests.mjs.
+(await import('./params.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 // The side panel page: test/webview/sidePanel.tests.mjs.
 (await import('./sidePanel.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 

@@ -14,6 +14,7 @@ import { AFTER_RELOAD, registerWorkflowTests } from './workflow';
 import { registerLanguageTests } from './language';
 import { registerAnalysisTests } from './analysis';
 import { registerStudyClusterTests } from './studyCluster';
+import { registerParamsTests } from './params';
 
 const EXT_ID = 'polytope-lens.polytope-lens';
 const MODEL_VIEW = 'polytopeLens.modelView';
@@ -166,6 +167,10 @@ registerAnalysisTests(() => api, driverStep);
 
 // Density study, clusters and Export Results (test/e2e/suite/studyCluster.ts).
 registerStudyClusterTests(() => api, driverStep);
+
+// The parameter form of the analysis views: change a value in the view, Run, the new result in the same tab
+// (test/e2e/suite/params.ts).
+registerParamsTests(() => api, driverStep);
 
 // The workflow of issue #13: one results group, pickers that know the model, results that stay, Open Example
 // (test/e2e/suite/workflow.ts); its "after Reload Window" tests run in a second phase, after a real reload.
