@@ -148,6 +148,8 @@ server.stderr.on('data', (d) => (serverLog += d));
 let browser;
 let exitCode = 1;
 const uiShots = [];
+/** What each 'view:' step measured, by screenshot name (written to test-output/e2e/workflow/views.json). */
+const viewsMeasured = {};
 async function cleanup() {
   await browser?.close().catch(() => undefined);
   try {
@@ -163,6 +165,7 @@ async function cleanup() {
   }
   writeFileSync(join(outDir, `server${suffix}.log`), serverLog);
   writeFileSync(join(outDir, `browser${suffix}.log`), browserLog);
+  if (Object.keys(viewsMeasured).length) writeFileSync(join(outDir, 'workflow', 'views.json'), JSON.stringify(viewsMeasured, null, 1));
   rmSync(tmp, { recursive: true, force: true });
 }
 
@@ -406,7 +409,14 @@ async function answer(page, a) {
       await input.fill(a.pick);
       await row.waitFor({ state: 'visible', timeout: 10_000 });
     }
-    await row.click({ timeout: 10_000 });
+    // By keyboard, as the list's hover boxes may cover a row from the mouse: down to the row, then Enter.
+    const focused = page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused');
+    for (let i = 0; !(await focused.innerText().catch(() => '')).toLowerCase().includes(a.pick.toLowerCase()); i++) {
+      if (i === 50) throw new Error(`no row with ${a.pick} takes the focus`);
+      await page.keyboard.press('ArrowDown');
+      await sleep(50);
+    }
+    await page.keyboard.press('Enter');
   } else if (a.value !== undefined) {
     await input.fill(String(a.value));
     await sleep(150); // the input box validates what was typed before it accepts
@@ -492,9 +502,13 @@ async function viewStep(page, spec) {
                 smallestText = e.textContent.trim().slice(0, 40);
               }
             }
+            // What scrolls sideways inside the page (tables may), and how tall its scrollbar is (0: none shown).
+            const scrollers = [...document.querySelectorAll('#app *')]
+              .filter((e) => e.scrollWidth > e.clientWidth + 1 && /auto|scroll/.test(getComputedStyle(e).overflowX))
+              .map((e) => `${e.tagName.toLowerCase()}${e.className && typeof e.className === 'string' ? '.' + e.className.split(' ')[0] : ''} ${e.scrollWidth}/${e.clientWidth} bar ${e.offsetHeight - e.clientHeight}px`);
             const b = document.body;
             const d = document.documentElement;
-            return { themed, shown, content: document.querySelectorAll('#app svg, #app table').length, width: d.clientWidth, bodyScroll: b.scrollWidth, bodyClient: b.clientWidth, docScroll: d.scrollWidth, docClient: d.clientWidth, smallest: Math.round(smallest * 10) / 10, smallestText };
+            return { themed, shown, scrollers, content: document.querySelectorAll('#app svg, #app table').length, width: d.clientWidth, bodyScroll: b.scrollWidth, bodyClient: b.clientWidth, docScroll: d.scrollWidth, docClient: d.clientWidth, smallest: Math.round(smallest * 10) / 10, smallestText };
           },
           [title, theme],
         );
@@ -505,6 +519,7 @@ async function viewStep(page, spec) {
         mkdirSync(dirname(join(outDir, name)), { recursive: true });
         await page.screenshot({ path: join(outDir, `${name}.png`), clip: box });
         uiShots.push(`${name}.png`);
+        viewsMeasured[name] = got;
         return { ok: true, detail: JSON.stringify(got) };
       } catch (e) {
         last = String(e.message ?? e).split('\n')[0];

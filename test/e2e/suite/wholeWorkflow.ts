@@ -165,8 +165,12 @@ export function registerWholeWorkflowTests(getApi: () => LensApi, driverStep: Dr
         rendered: () => analysis('cluster')?.rendered?.view === 'result',
       },
     ];
+    // Each command is run from the code (train.py focused), as a user working in the script does: a results tab
+    // that loads in the other group does not take the focus from the command's quick picks, which close on blur.
+    const fromTheCode = () => vscode.window.showTextDocument(train(), { viewColumn: vscode.ViewColumn.One, preserveFocus: false });
     for (const r of runs) {
       const before = getApi().lastRun();
+      await fromTheCode();
       await palette(r.title, r.answers);
       const last = await waitFor(`${r.title} to finish`, () => {
         const l = getApi().lastRun();
@@ -175,6 +179,7 @@ export function registerWholeWorkflowTests(getApi: () => LensApi, driverStep: Dr
       assert.equal(last.status, 'done', `${r.title}: ${JSON.stringify(last)}`);
       await waitFor(`the view of ${r.title} to render its result`, () => (r.rendered() ? true : undefined), 30_000).catch((e: Error) => assert.fail(`${e.message}: ${JSON.stringify(getApi().analyses())}`));
     }
+    await fromTheCode();
     await palette('Show Model Summary', [whichModel()]);
     await waitFor('the summary with the codes and the six results', () => (modelPage('panel')?.rendered?.view === 'codes' && modelPage('panel')?.rendered?.results === 7 ? true : undefined), 30_000).catch((e: Error) =>
       assert.fail(`${e.message}: ${JSON.stringify(getApi().pages())}`),
