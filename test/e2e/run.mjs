@@ -463,6 +463,8 @@ async function editorWidthStep(page) {
 async function viewStep(page, spec) {
   const { title, theme, name } = JSON.parse(spec);
   if (!/^[\w/-]+$/.test(name)) return { ok: false, detail: `bad screenshot name ${name}` };
+  // The pointer off the tabs and the views (a click left it over a tab: its hover box would cover the webview).
+  await page.mouse.move(1, 1);
   const end = Date.now() + 20_000;
   let last = `no visible webview titled ${title}`;
   while (Date.now() < end) {
@@ -502,10 +504,11 @@ async function viewStep(page, spec) {
                 smallestText = e.textContent.trim().slice(0, 40);
               }
             }
-            // What scrolls sideways inside the page (tables may), and how tall its scrollbar is (0: none shown).
+            // What scrolls sideways inside the page (tables may): content width / width shown. (Headless Chromium
+            // draws no scrollbars, so the screenshots do not show theirs.)
             const scrollers = [...document.querySelectorAll('#app *')]
               .filter((e) => e.scrollWidth > e.clientWidth + 1 && /auto|scroll/.test(getComputedStyle(e).overflowX))
-              .map((e) => `${e.tagName.toLowerCase()}${e.className && typeof e.className === 'string' ? '.' + e.className.split(' ')[0] : ''} ${e.scrollWidth}/${e.clientWidth} bar ${e.offsetHeight - e.clientHeight}px`);
+              .map((e) => `${e.tagName.toLowerCase()}${e.className && typeof e.className === 'string' ? '.' + e.className.split(' ')[0] : ''} ${e.scrollWidth}/${e.clientWidth}`);
             const b = document.body;
             const d = document.documentElement;
             return { themed, shown, scrollers, content: document.querySelectorAll('#app svg, #app table').length, width: d.clientWidth, bodyScroll: b.scrollWidth, bodyClient: b.clientWidth, docScroll: d.scrollWidth, docClient: d.clientWidth, smallest: Math.round(smallest * 10) / 10, smallestText };
@@ -515,7 +518,8 @@ async function viewStep(page, spec) {
         if (!got) continue;
         last = JSON.stringify(got);
         if (!got.themed || !got.shown) continue;
-        await sleep(300); // charts drawn in the next animation frame
+        // Charts are drawn in an animation frame after the page's render: two frames later they are on screen.
+        await f.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
         mkdirSync(dirname(join(outDir, name)), { recursive: true });
         await page.screenshot({ path: join(outDir, `${name}.png`), clip: box });
         uiShots.push(`${name}.png`);
