@@ -198,7 +198,7 @@ export function registerWholeWorkflowTests(getApi: () => LensApi, driverStep: Dr
     await step('shot:workflow/results-group');
   }, 600_000);
 
-  test(`${WHOLE} every view of the results group at 1600x1000 and in a 500 px column, in the four default themes: no page wider than its webview; screenshots`, async () => {
+  test(`${WHOLE} every view of the results group at 1600x1000 and in a 500 px column, and the side panel, in the four default themes: no page wider than its webview; screenshots`, async () => {
     const config = vscode.workspace.getConfiguration('workbench');
     const themeBefore = config.inspect<string>('colorTheme')?.globalValue;
     const editorWidth = Number(await step('editor-width'));
@@ -242,6 +242,17 @@ export function registerWholeWorkflowTests(getApi: () => LensApi, driverStep: Dr
           }
           await step(`shot:workflow/${theme.slug}-${width.slug}-workbench`);
         }
+        // The side panel, at the side bar's own width, beside train.py (the file whose model it shows).
+        await vscode.commands.executeCommand('polytopeLens.sidePanel.focus');
+        await vscode.window.showTextDocument(train(), { viewColumn: vscode.ViewColumn.One, preserveFocus: true });
+        await waitFor('the side panel to show the model of train.py', () => {
+          const i = getApi().sidePanel();
+          return i.model === model().fsPath && i.rendered?.view === 'model' ? true : undefined;
+        }, 20_000).catch((e: Error) => assert.fail(`${e.message}: ${JSON.stringify(getApi().sidePanel())}`));
+        const name = `${theme.slug}-sidebar-side-panel`;
+        const got = JSON.parse(await step(`view:${JSON.stringify({ title: 'Polytope Lens', theme: theme.body, name: `workflow/${name}` })}`)) as { content: number; bodyScroll: number; bodyClient: number; docScroll: number; docClient: number };
+        assert.ok(got.content > 0, `${name}: the layers table is shown`);
+        if (got.bodyScroll > got.bodyClient + 1 || got.docScroll > got.docClient + 1) problems.push(`${name}: page ${Math.max(got.bodyScroll, got.docScroll)} px wide in a ${got.docClient} px webview`);
       }
     } finally {
       await config.update('colorTheme', themeBefore, vscode.ConfigurationTarget.Global);
