@@ -126,7 +126,7 @@ export class AnalysisCommands {
   }
 
   private summary(model: vscode.Uri): Promise<ModelSummary> {
-    return this.services.withPool((pool) => pool.summary(this.services.modelRef(model)));
+    return this.services.withPool((pool) => pool.summary(this.services.modelRef(model)), model);
   }
 
   /** The model's input: what a data file must fit. */
@@ -518,6 +518,7 @@ export class AnalysisCommands {
                   },
                 },
               ),
+              model,
             );
           } finally {
             sub.dispose();
@@ -585,7 +586,7 @@ export class AnalysisCommands {
             last = done;
           };
           try {
-            return await this.services.withPool((pool) => job(pool, abort.signal, onProgress));
+            return await this.services.withPool((pool) => job(pool, abort.signal, onProgress), model);
           } finally {
             sub.dispose();
             panel.cancelRun = undefined;

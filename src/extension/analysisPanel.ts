@@ -205,7 +205,7 @@ export class AnalysisPanel implements vscode.Disposable {
         throw new UserError('This region map has no plane to map the point into the input space; run Region Map again.');
       }
       const img = imageOf(x, plane.sampleShape);
-      const out = await this.services.withPool((pool) => pool.submit((api) => api.forward(this.services.modelRef(this.model), x.slice(), 1)));
+      const out = await this.services.withPool((pool) => pool.submit((api) => api.forward(this.services.modelRef(this.model), x.slice(), 1)), this.model);
       const scores = Array.from(out.subarray(0, Math.min(out.length, 1000)));
       let pred = 0;
       for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[pred]!) pred = i;
@@ -220,7 +220,7 @@ export class AnalysisPanel implements vscode.Disposable {
 
   /** After a reload: the plane's inputs again from the saved params, the data file checked like the model. */
   private async restorePlane(): Promise<PlaneContext> {
-    const summary = await this.services.withPool((pool) => pool.summary(this.services.modelRef(this.model)));
+    const summary = await this.services.withPool((pool) => pool.summary(this.services.modelRef(this.model)), this.model);
     const sampleShape = sampleShapeOf(summary);
     const { inputs, plane } = this.params;
     if (!inputs || !plane) return { sampleShape };

@@ -55,6 +55,7 @@ export function registerPolytopeCommand(context: vscode.ExtensionContext, servic
                 pool.submit((api, progressTask) => api.polytope(services.modelRef(model), { inputs, index: index!, box, progressTask }), abort.signal, {
                   onProgress: (done, total) => progress.report({ message: `${done} / ${total}` }),
                 }),
+                model,
               );
             } finally {
               sub.dispose();
