@@ -6,8 +6,10 @@
 //   4. the extension in a real VS Code (test/e2e/run.mjs), then the same suite with a broken view, which must fail
 //   5. the packaged extension: `npm run package` (tools/package.mjs checks what the VSIX holds), then the VSIX
 //      unpacked outside the checkout with its CLI run on three real models (tools/vsix-check.mjs), then
-//      installed into VS Code and part of the e2e suite run against it (test/e2e/run.mjs --vsix). Last, because
-//      packaging rebuilds out/ in production mode.
+//      installed into VS Code and part of the e2e suite run against it (test/e2e/run.mjs --vsix), with the whole
+//      workflow of issue #13 (test/e2e/suite/wholeWorkflow.ts: every analysis from the palette, every view at two
+//      widths in four themes, screenshots in test-output/e2e/workflow). Last, because packaging rebuilds out/ in
+//      production mode.
 // Set-up (Chromium, PyTorch, node 24, code-server) is done by test/e2e/setup.sh, idempotently, before suite 2.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';

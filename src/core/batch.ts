@@ -8,6 +8,7 @@
  */
 import { attrInt, attrInts, type GraphIndex } from './onnx/graph';
 import { DataType, num, onnx, type ModelProto, type NodeProto } from './onnx/model';
+import { tensorBytes } from './onnx/weights';
 
 /** Ops that act on each sample separately, whatever their attributes. */
 const PER_SAMPLE = new Set(
@@ -103,8 +104,9 @@ export function freeBatch(proto: ModelProto, g: GraphIndex, inputName: string, b
 
 function int64Values(t: onnx.ITensorProto): number[] | undefined {
   if (t.dataType !== DataType.INT64) return undefined;
-  if (t.rawData && t.rawData.length > 0) {
-    const copy = new Uint8Array(t.rawData);
+  const raw = tensorBytes(t);
+  if (raw.length > 0) {
+    const copy = new Uint8Array(raw);
     return Array.from(new BigInt64Array(copy.buffer, 0, copy.length / 8), Number);
   }
   return (t.int64Data ?? []).map(num);

@@ -8,7 +8,6 @@ import { bytesFor, combineHash, hashWords, orBits } from './bits';
 import { bitsWindowTable, maxPoolBits, oneHotBits, poolIndexBits, type WindowTable } from './maxpool';
 import { codeModel, packedRowBytes, type LayerOutput } from './instrument';
 import type { Lens, LensLayer } from './lens';
-import { encodeModel } from './onnx/model';
 import type { CodeBatch } from '../shared/worker-protocol';
 
 export type { CodeBatch };
@@ -38,7 +37,7 @@ export class CodeExtractor {
   static async create(lens: Lens, layers: LensLayer[], threads?: number): Promise<CodeExtractor> {
     if (layers.length === 0) throw new UserError(`${lens.model.name} has no piecewise-linear units to compute codes for.`);
     const built = codeModel(lens.model.proto, lens.model.opset, layers);
-    const session = await createSession(encodeModel(built.proto), lens.model.name, { threads });
+    const session = await createSession(built.proto, lens.model.name, { threads });
     return new CodeExtractor(lens, layers, session, built.outputs);
   }
 

@@ -1,6 +1,5 @@
 /** Plain forward passes of the unmodified model: the baseline that code extraction is measured against. */
 import type { Lens } from './lens';
-import { encodeModel } from './onnx/model';
 import { createSession, ort, runSession } from './ort';
 
 export class PlainForward {
@@ -10,7 +9,7 @@ export class PlainForward {
   ) {}
 
   static async create(lens: Lens, threads?: number): Promise<PlainForward> {
-    return new PlainForward(lens, await createSession(encodeModel(lens.model.proto), lens.model.name, { threads }));
+    return new PlainForward(lens, await createSession(lens.model.proto, lens.model.name, { threads }));
   }
 
   /** The first output for n samples, n x (output size) float32. */

@@ -5,7 +5,8 @@
  */
 import { UserError } from './errors';
 import { indexGraph, type GraphIndex } from './onnx/graph';
-import { decodeModel, encodeModel, readModel, type LoadedModel } from './onnx/model';
+import { decodeModel, readModel, type LoadedModel } from './onnx/model';
+import type { WeightsOnDisk } from './onnx/weights';
 import { shapeProbe, type SizedLayer } from './instrument';
 import { freeBatch } from './batch';
 import { poolBeginPads, scanLayers, selectLayers, type LayerPlan, type Unsupported } from './layers';
@@ -20,6 +21,8 @@ export interface LensLayer extends SizedLayer {
 
 export interface OpenOptions {
   maxBytes?: number;
+  /** Which weights stay in the model file instead of memory (onnx/weights.ts; default WEIGHTS_ON_DISK). */
+  weightsOnDisk?: WeightsOnDisk;
   threads?: number;
   /** Per-sample input shape overriding symbolic dimensions of the model's input. */
   inputShape?: number[];
@@ -40,7 +43,7 @@ export class Lens {
   ) {}
 
   static async open(path: string, opts: OpenOptions = {}): Promise<Lens> {
-    return Lens.fromModel(readModel(path, { maxBytes: opts.maxBytes }), opts);
+    return Lens.fromModel(readModel(path, { maxBytes: opts.maxBytes, weightsOnDisk: opts.weightsOnDisk }), opts);
   }
 
   static async fromBytes(bytes: Uint8Array, name: string, opts: OpenOptions = {}): Promise<Lens> {
@@ -195,7 +198,7 @@ async function sizeLayers(model: LoadedModel, plans: LayerPlan[], sampleShape: n
   if (plans.length === 0) return [];
   const tensors = plans.flatMap((p) => (p.rule.kind === 'argmax' ? [p.preact, p.output] : [p.preact]));
   const probe = shapeProbe(model.proto, model.opset, tensors);
-  const session = await createSession(encodeModel(probe.proto), model.name, { threads });
+  const session = await createSession(probe.proto, model.name, { threads });
   try {
     const input = model.inputs[0]!;
     const size = batch * sampleShape.reduce((a, b) => a * b, 1);
@@ -240,8 +243,8 @@ async function tryFreeBatch(model: LoadedModel, graph: GraphIndex, sampleShape: 
   for (let i = 0; i < data.length; i++) data[i] = (Math.imul(i + 1, 2654435761) >>> 0) / 4294967296;
   const outName = model.outputs[0]!.name;
   try {
-    const original = await createSession(encodeModel(model.proto), model.name, { threads });
-    const copy = await createSession(encodeModel(freed.proto), model.name, { threads });
+    const original = await createSession(model.proto, model.name, { threads });
+    const copy = await createSession(freed.proto, model.name, { threads });
     const together = (await runSession(copy, { [input.name]: new ort.Tensor('float32', data.subarray(0, k * size), [k, ...sampleShape]) }, [outName], model.name))[outName]!.data as Float32Array;
     const per = together.length / k;
     let worst = 0;

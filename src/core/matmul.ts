@@ -6,7 +6,7 @@
  *   const mm = await MatMul64.create(threads);
  *   const C = await mm.run(A, m, k, B, n);   // A: m x k, B: k x n, row-major; C: m x n
  */
-import { DataType, encodeModel, onnx } from './onnx/model';
+import { DataType, onnx } from './onnx/model';
 import { createSession, ort, runSession } from './ort';
 
 export class MatMul64 {
@@ -22,7 +22,7 @@ export class MatMul64 {
       output: [vi('C', ['m', 'n'])],
     });
     const proto = onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], producerName: 'polytope-lens', graph });
-    return new MatMul64(await createSession(encodeModel(proto), 'matmul64', { threads }));
+    return new MatMul64(await createSession(proto, 'matmul64', { threads }));
   }
 
   async run(A: Float64Array, m: number, k: number, B: Float64Array, n: number): Promise<Float64Array> {

@@ -1,6 +1,8 @@
 /** onnxruntime-node sessions with the engine's options, and its errors turned into one clear sentence. */
 import * as ort from 'onnxruntime-node';
 import { UserError } from './errors';
+import type { ModelProto } from './onnx/model';
+import { withLoadableModel } from './onnx/weights';
 
 export { ort };
 
@@ -9,15 +11,17 @@ export interface SessionOptions {
   threads?: number;
 }
 
-export async function createSession(bytes: Uint8Array, modelName: string, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
+/** A session of `proto`; weights left in the model file (onnx/weights.ts) are read by onnxruntime from there. */
+export async function createSession(proto: ModelProto, modelName: string, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
+  const options: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    intraOpNumThreads: opts.threads ?? 0,
+    interOpNumThreads: 1,
+    logSeverityLevel: 3,
+  };
   try {
-    return await ort.InferenceSession.create(bytes, {
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      intraOpNumThreads: opts.threads ?? 0,
-      interOpNumThreads: 1,
-      logSeverityLevel: 3,
-    });
+    return await withLoadableModel(proto, (model) => (typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options)));
   } catch (e) {
     throw new UserError(`${modelName}: onnxruntime cannot load this model: ${ortMessage(e)}`);
   }

@@ -16,9 +16,10 @@ import type { EnginePool } from '../worker/pool';
 import { runDensityStudy } from '../worker/study';
 import type { ClusterMethodKey, ModelSummary } from '../shared/results';
 import type { SliceRequest } from '../shared/worker-protocol';
-import { ANALYSIS_COMMANDS, ANALYSIS_TITLES, ANALYSIS_KINDS, type AnalysisData, type AnalysisKind, type AnalysisParams } from '../shared/webview-protocol';
+import { ANALYSIS_COMMANDS, ANALYSIS_TITLES, ANALYSIS_KINDS, rerunProblem, type AnalysisData, type AnalysisKind, type AnalysisParams, type RerunParams } from '../shared/webview-protocol';
+import { defaultLocalRadius, medianPairDistance } from '../core/analyses/local-radius';
 import type { ModelAnalysis } from './analyses';
-import { planeContext, type AnalysisPanel, type AnalysisPanels, type PlaneContext } from './analysisPanel';
+import { planeContext, trustedDataUri, type AnalysisPanel, type AnalysisPanels, type PlaneContext } from './analysisPanel';
 import { exemplarImages } from './inputImage';
 import { inputsProblem, labelsProblem } from './dataFiles';
 import { pickInputs, pickLabels, pickModel, pickNpy, suggestedLabels, type InputFit } from './pickers';
@@ -26,6 +27,8 @@ import type { Services } from './services';
 
 /** At most this many exemplar thumbnails go to a cluster view (a 28x28 PNG is about 1 kB). */
 const MAX_THUMBNAILS = 600;
+/** Local complexity runs around all inputs of the file up to this many by default (41 forwards per input at 20 directions). */
+const LOCAL_MAX_INPUTS = 500;
 
 type Opts = Record<string, unknown>;
 
@@ -45,6 +48,9 @@ const nums = (o: Opts, k: string, len?: number): number[] | undefined => {
 };
 
 export class AnalysisCommands {
+  /** The panel whose form asked for the run in progress: problems found before the run go to it as one sentence. */
+  private rerunPanel: AnalysisPanel | undefined;
+
   private constructor(
     private readonly services: Services,
     private readonly panels: AnalysisPanels,
@@ -64,6 +70,54 @@ export class AnalysisCommands {
       reg('polytopeLens.clusterCodes', (u, o) => c.cluster(u, o)),
       reg('polytopeLens.exportResults', (u, o) => c.exportResults(u, o)),
     );
+    panels.rerun = (panel, params) => c.rerun(panel, params);
+  }
+
+  /**
+   * The Run button of a view's form: the same analysis of the same model and data files with the form's values, in
+   * the same tab, under the same progress notification as from the palette (nothing is asked). A value out of range,
+   * a run still going, or a data file gone is one sentence in the view, and the shown result stays.
+   */
+  async rerun(panel: AnalysisPanel, values: RerunParams): Promise<void> {
+    if (panel.cancelRun) return panel.refuseRerun('This analysis is still running: wait for it, or press Cancel first.');
+    const kind = panel.kind;
+    // The polytope view has no form (its Find every facet is an 'inspect' message, src/extension/polytopeCommand.ts).
+    if (kind === 'polytope') return panel.refuseRerun('The polytope view has no parameters to run again: use Find every facet, or Inspect Polytope at Input.');
+    const p = panel.params;
+    const problem = rerunProblem(panel.kind, values, p.available);
+    if (problem) return panel.refuseRerun(problem);
+    // Data paths restored from the page's state after a reload are checked like the model before any use.
+    const checked = async (path: string | undefined) => (path === undefined || panel.paramsTrusted ? path : (await trustedDataUri(path, this.services.context.extensionUri))?.fsPath ?? null);
+    const inputs = await checked(p.inputs);
+    const labels = await checked(p.labels);
+    if (inputs === null || labels === null) return panel.refuseRerun(`A data file of this result is no longer in the workspace; run ${ANALYSIS_TITLES[panel.kind]} from the Command Palette again.`);
+    if (inputs === undefined && (panel.kind !== 'slice' || p.plane)) {
+      return panel.refuseRerun(`This result was computed on inputs the view cannot name (generated, or a folder of images); run ${ANALYSIS_TITLES[panel.kind]} from the Command Palette again.`);
+    }
+    const q: AnalysisParams = { ...p, ...values, inputs, labels };
+    const opts: Record<Exclude<AnalysisKind, 'polytope'>, Opts> = {
+      path: { inputs, from: q.from, to: q.to, steps: q.steps, exact: q.exact },
+      study: { inputs, labels, pairs: q.pairs, steps: q.steps, window: q.studyWindow, permutations: q.permutations },
+      slice: { inputs, plane: q.plane, window: q.window, resolution: q.resolution, exact: q.exact ?? false },
+      local: { inputs, n: q.n, directions: q.directions, radius: q.radius },
+      scale: { inputs, layer: q.layer, alphas: q.alphas, limit: q.n },
+      cluster: { inputs, labels, n: q.n, k: q.k, minClusterSize: q.minClusterSize },
+    };
+    const run: Record<Exclude<AnalysisKind, 'polytope'>, (u: vscode.Uri, o: Opts) => Promise<unknown>> = {
+      path: (u, o) => this.path(u, o),
+      study: (u, o) => this.study(u, o),
+      slice: (u, o) => this.slice(u, o),
+      local: (u, o) => this.local(u, o),
+      scale: (u, o) => this.scale(u, o),
+      cluster: (u, o) => this.cluster(u, o),
+    };
+    this.services.log.info(`${ANALYSIS_COMMANDS[panel.kind]}: Run from the view with ${JSON.stringify(values)}`);
+    this.rerunPanel = panel;
+    try {
+      await run[kind](panel.model, Object.fromEntries(Object.entries(opts[kind]).filter(([, v]) => v !== undefined)));
+    } finally {
+      this.rerunPanel = undefined;
+    }
   }
 
   private async model(given: vscode.Uri | undefined): Promise<vscode.Uri | undefined> {
@@ -75,7 +129,7 @@ export class AnalysisCommands {
   }
 
   private summary(model: vscode.Uri): Promise<ModelSummary> {
-    return this.services.withPool((pool) => pool.summary(this.services.modelRef(model)));
+    return this.services.withPool((pool) => pool.summary(this.services.modelRef(model)), model);
   }
 
   /** The model's input: what a data file must fit. */
@@ -124,10 +178,12 @@ export class AnalysisCommands {
       if (steps === undefined) return undefined;
       const exact = bool(o, 'exact') ?? (await askYesNo('Also locate the exact crossings (1-D)?', 'exact crossings along the segment, in float64'));
       if (exact === undefined) return undefined;
-      const params: AnalysisParams = { inputs, from, to, steps, exact };
+      const params: AnalysisParams = { inputs, from, to, steps, exact, available };
       return await this.run('path', model, params, `Boundary density along ${from} → ${to}`, async (pool, signal) => ({
         kind: 'path',
         result: await pool.submit((api) => api.path(this.services.modelRef(model), {}, { inputs, from, to, steps, exact }), signal),
+        endpoints: [from, to],
+        ...(classes && from < classes.length && to < classes.length ? { endpointLabels: [classes[from]!, classes[to]!] as [number, number] } : {}),
       }));
     } catch (e) {
       return this.reportPickError('pathDensity', e);
@@ -145,11 +201,13 @@ export class AnalysisCommands {
       const size = sampleShape.reduce((p, d) => p * d, 1);
       let inputs: string | undefined;
       let plane: number[] | undefined;
+      let available: number | undefined;
       if (size !== 2) {
         const fit = { sampleShape, inputName: summary.inputs[0]?.name };
         inputs = str(o, 'inputs') ?? (await pickNpy(model, `Region map: ${summary.inputs[0]?.name ?? 'the input'} has ${size} values; the plane goes through three samples of which data file?`, fit));
         if (!inputs) return undefined;
         const n = this.checkInputs(inputs, fit);
+        available = n;
         plane = nums(o, 'plane', 3);
         if (!plane) {
           plane = [];
@@ -166,7 +224,7 @@ export class AnalysisCommands {
       if (resolution === undefined) return undefined;
       const exact = bool(o, 'exact') ?? (await askYesNo('Also compute the exact regions (polygons)?', 'exact linear regions of the window, in float64'));
       if (exact === undefined) return undefined;
-      const params: AnalysisParams = { inputs, plane, window, resolution, exact };
+      const params: AnalysisParams = { inputs, plane, window, resolution, exact, available };
       let ctx: PlaneContext = { sampleShape };
       return await this.run(
         'slice',
@@ -197,12 +255,26 @@ export class AnalysisCommands {
       const fit = await this.fitOf(model);
       const inputs = str(o, 'inputs') ?? (await pickNpy(model, 'Local complexity around which inputs?', fit));
       if (!inputs) return undefined;
-      this.checkInputs(inputs, fit);
-      const n = num(o, 'n') ?? 100;
-      const directions = num(o, 'directions') ?? 20;
-      const radius = num(o, 'radius') ?? 0.005;
+      const available = this.checkInputs(inputs, fit);
+      // Given a data file (from code or the view's Run), nothing is asked: absent values take their defaults.
+      const scripted = str(o, 'inputs') !== undefined;
+      const D = fit.sampleShape.reduce((p, d) => p * d, 1);
+      // The default radius: 5 % of the median distance between two inputs (src/core/analyses/local-radius.ts says
+      // why not the value range); the view shows that distance next to the radius.
+      const near = loadSamples({ kind: 'file', path: inputs }, fit.sampleShape, 200);
+      const medianDistance = medianPairDistance(near.data, near.n, D);
+      const suggested = defaultLocalRadius(medianDistance);
+      const radius =
+        num(o, 'radius') ??
+        (scripted ? suggested : await askPositive('Radius of the neighbourhood around each input', suggested, `default ${suggested}: 5 % of the median distance between two inputs (${Number(medianDistance.toPrecision(3))})`));
+      if (radius === undefined) return undefined;
+      const directions = num(o, 'directions') ?? (scripted ? Math.min(20, D) : await askInt('Random directions per input (each adds two vertices)', Math.min(20, D), 1, D));
+      if (directions === undefined) return undefined;
+      const cap = Math.min(available, LOCAL_MAX_INPUTS);
+      const n = num(o, 'n') ?? (scripted ? cap : await askInt(`How many inputs, from the first (${available} in ${basename(inputs)})`, cap, 1, available));
+      if (n === undefined) return undefined;
       const seed = num(o, 'seed') ?? 0;
-      const params: AnalysisParams = { inputs, n, directions, radius };
+      const params: AnalysisParams = { inputs, n, directions, radius, available, medianDistance: Number(medianDistance.toPrecision(4)) };
       return await this.run('local', model, params, 'Local complexity', async (pool, signal) => ({
         kind: 'local',
         result: await pool.submit((api) => api.local(this.services.modelRef(model), {}, { inputs, n, directions, radius, seed }), signal),
@@ -224,7 +296,7 @@ export class AnalysisCommands {
       const fit = { sampleShape: sampleShapeOf(summary), inputName: summary.inputs[0]?.name };
       const source: InputSource | undefined = given_ ? { kind: 'file', path: given_ } : await pickInputs(model, fit);
       if (!source) return undefined;
-      if (source.kind === 'file' && source.path.toLowerCase().endsWith('.npy')) this.checkInputs(source.path, fit);
+      const available = source.kind === 'file' && source.path.toLowerCase().endsWith('.npy') ? this.checkInputs(source.path, fit) : undefined;
       let layer = str(o, 'layer');
       if (!layer) {
         const pick = await vscode.window.showQuickPick(
@@ -237,7 +309,7 @@ export class AnalysisCommands {
       const alphas = nums(o, 'alphas') ?? (await askAlphas());
       if (!alphas) return undefined;
       const limit = num(o, 'limit') ?? 1000;
-      const params: AnalysisParams = { inputs: source.kind === 'file' ? source.path : undefined, layer, alphas, n: limit };
+      const params: AnalysisParams = { inputs: source.kind === 'file' ? source.path : undefined, layer, alphas, n: limit, available };
       const lyr = layer;
       return await this.run('scale', model, params, `Scaling ${layer}`, async (pool, signal) => {
         const samples = loadSamples(source, sampleShapeOf(summary), limit);
@@ -272,7 +344,7 @@ export class AnalysisCommands {
       const studyWindow = num(o, 'window') ?? 5;
       const permutations = num(o, 'permutations') ?? 2000;
       const seed = num(o, 'seed') ?? 0;
-      const params: AnalysisParams = { inputs, labels: labels.path, pairs, steps, studyWindow, permutations };
+      const params: AnalysisParams = { inputs, labels: labels.path, pairs, steps, studyWindow, permutations, available };
       return await this.run('study', model, params, `Density study of ${pairs} + ${pairs} pairs`, async (pool, signal, onProgress) => {
         const summary = await pool.summary(this.services.modelRef(model), {}, signal);
         const sampleShape = sampleShapeOf(summary);
@@ -323,7 +395,7 @@ export class AnalysisCommands {
       const methods = strs(o, 'methods');
       const k = num(o, 'k');
       const minClusterSize = num(o, 'minClusterSize');
-      const params: AnalysisParams = { inputs, labels: labels.path, n, k, minClusterSize };
+      const params: AnalysisParams = { inputs, labels: labels.path, n, k, minClusterSize, available };
       return await this.run('cluster', model, params, `Clustering ${n} inputs`, async (pool, signal, onProgress) => {
         const summary = await pool.summary(this.services.modelRef(model), {}, signal);
         const sampleShape = sampleShapeOf(summary);
@@ -345,6 +417,9 @@ export class AnalysisCommands {
         };
         // The inputs stay here for the thumbnails; the worker gets a copy.
         const r = await pool.submit((api, progressTask) => api.cluster(this.services.modelRef(model), {}, { ...req, data: req.data.slice(), progressTask }), signal, { onProgress });
+        // The view's form shows the k and min cluster size the engine chose when none was given.
+        params.k = r.params.k;
+        params.minClusterSize = r.params.min_cluster_size;
         return { kind: 'cluster', result: r, sampleShape, thumbnails: exemplarImages(r, samples.data, sampleShape, MAX_THUMBNAILS) };
       });
     } catch (e) {
@@ -446,6 +521,7 @@ export class AnalysisCommands {
                   },
                 },
               ),
+              model,
             );
           } finally {
             sub.dispose();
@@ -472,6 +548,9 @@ export class AnalysisCommands {
   /** A failure before the run (reading the model or the data file for the quick picks). */
   private reportPickError(command: string, e: unknown): undefined {
     this.services.lastRun = { command, status: 'failed', ms: 0, message: messageOf(e) };
+    // From the view's Run: the sentence goes into the view too, next to the form, and the shown result stays.
+    const from = this.rerunPanel;
+    if (from && ANALYSIS_COMMANDS[from.kind] === command && (isUserError(e) || e instanceof UserErrorLike)) from.refuseRerun(messageOf(e));
     if (isUserError(e) || e instanceof UserErrorLike) void vscode.window.showErrorMessage(messageOf(e));
     else {
       this.services.log.error(`${command}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
@@ -502,21 +581,25 @@ export class AnalysisCommands {
         async (progress, token) => {
           const abort = new AbortController();
           const sub = token.onCancellationRequested(() => abort.abort());
+          // The view's Cancel button stops the same run as the notification's.
+          panel.cancelRun = () => abort.abort();
           let last = 0;
           const onProgress = (done: number, total: number) => {
             progress.report({ increment: (100 * (done - last)) / total, message: `${done} / ${total}` });
             last = done;
           };
           try {
-            return await this.services.withPool((pool) => job(pool, abort.signal, onProgress));
+            return await this.services.withPool((pool) => job(pool, abort.signal, onProgress), model);
           } finally {
             sub.dispose();
+            panel.cancelRun = undefined;
           }
         },
       );
       onDone?.(panel);
       if (data.kind === 'path') this.services.analyses.recordPath(model, data.result);
       this.services.analyses.recordResult(model, data, params);
+      panel.result = data.result;
       panel.post({ type: 'result', data, ...panel.head() });
       this.services.lastRun = { command, status: 'done', ms: Date.now() - started };
       log.info(`${command}: done in ${Date.now() - started} ms`);
@@ -561,6 +644,20 @@ async function askInt(prompt: string, dflt: number, min: number, max?: number, i
       if (max !== undefined && x > max) return `At most ${max}.`;
       const note = info?.(x);
       return note ? { message: note, severity: vscode.InputBoxValidationSeverity.Info } : undefined;
+    },
+  });
+  return v === undefined ? undefined : Number(v.trim());
+}
+
+/** A positive number; `detail` says where the default comes from. */
+async function askPositive(prompt: string, dflt: number, detail: string): Promise<number | undefined> {
+  const v = await vscode.window.showInputBox({
+    title: 'Polytope Lens',
+    prompt: `${prompt}; ${detail}`,
+    value: String(dflt),
+    validateInput: (s) => {
+      const x = Number(s.trim());
+      return s.trim() !== '' && Number.isFinite(x) && x > 0 ? undefined : 'A positive number, please.';
     },
   });
   return v === undefined ? undefined : Number(v.trim());

@@ -16,12 +16,14 @@ import {
   ANALYSIS_TITLES,
   parseAnalysisMessage,
   parseAnalysisState,
+  type AnalysisData,
   type AnalysisKind,
   type AnalysisParams,
   type AnalysisRenderedView,
   type AnalysisToHost,
   type AnalysisToWebview,
   type ExportFormat,
+  type RerunParams,
 } from '../shared/webview-protocol';
 import type { Services } from './services';
 import { trustedModelUri } from './summaryPanel';
@@ -41,6 +43,12 @@ export interface AnalysisInfo {
   lastExport?: { format: ExportFormat; path: string; bytes: number };
   /** A polytope panel: where its last point came from and what it showed. */
   lastPolytope?: { from: string; text: string; codeHex: string; pred: number; facets: number; facetsComplete: boolean; neighbours: number; inradius: number | null };
+  /** The form's last Run: the values sent, and the sentence when the host refused them. */
+  lastRerun?: { params: RerunParams; refused?: string };
+  /** The parameters of what the panel shows or runs. */
+  params?: AnalysisParams;
+  /** The result this window last computed into the panel (not restored after a reload). */
+  result?: AnalysisData['result'];
 }
 
 /** A slice plane in the host (input arrays), for answering clicks: x(u, v) = a + u (b - a) + v (c - a). */
@@ -62,6 +70,13 @@ export class AnalysisPanel implements vscode.Disposable {
   /** Set by the region-map command after a run, or rebuilt lazily from the restored params. */
   plane: PlaneContext | undefined;
   params: AnalysisParams;
+  /** False for params restored from the page's state after a reload: their data paths are checked before a Run. */
+  paramsTrusted = false;
+  /** Set while a run of this panel's analysis is in progress: aborts it (the form's Cancel button). */
+  cancelRun: (() => void) | undefined;
+  /** The last Run of the form the host refused, and why (for tests and tools). */
+  lastRerun: AnalysisInfo['lastRerun'];
+  result: AnalysisInfo['result'];
 
   constructor(
     private readonly owner: AnalysisPanels,
@@ -76,14 +91,7 @@ export class AnalysisPanel implements vscode.Disposable {
     panel.webview.options = webviewOptions(context.extensionUri);
     panel.title = `${ANALYSIS_TITLES[kind]}: ${this.fileName}`;
     this.disposables.push(
-      panel.webview.onDidReceiveMessage((raw) => {
-        const msg = parseAnalysisMessage(raw);
-        if (!msg) {
-          services.log.warn(`${kind} view ${this.fileName}: ignored a malformed message`);
-          return;
-        }
-        void this.onMessage(msg);
-      }),
+      panel.webview.onDidReceiveMessage((raw) => void this.receive(raw)),
       panel.onDidDispose(() => this.dispose()),
       panel.onDidChangeViewState(() => {
         // Hidden, the page is destroyed (no retainContextWhenHidden) and re-created when shown, and says "ready"
@@ -110,6 +118,16 @@ export class AnalysisPanel implements vscode.Disposable {
     else this.queue.push(msg);
   }
 
+  /** A message from the page, as it arrived: it enters only through parseAnalysisMessage. */
+  receive(raw: unknown): Promise<void> {
+    const msg = parseAnalysisMessage(raw);
+    if (!msg) {
+      this.services.log.warn(`${this.kind} view ${this.fileName}: ignored a malformed message`);
+      return Promise.resolve();
+    }
+    return this.onMessage(msg);
+  }
+
   private async onMessage(msg: AnalysisToHost): Promise<void> {
     switch (msg.type) {
       case 'ready':
@@ -131,7 +149,27 @@ export class AnalysisPanel implements vscode.Disposable {
         // The polytope command (src/extension/polytopeCommand.ts) computes the point and checks the view's kind.
         await this.owner.inspect?.(this, msg);
         return;
+      case 'rerun':
+        // A form of another kind (a stale page) never runs something this panel does not show.
+        if (msg.kind !== this.kind) {
+          this.services.log.warn(`${this.kind} view ${this.fileName}: ignored a Run of a ${msg.kind} form`);
+          return;
+        }
+        this.lastRerun = { params: msg.params };
+        await this.owner.rerun(this, msg.params);
+        this.owner.fire(this);
+        return;
+      case 'cancel':
+        this.cancelRun?.();
+        return;
     }
+  }
+
+  /** Refuses a Run of the form with one sentence, shown in the view next to the form (the result stays). */
+  refuseRerun(message: string): void {
+    if (this.lastRerun) this.lastRerun.refused = message;
+    this.services.log.info(`${this.kind} view ${this.fileName}: Run refused: ${message}`);
+    this.post({ type: 'paramsError', message });
   }
 
   /** Asks where to save (the page never names a path), then writes the validated content. */
@@ -164,7 +202,7 @@ export class AnalysisPanel implements vscode.Disposable {
     try {
       const { x, sampleShape } = await this.pointOnPlane(u, v);
       const img = imageOf(x, sampleShape);
-      const out = await this.services.withPool((pool) => pool.submit((api) => api.forward(this.services.modelRef(this.model), x.slice(), 1)));
+      const out = await this.services.withPool((pool) => pool.submit((api) => api.forward(this.services.modelRef(this.model), x.slice(), 1)), this.model);
       const scores = Array.from(out.subarray(0, Math.min(out.length, 1000)));
       let pred = 0;
       for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[pred]!) pred = i;
@@ -195,7 +233,7 @@ export class AnalysisPanel implements vscode.Disposable {
 
   /** After a reload: the plane's inputs again from the saved params, the data file checked like the model. */
   private async restorePlane(): Promise<PlaneContext> {
-    const summary = await this.services.withPool((pool) => pool.summary(this.services.modelRef(this.model)));
+    const summary = await this.services.withPool((pool) => pool.summary(this.services.modelRef(this.model)), this.model);
     const sampleShape = sampleShapeOf(summary);
     const { inputs, plane } = this.params;
     if (!inputs || !plane) return { sampleShape };
@@ -205,7 +243,7 @@ export class AnalysisPanel implements vscode.Disposable {
   }
 
   info(): AnalysisInfo {
-    return { kind: this.kind, model: this.model.toString(), visible: this.panel.visible, rendered: this.rendered, lastPoint: this.lastPoint, lastExport: this.lastExport, lastPolytope: this.lastPolytope };
+    return { kind: this.kind, model: this.model.toString(), visible: this.panel.visible, rendered: this.rendered, lastPoint: this.lastPoint, lastExport: this.lastExport, lastRerun: this.lastRerun, params: this.params, result: this.result, lastPolytope: this.lastPolytope };
   }
 
   dispose(): void {
@@ -249,6 +287,8 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
   saveDialog: (o: vscode.SaveDialogOptions) => Thenable<vscode.Uri | undefined> = (o) => vscode.window.showSaveDialog(o);
   /** Answers a click that asks for the polytope at a point (set by src/extension/polytopeCommand.ts). */
   inspect: ((from: AnalysisPanel, msg: Extract<AnalysisToHost, { type: 'inspect' }>) => Promise<void>) | undefined;
+  /** Runs a panel's analysis again with its form's values (set by AnalysisCommands). */
+  rerun: (panel: AnalysisPanel, params: RerunParams) => Promise<void> = async (panel) => panel.refuseRerun('This view cannot run its analysis again.');
 
   private constructor(private readonly services: Services) {}
 
@@ -260,6 +300,13 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
       context.subscriptions.push(
         vscode.commands.registerCommand('polytopeLens.test.setExportTarget', (path: unknown) => {
           if (typeof path === 'string') p.saveDialog = async () => vscode.Uri.file(path);
+        }),
+        // Tests of the form's Run for every kind without driving each page: a message as the page of (kind, model)
+        // would post it, through the same parse and handling; resolves when the host is done with it.
+        vscode.commands.registerCommand('polytopeLens.test.fromAnalysisView', async (kind: unknown, model: unknown, raw: unknown) => {
+          const panel = p.all().find((x) => x.kind === kind && x.model.toString() === model);
+          if (!panel) throw new Error(`no ${String(kind)} view of ${String(model)}`);
+          await panel.receive(raw);
         }),
       );
     }
@@ -281,6 +328,7 @@ export class AnalysisPanels implements vscode.WebviewPanelSerializer {
       this.panels.add(p);
     }
     p.params = params;
+    p.paramsTrusted = true;
     p.plane = undefined;
     return p;
   }

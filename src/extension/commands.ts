@@ -51,7 +51,7 @@ export class ProbeCodesProvider {
   /** The model's input, so the picker can say which data files fit it (undefined when the model cannot be read: the run says why). */
   private async fitOf(model: vscode.Uri): Promise<InputFit | undefined> {
     try {
-      const summary = await this.services.withPool((pool) => pool.summary(this.services.modelRef(model)));
+      const summary = await this.services.withPool((pool) => pool.summary(this.services.modelRef(model)), model);
       return { sampleShape: sampleShapeOf(summary), inputName: summary.inputs[0]?.name };
     } catch {
       return undefined;
@@ -100,6 +100,7 @@ export class ProbeCodesProvider {
                   },
                 },
               ),
+              model,
             );
           } finally {
             sub.dispose();

@@ -154,7 +154,7 @@ export class LanguageClientProvider implements vscode.Disposable {
   }
 
   private summaryOf(model: vscode.Uri): Promise<ModelSummary> {
-    return this.services.withPool((pool) => pool.summary(this.services.modelRef(model)));
+    return this.services.withPool((pool) => pool.summary(this.services.modelRef(model)), model);
   }
 
   /** polytopeLens/modelStructure: the first candidate that exists, with the engine's summary and every node. */

@@ -119,7 +119,7 @@ export class ModelPage implements vscode.Disposable {
       return;
     }
     try {
-      this.summary = await this.services.withPool((pool) => pool.summary(this.services.modelRef(this.uri)));
+      this.summary = await this.services.withPool((pool) => pool.summary(this.services.modelRef(this.uri)), this.uri);
       this.post({ type: 'summary', model: this.uri.toString(), fileName: this.fileName, summary: this.summary });
       if (this.codes) this.post({ type: 'codes', codes: this.codes });
       // The kept results of this model (closed views, a reload): from storage when this window has none.

@@ -189,7 +189,7 @@ class PolytopeInspector {
   /** The model can be inspected (piecewise linear throughout), else one sentence; its per-sample input shape. */
   private async checkModel(model: vscode.Uri): Promise<number[]> {
     const ref = this.services.modelRef(model);
-    const [summary, problem] = await this.services.withPool((pool) => Promise.all([pool.summary(ref), pool.submit((api) => api.polytopeProblem(ref))]));
+    const [summary, problem] = await this.services.withPool((pool) => Promise.all([pool.summary(ref), pool.submit((api) => api.polytopeProblem(ref))]), model);
     if (problem) throw new InspectError(problem.endsWith('.') ? problem : `${problem}.`);
     return sampleShapeOf(summary);
   }
@@ -215,6 +215,7 @@ class PolytopeInspector {
                 abort.signal,
                 { onProgress: (done, total, stage) => progress.report({ message: `${stage ? `${STAGES[stage] ?? stage}: ` : ''}${done} / ${total}` }) },
               ),
+              model,
             );
           } finally {
             sub.dispose();

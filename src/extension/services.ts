@@ -1,9 +1,13 @@
 /**
- * What the providers share: the log channel and the engine pool. The pool is created on first use (activation
- * starts no worker) and disposed on deactivate; a change of `polytopeLens.workers` replaces it once idle.
+ * What the providers share: the log channel and the engine pools. A pool is created on first use (activation
+ * starts no worker) and disposed on deactivate; a change of `polytopeLens.workers` replaces them once idle. Models
+ * run in the pool of their layout (src/worker/layout.ts): large models in one worker with intra-op threads, so that
+ * their weights are loaded once, small ones in several single-threaded workers.
  */
+import { statSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { EnginePool } from '../worker/pool';
+import { poolLayout } from '../worker/layout';
 import type { ModelRef } from '../shared/worker-protocol';
 import { readConfig, SECTION } from './config';
 import { ModelViews } from './modelPage';
@@ -17,7 +21,8 @@ export interface RunRecord {
 }
 
 export class Services implements vscode.Disposable {
-  private pool: EnginePool | undefined;
+  /** By layout, `${workers}x${threads}`. */
+  private readonly pools = new Map<string, EnginePool>();
   private running = 0;
   private stale = false;
   /** Open model views (custom editors and summary panels), by model. */
@@ -61,14 +66,17 @@ export class Services implements vscode.Disposable {
     }
   }
 
-  /** Runs a job on the pool, starting it if needed. */
-  async withPool<T>(job: (pool: EnginePool) => Promise<T>): Promise<T> {
-    if (!this.pool) {
-      const { workers } = readConfig();
-      this.pool = new EnginePool({ workers: workers || undefined });
-      this.log.info(`engine pool: up to ${this.pool.size} workers`);
+  /** Runs a job on the pool for `model` (its file's size picks the layout), starting it if needed. */
+  async withPool<T>(job: (pool: EnginePool) => Promise<T>, model?: vscode.Uri): Promise<T> {
+    const { workers } = readConfig();
+    const layout = poolLayout(model ? fileSize(model.fsPath) : 0, { workers: workers || undefined });
+    const key = `${layout.workers}x${layout.threadsPerWorker}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = new EnginePool(layout);
+      this.pools.set(key, pool);
+      this.log.info(`engine pool: up to ${pool.size} workers with ${layout.threadsPerWorker} onnxruntime thread(s) each`);
     }
-    const pool = this.pool;
     this.running++;
     try {
       return await job(pool);
@@ -117,15 +125,26 @@ export class Services implements vscode.Disposable {
       return;
     }
     this.stale = false;
-    const old = this.pool;
-    this.pool = undefined;
-    if (old) void old.dispose();
+    this.disposePools();
+  }
+
+  private disposePools(): void {
+    const old = [...this.pools.values()];
+    this.pools.clear();
+    for (const pool of old) void pool.dispose();
   }
 
   dispose(): void {
     this.analyses.dispose();
-    const old = this.pool;
-    this.pool = undefined;
-    if (old) void old.dispose();
+    this.disposePools();
+  }
+}
+
+/** A missing file is 0 bytes here: the engine says what is wrong with it. */
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
   }
 }

@@ -386,7 +386,7 @@ export class SidePanelProvider implements vscode.WebviewViewProvider, vscode.Dis
     if (hit && hit.mtimeMs === mtimeMs && hit.summary) return hit;
     let r: { mtimeMs: number; summary?: ModelSummary; error?: string };
     try {
-      r = { mtimeMs, summary: await this.services.withPool((pool) => pool.summary(this.services.modelRef(model))) };
+      r = { mtimeMs, summary: await this.services.withPool((pool) => pool.summary(this.services.modelRef(model)), model) };
     } catch (e) {
       r = { mtimeMs, error: messageOf(e) };
     }
@@ -473,6 +473,7 @@ export class SidePanelProvider implements vscode.WebviewViewProvider, vscode.Dis
       const result = await vscode.window.withProgress({ location: { viewId: SIDE_PANEL_VIEW }, title: label }, () =>
         this.services.withPool((pool) =>
           runCodes(pool, { model: this.services.modelRef(model), selection: {}, inputs, chunk: readConfig().batchSize || undefined, samples: false }),
+          model,
         ),
       );
       const codes = withoutSamples(result);

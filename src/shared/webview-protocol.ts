@@ -170,10 +170,100 @@ export interface AnalysisParams {
   labels?: string;
   k?: number;
   minClusterSize?: number;
+  /** Samples in the data file (N): the view says "n of N inputs" when a run used fewer, and the form checks n against it. */
+  available?: number;
+  /** Local complexity: the median distance between two inputs (of at most 200) that the default radius is 5 % of. */
+  medianDistance?: number;
+}
+
+// ---- the parameter form of each analysis view: Run sends new values, the host checks them and runs again ----
+
+/** The parameters each kind's form shows and Run may change (the rest of AnalysisParams stays as the run had it). */
+export const RERUN_FIELDS = {
+  path: ['from', 'to', 'steps', 'exact'],
+  study: ['pairs', 'steps', 'studyWindow', 'permutations'],
+  slice: ['window', 'resolution', 'exact'],
+  local: ['radius', 'directions', 'n'],
+  scale: ['alphas'],
+  cluster: ['n', 'k', 'minClusterSize'],
+  // The polytope view has no form: its own button asks for every facet (an 'inspect' message).
+  polytope: [],
+} as const satisfies Record<AnalysisKind, readonly (keyof AnalysisParams)[]>;
+export type RerunField = (typeof RERUN_FIELDS)[AnalysisKind][number];
+export type RerunParams = Partial<Pick<AnalysisParams, RerunField>>;
+
+/** Whole-number fields and their allowed range (inclusive); the host checks what depends on the data on top. */
+const RERUN_INTS: Partial<Record<RerunField, { what: string; min: number; max: number }>> = {
+  from: { what: 'The first endpoint', min: 0, max: 1e9 },
+  to: { what: 'The second endpoint', min: 0, max: 1e9 },
+  steps: { what: 'Steps', min: 1, max: 100_000 },
+  pairs: { what: 'Pairs', min: 1, max: 10_000 },
+  studyWindow: { what: 'The window (steps either side)', min: 1, max: 10_000 },
+  permutations: { what: 'Permutations', min: 1, max: 100_000 },
+  resolution: { what: 'The resolution', min: 2, max: 2000 },
+  directions: { what: 'Directions', min: 1, max: 10_000 },
+  n: { what: 'The number of inputs', min: 1, max: 1_000_000 },
+  k: { what: 'k', min: 1, max: 1_000_000 },
+  minClusterSize: { what: 'The minimum cluster size', min: 2, max: 1_000_000 },
+};
+const MAX_ALPHAS = 64;
+const MAX_PARAM = 1e12;
+
+/**
+ * Structural check of a form's values: only the fields of `kind`, each of its type (integers, finite numbers within
+ * ±1e12, booleans, a [lo, hi] pair, at most 64 alphas). Undefined for anything else; ranges are rerunProblem's.
+ */
+export function parseRerunParams(kind: AnalysisKind, x: unknown): RerunParams | undefined {
+  if (!isRecord(x)) return undefined;
+  const allowed = RERUN_FIELDS[kind] as readonly string[];
+  const out: Record<string, unknown> = {};
+  const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= MAX_PARAM;
+  for (const [key, v] of Object.entries(x)) {
+    if (!allowed.includes(key)) return undefined;
+    if (key === 'exact') {
+      if (typeof v !== 'boolean') return undefined;
+    } else if (key === 'window') {
+      if (!Array.isArray(v) || v.length !== 2 || !v.every(finite)) return undefined;
+    } else if (key === 'alphas') {
+      if (!Array.isArray(v) || v.length > MAX_ALPHAS || !v.every(finite)) return undefined;
+    } else if (key === 'radius') {
+      if (!finite(v)) return undefined;
+    } else if (!(finite(v) && Number.isInteger(v))) return undefined;
+    out[key] = Array.isArray(v) ? [...v] : v;
+  }
+  return out as RerunParams;
+}
+
+/** One sentence for the first value out of range (the form shows it; the host checks again), or undefined. */
+export function rerunProblem(kind: AnalysisKind, p: RerunParams, available?: number): string | undefined {
+  for (const [key, r] of Object.entries(RERUN_INTS) as [RerunField, { what: string; min: number; max: number }][]) {
+    const v = (p as Record<string, unknown>)[key];
+    if (v === undefined || !(RERUN_FIELDS[kind] as readonly string[]).includes(key)) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v)) return `${r.what} must be a whole number.`;
+    if (v < r.min || v > r.max) return `${r.what} must be between ${r.min} and ${r.max}, not ${v}.`;
+  }
+  if (available !== undefined) {
+    for (const key of ['from', 'to'] as const) {
+      const v = p[key];
+      if ((RERUN_FIELDS[kind] as readonly string[]).includes(key) && v !== undefined && v >= available) return `${RERUN_INTS[key]!.what} must be a sample index from 0 to ${available - 1}, not ${v}.`;
+    }
+    if (p.n !== undefined && p.n > available) return `The number of inputs must be at most ${available} (the samples in the data file), not ${p.n}.`;
+  }
+  if (kind === 'cluster' && p.n !== undefined && p.n < 2) return 'Clustering needs at least 2 inputs.';
+  if (kind === 'cluster' && p.n !== undefined && p.k !== undefined && p.k > p.n) return `k must be at most the number of inputs (${p.n}), not ${p.k}.`;
+  if (kind === 'study' && p.steps !== undefined && p.studyWindow !== undefined && 2 * p.studyWindow >= p.steps) return `The window (${p.studyWindow} steps either side) must be less than half the steps (${p.steps}).`;
+  if (kind === 'local' && p.radius !== undefined && !(typeof p.radius === 'number' && p.radius > 0)) return `The radius must be a positive number, not ${p.radius}.`;
+  if (p.window !== undefined && !(p.window[0] < p.window[1])) return `The window needs LO < HI, not ${p.window[0]}, ${p.window[1]}.`;
+  if (kind === 'scale' && p.alphas !== undefined && p.alphas.length === 0) return 'Give at least one scale factor (alpha), for example 0.5, 1, 2.';
+  return undefined;
 }
 
 export type AnalysisData =
-  | { kind: 'path'; result: PathResult }
+  /**
+   * `endpoints`: the sample indices of the two ends; `endpointLabels`: their classes from the labels file when the
+   * host knows one (the view shows the predicted class at each end otherwise).
+   */
+  | { kind: 'path'; result: PathResult; endpoints?: [number, number]; endpointLabels?: [number, number] }
   /** `sampleShape`: the model's input shape without the batch axis (the view says whether a click gives an image). */
   | { kind: 'slice'; result: SliceResult; sampleShape: number[] }
   | { kind: 'local'; result: LocalResult }
@@ -220,7 +310,9 @@ export type AnalysisToWebview =
   /** The model at a clicked point of a region map: scores of the first output, its argmax, the input as a PNG for image inputs. */
   | { type: 'point'; u: number; v: number; pred: number; scores: number[]; image?: string; imageNote?: string }
   | { type: 'pointError'; u: number; v: number; message: string }
-  | { type: 'exported'; format: ExportFormat; fileName: string };
+  | { type: 'exported'; format: ExportFormat; fileName: string }
+  /** A Run of the view's form was refused (a value out of range, or a run still going): one sentence; the shown result stays. */
+  | { type: 'paramsError'; message: string };
 
 export const EXPORT_FORMATS = ['svg', 'png', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -241,7 +333,11 @@ export type AnalysisToHost =
   /** A click on a region map at plane coordinates (u, v). */
   | { type: 'point'; u: number; v: number }
   /** Inspect the polytope at a point the host computes from what was clicked (the host checks the view's kind). */
-  | ({ type: 'inspect' } & InspectTarget);
+  | ({ type: 'inspect' } & InspectTarget)
+  /** Run the view's analysis again on the same model and inputs with these values (the form's Run button). */
+  | { type: 'rerun'; kind: AnalysisKind; params: RerunParams }
+  /** Cancel the run in progress of this view (the form's Cancel button). */
+  | { type: 'cancel' };
 
 /** Exports larger than this are refused (a PNG of a big chart is a few MB). */
 export const MAX_EXPORT_CHARS = 64 * 2 ** 20;
@@ -277,6 +373,13 @@ export function parseAnalysisMessage(x: unknown): AnalysisToHost | undefined {
         default:
           return undefined;
       }
+    case 'rerun': {
+      if (typeof x.kind !== 'string' || !(ANALYSIS_KINDS as readonly string[]).includes(x.kind)) return undefined;
+      const params = parseRerunParams(x.kind as AnalysisKind, x.params);
+      return params ? { type: 'rerun', kind: x.kind as AnalysisKind, params } : undefined;
+    }
+    case 'cancel':
+      return { type: 'cancel' };
     default:
       return undefined;
   }
@@ -326,10 +429,21 @@ export function parseAnalysisState(x: unknown): { kind: AnalysisKind; model: str
   if (typeof p.inputs === 'string' && p.inputs.length < 4096) params.inputs = p.inputs;
   if (Array.isArray(p.plane) && p.plane.length === 3 && p.plane.every(isCount)) params.plane = p.plane as number[];
   if (Array.isArray(p.window) && p.window.length === 2 && p.window.every(isCoord)) params.window = p.window as [number, number];
-  // What a click on a path step or on a polytope needs after a reload (the host re-checks them against the file).
-  for (const k of ['from', 'to', 'steps', 'index'] as const) if (isCount(p[k])) params[k] = p[k];
-  if (Array.isArray(p.box) && p.box.length === 2 && p.box.every(isCoord)) params.box = p.box as [number, number];
-  if (p.facets === 'full' || p.facets === 'rays') params.facets = p.facets;
+  // What a polytope view's Find every facet needs after a reload (the host re-checks them against the file); a path
+  // step's click needs from, to and steps, kept below as the path form's fields.
+  if (x.kind === 'polytope') {
+    if (isCount(p.index)) params.index = p.index;
+    if (Array.isArray(p.box) && p.box.length === 2 && p.box.every(isCoord)) params.box = p.box as [number, number];
+    if (p.facets === 'full' || p.facets === 'rays') params.facets = p.facets;
+  }
+  // What a Run of the form after a reload needs besides the form's values (data paths are validated again by the host).
+  if (typeof p.labels === 'string' && p.labels.length < 4096) params.labels = p.labels;
+  if (typeof p.layer === 'string' && p.layer.length < 4096) params.layer = p.layer;
+  if (isCount(p.available)) params.available = p.available;
+  for (const key of RERUN_FIELDS[x.kind as AnalysisKind]) {
+    const one = parseRerunParams(x.kind as AnalysisKind, { [key]: p[key] === undefined ? null : p[key] });
+    if (one) Object.assign(params, one);
+  }
   return { kind: x.kind as AnalysisKind, model: x.model, params };
 }
 

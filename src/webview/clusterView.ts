@@ -10,6 +10,8 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import type { ClusterInfo, ClusterMethodKey, ClusterMethodResult, ClusterResult } from '../shared/results';
 import type { AnalysisData } from '../shared/webview-protocol';
 import { barChart, type Series } from './charts/bars';
+import type { Figure } from './charts/export';
+import { responsive } from './charts/size';
 import { fmt, pct, startPage, type PageContext, type Rendered } from './charts/page';
 import { layerText } from './layerName';
 import { h, s } from './vscodeApi';
@@ -85,7 +87,7 @@ function methodSelect(r: ClusterResult, selected: ClusterMethodKey, select: (m: 
 }
 
 /** The selected method's clusters (or directions) as a chart of sizes and a table. */
-function methodPart(key: ClusterMethodKey, m: Method, r: ClusterResult, thumbs: Thumbs, ctx: PageContext): { part: HTMLElement; svg: SVGSVGElement } {
+function methodPart(key: ClusterMethodKey, m: Method, r: ClusterResult, thumbs: Thumbs, ctx: PageContext): { part: HTMLElement; svg: () => SVGSVGElement; figure: () => Figure } {
   const directions = m.kind === 'directions';
   const cs = m.clusters;
   const what = directions ? 'direction' : 'cluster';
@@ -106,24 +108,27 @@ function methodPart(key: ClusterMethodKey, m: Method, r: ClusterResult, thumbs: 
   };
   const info = h('div', { id: 'info', class: 'info', 'aria-live': 'polite' }, 'Hover the chart, or focus it and use the arrow keys.');
   const cursor = typeof ctx.ui.cursor === 'number' && ctx.ui.cursor < cs.length ? (ctx.ui.cursor as number) : undefined;
-  const chart = barChart({
-    n: cs.length,
-    series,
-    label: (i) => `${cs[i]!.id}${cs[i]!.majority_label === null ? '' : `: ${cs[i]!.majority_label}`}`,
-    ticks: cs.length <= 30 ? cs.map((_, i) => i) : undefined,
-    xTitle: labelled ? `${what} id: majority label` : `${what} id`,
-    yTitle: directions ? 'top examples' : 'inputs',
-    ariaLabel: `${METHOD_NAMES[key]}: ${what} sizes`,
-    describe,
-    height: 260,
-    cursor,
-    onCursor: (i) => {
-      ctx.ui.cursor = i;
-      ctx.saveUi();
-      info.textContent = describe(i);
-      for (const tr of Array.from(table.querySelectorAll('tbody tr'))) tr.classList.toggle('current', tr.getAttribute('data-i') === String(i));
-    },
-  });
+  const chart = responsive((width) =>
+    barChart({
+      n: cs.length,
+      width,
+      series,
+      label: (i) => `${cs[i]!.id}${cs[i]!.majority_label === null ? '' : `: ${cs[i]!.majority_label}`}`,
+      ticks: cs.length <= 30 ? cs.map((_, i) => i) : undefined,
+      xTitle: labelled ? `${what} id: majority label` : `${what} id`,
+      yTitle: directions ? 'top examples (count)' : 'inputs (count)',
+      ariaLabel: `${METHOD_NAMES[key]}: ${what} sizes`,
+      describe,
+      height: 260,
+      cursor,
+      onCursor: (i) => {
+        ctx.ui.cursor = i;
+        ctx.saveUi();
+        info.textContent = describe(i);
+        for (const tr of Array.from(table.querySelectorAll('tbody tr'))) tr.classList.toggle('current', tr.getAttribute('data-i') === String(i));
+      },
+    }),
+  );
   const table = h(
     'table',
     { class: 'grid', id: 'clusters' },
@@ -155,11 +160,17 @@ function methodPart(key: ClusterMethodKey, m: Method, r: ClusterResult, thumbs: 
     h('p', { class: 'meta' }, `${m.space}${m.distance ? `, ${m.distance} distance` : ''} · ${params} · weighted purity ${purityText(m.weighted_purity)} · NMI ${m.nmi === null ? '–' : fmt(m.nmi)} · ${fmt(m.seconds)} s`),
     m.note ? h('p', { class: 'hint' }, m.note) : undefined,
     labelled ? h('p', { class: 'legend hint' }, swatch('s0', 'majority label'), swatch('s7', 'other labels')) : undefined,
-    h('div', { class: 'chart-box' }, chart.svg),
+    chart.box,
     info,
     table,
   );
-  return { part, svg: chart.svg };
+  const meta = part.querySelector('.meta')?.textContent ?? '';
+  const figure = (): Figure => ({
+    chart: chart.current().svg,
+    notes: [`${METHOD_NAMES[key] ?? key}: ${m.n_clusters} ${what}s`, meta],
+    legend: series.map((se) => ({ text: se.name, shape: 'rect', cls: `s${se.slot}` })),
+  });
+  return { part, svg: () => chart.current().svg, figure };
 }
 
 /** PCA and NMF: each direction's top examples, beside the clusterings. */
@@ -225,7 +236,8 @@ function renderCluster(r: ClusterResult, thumbs: Thumbs, ctx: PageContext): Rend
   );
   return {
     root,
-    chart: shown ? () => shown.svg : undefined,
+    chart: shown ? shown.svg : undefined,
+    figure: shown ? shown.figure : undefined,
     items: () => root.querySelectorAll('#clusters tbody tr').length,
     marks: () => root.querySelectorAll('#selected g.bar rect').length,
   };

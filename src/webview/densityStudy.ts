@@ -5,7 +5,8 @@
  * the arrow keys move a cursor over the offsets; the box under the chart gives both groups' values there.
  */
 import type { DensityGroupStats, DensityStudyResult } from '../shared/results';
-import { niceMax } from './charts/bars';
+import { appendXTitle, appendYTitles, margins, niceMax, wrapText, xTicks } from './charts/bars';
+import { chartFontPx, niceStep, responsive, ticksBetween } from './charts/size';
 import { attachCursor } from './charts/cursor';
 import { fmt, type PageContext, type Rendered } from './charts/page';
 import { Plot, plotSvg } from './charts/plot';
@@ -41,46 +42,70 @@ export function renderStudy(r: DensityStudyResult, ctx: PageContext): Rendered {
   const groups = GROUPS.map((g) => ({ ...g, stats: r[g.key] as DensityGroupStats }));
   const top = Math.max(0, ...groups.flatMap((g) => [...g.stats.aligned_profile, g.stats.elsewhere_mean]).filter(Number.isFinite));
   const yMax = niceMax(top);
-  const width = 900;
-  const height = 320;
-  const margin = { left: 56, right: 120, top: 22, bottom: 44 };
   // Offset k (-W..W) is category k + W, drawn over x = k + W .. k + W + 1 (charts/cursor.ts).
   const points = groups.flatMap((g) => g.stats.aligned_profile.map((v, i) => ({ group: g.name, cls: g.cls, i, v })));
-  const svg = plotSvg({
-    width,
-    height,
-    marginLeft: margin.left,
-    marginRight: margin.right,
-    marginTop: margin.top,
-    marginBottom: margin.bottom,
-    ariaLabel: `Mean boundary density at offsets ${-W} to ${W} from the aligned step`,
-    x: { type: 'linear', domain: [0, n], axis: null },
-    y: { domain: [0, yMax], axis: null },
-    marks: [
-      Plot.gridY({ ticks: 4, className: 'grid-line', strokeOpacity: 1 }),
-      Plot.axisY({ ticks: 4, tickFormat: (v: number) => fmt(v), label: 'mean density (bits per unit length)', labelAnchor: 'center', labelArrow: 'none', className: 'y-axis' }),
-      Plot.axisX(
-        Array.from({ length: n }, (_, i) => i + 0.5),
-        { tickFormat: (p: number) => signed(Math.floor(p) - W), label: 'steps from the aligned step (different class: the class change; control: the middle)', labelAnchor: 'center', labelArrow: 'none', className: 'x-axis' },
-      ),
-      Plot.ruleX([W + 0.5], { insetTop: -6, className: 'class-change' }),
-      Plot.text([W + 0.5], { x: (p: number) => p, frameAnchor: 'top', dy: -9, text: () => 'class change', className: 'class-label' }),
-      ...groups.flatMap((g) => [
-        Plot.ruleY([g.stats.elsewhere_mean], { className: `elsewhere ${g.cls}` }),
-        Plot.text([g.stats.elsewhere_mean], { y: (v: number) => v, frameAnchor: 'right', dx: 6, textAnchor: 'start', text: () => `${g.name === 'different class' ? 'different' : 'control'}, elsewhere ${fmt(g.stats.elsewhere_mean)}`, className: `elsewhere-label ${g.cls}` }),
-        Plot.lineY(
-          points.filter((p) => p.cls === g.cls),
-          { x: (p: { i: number }) => p.i + 0.5, y: 'v', className: `profile ${g.cls}` },
+  const draw = (width: number) => {
+    const font = chartFontPx();
+    const xTitle = 'steps from the aligned step (different class: the class change; control: the middle)';
+    const xLines = wrapText(xTitle, width - font, font);
+    const margin = margins(font, false, 1, xLines.length);
+    const height = Math.round(Math.max(320, 14 * font + 100) + (xLines.length - 1) * font * 1.3);
+    const frameWidth = width - margin.left - margin.right;
+    const yTicks = Math.max(2, Math.min(5, Math.floor((height - margin.top - margin.bottom) / (font * 2.5))));
+    const svg = plotSvg({
+      width,
+      height,
+      marginLeft: margin.left,
+      marginRight: margin.right,
+      marginTop: margin.top,
+      marginBottom: margin.bottom,
+      ariaLabel: `Mean boundary density at offsets ${-W} to ${W} from the aligned step`,
+      x: { type: 'linear', domain: [0, n], axis: null },
+      y: { domain: [0, yMax], axis: null },
+      marks: [
+        Plot.gridY({ ticks: yTicks, className: 'grid-line', strokeOpacity: 1 }),
+        Plot.axisY({ ticks: yTicks, tickFormat: (v: number) => fmt(v), label: null, className: 'y-axis' }),
+        Plot.axisX(
+          // Offsets at multiples of a nice step, so 0 (the aligned step) always has its tick.
+          ticksBetween(-W, W, xTicks(n, frameWidth, font, (i) => signed(i - W), 'centre').length >= n ? 1 : niceStep(2 * W, Math.max(2, Math.floor(frameWidth / (font * 3.5))), 1)).map((k) => k + W + 0.5),
+          { tickFormat: (p: number) => signed(Math.floor(p) - W), label: null, className: 'x-axis' },
         ),
-        Plot.dot(
-          points.filter((p) => p.cls === g.cls && Number.isFinite(p.v)),
-          { x: (p: { i: number }) => p.i + 0.5, y: 'v', r: 3.5, className: `profile-dot ${g.cls}`, ariaLabel: g.name },
-        ),
-      ]),
-      Plot.ruleY([0], { className: 'axis' }),
-      Plot.ruleX([0], { className: 'axis' }),
-    ],
-  });
+        Plot.ruleX([W + 0.5], { insetTop: -6, className: 'class-change' }),
+        Plot.text([W + 0.5], { x: (p: number) => p, frameAnchor: 'top', dy: -font * 0.75, text: () => 'class change', className: 'class-label' }),
+        ...groups.flatMap((g) => [
+          Plot.ruleY([g.stats.elsewhere_mean], { className: `elsewhere ${g.cls}` }),
+          // Inside the frame at its right end, above the level: no margin of its own, so it fits a narrow view.
+          Plot.text([g.stats.elsewhere_mean], { y: (v: number) => v, frameAnchor: 'right', dy: -font * 0.6, textAnchor: 'end', text: () => `${g.name === 'different class' ? 'different' : 'control'}, elsewhere ${fmt(g.stats.elsewhere_mean)}`, className: `elsewhere-label ${g.cls}` }),
+          Plot.lineY(
+            points.filter((p) => p.cls === g.cls),
+            { x: (p: { i: number }) => p.i + 0.5, y: 'v', className: `profile ${g.cls}` },
+          ),
+          Plot.dot(
+            points.filter((p) => p.cls === g.cls && Number.isFinite(p.v)),
+            { x: (p: { i: number }) => p.i + 0.5, y: 'v', r: 3.5, className: `profile-dot ${g.cls}`, ariaLabel: g.name },
+          ),
+        ]),
+        Plot.ruleY([0], { className: 'axis' }),
+        Plot.ruleX([0], { className: 'axis' }),
+      ],
+    });
+    appendYTitles(svg, width, font, 'mean density (bits flipped per unit input distance)');
+    appendXTitle(svg, xLines, width, height, font, margin);
+    attachCursor(svg, {
+      n,
+      ariaLabel: `Density study: mean density at offsets ${-W} to ${W} from the aligned step`,
+      describe,
+      top: margin.top,
+      bottom: height - margin.bottom,
+      cursor: typeof ctx.ui.cursor === 'number' ? (ctx.ui.cursor as number) : undefined,
+      onCursor: (i) => {
+        ctx.ui.cursor = i;
+        ctx.saveUi();
+        showInfo(i);
+      },
+    });
+    return { svg };
+  };
 
   const info = h('div', { id: 'info', class: 'info', 'aria-live': 'polite' }, 'Hover the chart, or focus it and use the arrow keys.');
   const describe = (i: number) =>
@@ -105,19 +130,7 @@ export function renderStudy(r: DensityStudyResult, ctx: PageContext): Rendered {
       ),
     );
   };
-  attachCursor(svg, {
-    n,
-    ariaLabel: `Density study: mean density at offsets ${-W} to ${W} from the aligned step`,
-    describe,
-    top: margin.top,
-    bottom: height - margin.bottom,
-    cursor: typeof ctx.ui.cursor === 'number' ? (ctx.ui.cursor as number) : undefined,
-    onCursor: (i) => {
-      ctx.ui.cursor = i;
-      ctx.saveUi();
-      showInfo(i);
-    },
-  });
+  const chart = responsive(draw);
   if (typeof ctx.ui.cursor === 'number' && ctx.ui.cursor >= 0 && ctx.ui.cursor < n) showInfo(ctx.ui.cursor as number);
 
   const key = h(
@@ -160,14 +173,23 @@ export function renderStudy(r: DensityStudyResult, ctx: PageContext): Rendered {
         (r.skipped_pairs ? ` · ${r.skipped_pairs} different-class pair${r.skipped_pairs === 1 ? '' : 's'} without a class change left out` : ''),
     ),
     key,
-    h('div', { class: 'chart-box' }, svg),
+    chart.box,
     info,
     table,
     h('p', { class: 'hint' }, r.note),
   );
   return {
     root,
-    chart: () => svg,
+    chart: () => chart.current().svg,
+    figure: () => ({
+      chart: chart.current().svg,
+      notes: [verdict(r)],
+      legend: [
+        ...groups.map((g) => ({ text: `${g.name} (${g.stats.pairs} pairs): mean profile`, shape: 'line' as const, cls: `profile ${g.cls}` })),
+        ...groups.map((g) => ({ text: `${g.name}: mean elsewhere on the path`, shape: 'dash' as const, cls: `elsewhere ${g.cls}` })),
+        { text: 'aligned step (class change; control: middle)', shape: 'tick' as const, cls: 'class-change' },
+      ],
+    }),
     items: () => root.querySelectorAll('g.profile-dot circle').length,
     marks: () => root.querySelectorAll('g.class-change line, g.elsewhere line').length,
   };

@@ -12,6 +12,7 @@ import { niceMax } from './charts/bars';
 import { fmt, popcountHex, startPage, type PageContext, type Rendered } from './charts/page';
 import { layerName, layerText } from './layerName';
 import { distanceHistogram } from './polytopeHistogram';
+import { responsive } from './charts/size';
 import { h, s } from './vscodeApi';
 
 /** Neighbours listed before "Show all" (mnist-8 has hundreds). */
@@ -129,15 +130,15 @@ function renderPolytope(r: PolytopeResult, origin: PolytopeOrigin, ctx: PageCont
     return `distance ${fmt(i * w, 3)}–${fmt((i + 1) * w, 3)}: ${total} facet${total === 1 ? '' : 's'}${per.length ? ` (${per.join(', ')})` : ''}`;
   };
   const binInfo = h('div', { class: 'info', id: 'bin-info', 'aria-live': 'polite' }, 'Hover the histogram, or focus it and use the arrow keys.');
-  // Drawn at the page's width (redrawn on resize), so its text keeps the editor's size in a narrow column.
-  const width = Math.max(320, Math.min(1100, (document.getElementById('app')?.clientWidth ?? 900) - 8));
+  // Drawn at its container's width and redrawn when that changes (charts/size.ts), so its text keeps the
+  // editor's size in a narrow column.
   const chart = r.facets.length
-    ? {
+    ? responsive((width) => ({
         svg: distanceHistogram({
           bins: BINS,
           top,
           series: r.layers.filter((l) => counts.has(l.key)).map((l) => ({ key: l.key, slot: slotOf.get(l.key)!, counts: counts.get(l.key)! })),
-          width,
+          width: Math.min(1100, width),
           xTitle: 'distance from the point to the facet’s hyperplane (input units)',
           ariaLabel: `Facets by distance from the point, ${BINS} bins up to ${fmt(top)}: ${Array.from({ length: BINS }, (_, i) => i).filter((i) => [...counts.values()].some((c) => c[i])).map(binText).join('; ')}`,
           describe: binText,
@@ -148,11 +149,11 @@ function renderPolytope(r: PolytopeResult, origin: PolytopeOrigin, ctx: PageCont
             binInfo.textContent = binText(i);
           },
         }),
-      }
+      }))
     : undefined;
   if (typeof ctx.ui.bin === 'number') binInfo.textContent = binText(ctx.ui.bin as number);
   const key = h('div', { class: 'legend', 'aria-hidden': 'true' }, ...r.layers.filter((l) => counts.has(l.key)).map((l) => h('span', { class: 'key' }, swatch(l.key), ` ${layerText(l)}`)));
-  parts.push(h('h2', {}, 'Distance from the point to each facet'), chart ? h('div', { class: 'chart-box' }, chart.svg) : h('p', { class: 'hint' }, 'No facets.'), chart ? key : undefined, chart ? binInfo : undefined);
+  parts.push(h('h2', {}, 'Distance from the point to each facet'), chart ? chart.box : h('p', { class: 'hint' }, 'No facets.'), chart ? key : undefined, chart ? binInfo : undefined);
 
   // ---- facets grouped by layer ----
   const open = new Set(Array.isArray(ctx.ui.open) ? (ctx.ui.open as string[]) : []);
@@ -279,32 +280,15 @@ function renderPolytope(r: PolytopeResult, origin: PolytopeOrigin, ctx: PageCont
   const root = h('div', { class: 'polytope-view' }, ...parts.filter((p): p is Node => p !== undefined));
   return {
     root,
-    chart: chart ? () => chart.svg : undefined,
+    chart: chart ? () => chart.current().svg : undefined,
     items: () => root.querySelectorAll('tr.facet-row').length,
     marks: () => root.querySelectorAll('tr.neighbour-row').length,
   };
 }
 
-/** The page's context, for redrawing the histogram at a new width. */
-let pageCtx: PageContext | undefined;
-
 startPage({
   render: (data: AnalysisData, ctx) => {
-    pageCtx = ctx;
     if (data.kind !== 'polytope') return { root: h('p', { class: 'error' }, `This view shows polytopes, not ${data.kind}.`), items: () => 0, marks: () => 0 };
     return renderPolytope(data.result, data.origin, ctx);
   },
-});
-
-// The histogram is drawn at the page's width: a resize of more than a few pixels draws it again.
-let lastWidth = document.getElementById('app')?.clientWidth ?? 0;
-let resizeTimer: ReturnType<typeof setTimeout> | undefined;
-window.addEventListener('resize', () => {
-  clearTimeout(resizeTimer);
-  resizeTimer = setTimeout(() => {
-    const w = document.getElementById('app')?.clientWidth ?? 0;
-    if (Math.abs(w - lastWidth) < 24) return;
-    lastWidth = w;
-    pageCtx?.rerender();
-  }, 150);
 });

@@ -7,7 +7,12 @@
  */
 import type { SliceResult } from '../shared/results';
 import type { AnalysisData, AnalysisToWebview } from '../shared/webview-protocol';
+import type { Figure } from './charts/export';
+import { keyBox, type LegendEntry } from './charts/key';
 import { fmt, popcountHex, regionColour, startPage, type PageContext, type Rendered } from './charts/page';
+import { appendXTitle, wrapText } from './charts/bars';
+import { Plot, plotSvg } from './charts/plot';
+import { chartFontPx, MIN_CHART_WIDTH, niceStep, textWidth, ticksBetween } from './charts/size';
 import { h, s } from './vscodeApi';
 
 const S = 600;
@@ -37,6 +42,9 @@ interface RegionHit {
   approx: boolean;
 }
 
+/** The page's region map, while one is shown: a clicked point's answer updates it in place (no re-render). */
+let live: { showPoint(p: PointInfo): void } | undefined;
+
 function renderSlice(r: SliceResult, sampleShape: number[], ctx: PageContext): Rendered {
   const [lo, hi] = r.window;
   const span = hi - lo || 1;
@@ -57,6 +65,12 @@ function renderSlice(r: SliceResult, sampleShape: number[], ctx: PageContext): R
   view.append(regions, boundary, marker);
   clip.append(view);
   svg.append(clip, s('rect', { class: 'map-frame', x: 0.5, y: 0.5, width: S - 1, height: S - 1 }));
+  // The map sits in a figure drawn at the container's width: axes in the plane's coordinates (redrawn for the zoomed
+  // window) and the samples spanning the plane, with text at the chart font size. The map itself is never moved (a
+  // drag holds pointer capture on it), only the layers around it are redrawn.
+  const axesLayer = s('g', { class: 'map-axes' });
+  const overlay = s('g', { class: 'map-overlay' });
+  const figure = s('svg', { class: 'plot map-figure' }, axesLayer, svg, overlay);
 
   // ---- regions ----
   const R = r.grid.resolution;
@@ -149,6 +163,7 @@ function renderSlice(r: SliceResult, sampleShape: number[], ctx: PageContext): R
     view.setAttribute('transform', `translate(${vb.tx.toFixed(3)} ${vb.ty.toFixed(3)}) scale(${vb.k.toFixed(5)})`);
     const circle = marker.querySelector('circle');
     if (circle) circle.setAttribute('r', String(5 / vb.k));
+    redrawFrame();
   };
   const saveView = () => {
     ctx.ui.view = { ...vb };
@@ -295,6 +310,94 @@ function renderSlice(r: SliceResult, sampleShape: number[], ctx: PageContext): R
     saveView();
   };
 
+
+  // ---- axes, plane samples, legend ----
+  const planeSamples = r.plane.indices.length === 3 ? r.plane.indices.map((index, k) => ({ index, name: 'abc'[k]!, u: k === 1 ? 1 : 0, v: k === 2 ? 1 : 0 })) : [];
+  const predAt = (u: number, v: number): number | undefined => hitAt(u, v, null)?.pred;
+  const sampleLabel = (p: (typeof planeSamples)[number]) => `${p.name}: sample ${p.index}${predAt(p.u, p.v) === undefined ? '' : `, predicted ${predAt(p.u, p.v)}`}`;
+  const titles = planeSamples.length
+    ? { u: `u: from sample ${planeSamples[0]!.index} (u = 0) to sample ${planeSamples[1]!.index} (u = 1)`, v: `v: to sample ${planeSamples[2]!.index} (v = 1)` }
+    : sampleShape.reduce((p, d) => p * d, 1) === 2
+      ? { u: 'input[0] (first input value)', v: 'input[1] (second input value)' }
+      : { u: 'u (plane coordinate)', v: 'v (plane coordinate)' };
+  const box = h('div', { class: 'map-box' });
+  let boxWidth = Math.max(MIN_CHART_WIDTH, Math.min(760, (document.getElementById('app')?.clientWidth ?? 700) - 16));
+  const drawFrame = () => {
+    const font = chartFontPx();
+    const xLines = wrapText(titles.u, boxWidth - font, font);
+    const m = { left: Math.round(font * 4.8), right: Math.round(font * 1.6), top: Math.round(font * 1.2), bottom: Math.round(font * (2.3 + 1.3 * xLines.length)) };
+    const side = Math.max(160, Math.min(boxWidth - m.left - m.right, 640));
+    const W = side + m.left + m.right;
+    const H = side + m.top + m.bottom;
+    // The visible window: the map's corners through the zoom.
+    const c0 = toData(0, S);
+    const c1 = toData(S, 0);
+    const ticks = (lo: number, hi: number) => ticksBetween(lo, hi, niceStep(hi - lo, Math.max(2, Math.floor(side / (textWidth(fmt(hi), font) + font * 2)))));
+    const shown = planeSamples.filter((p) => p.u >= c0.u && p.u <= c1.u && p.v >= c0.v && p.v <= c1.v);
+    const plot = plotSvg({
+      width: W,
+      height: H,
+      marginLeft: m.left,
+      marginRight: m.right,
+      marginTop: m.top,
+      marginBottom: m.bottom,
+      x: { type: 'linear', domain: [c0.u, c1.u], axis: null },
+      y: { type: 'linear', domain: [c0.v, c1.v], axis: null },
+      marks: [
+        Plot.axisX(ticks(c0.u, c1.u), { tickFormat: (x: number) => fmt(x), label: null, className: 'x-axis' }),
+        Plot.axisY(ticks(c0.v, c1.v), { tickFormat: (x: number) => fmt(x), label: titles.v, labelAnchor: 'center', labelArrow: 'none', className: 'y-axis' }),
+        Plot.dot(shown, { x: 'u', y: 'v', r: Math.max(4, font * 0.4), className: 'plane-sample' }),
+        // Labels beside their sample, on the side towards the map's middle (so they stay inside the figure), a's
+        // below its point and the others above (a and b share a row at v = 0).
+        ...shown.map((p) => {
+          const left = p.u <= (c0.u + c1.u) / 2;
+          return Plot.text([p], { x: 'u', y: 'v', text: sampleLabel, dy: p.name === 'a' ? font * 1.1 : -font * 0.9, dx: left ? font * 0.3 : -font * 0.3, textAnchor: left ? 'start' : 'end', className: 'plane-sample-label' });
+        }),
+      ],
+    });
+    appendXTitle(plot, wrapText(titles.u, W - font, font), W, H, font, m);
+    figure.setAttribute('width', String(W));
+    figure.setAttribute('height', String(H));
+    figure.setAttribute('viewBox', `0 0 ${W} ${H}`);
+    svg.setAttribute('x', String(m.left));
+    svg.setAttribute('y', String(m.top));
+    svg.setAttribute('width', String(side));
+    svg.setAttribute('height', String(side));
+    const over = Array.from(plot.querySelectorAll(':scope > g.plane-sample, :scope > g.plane-sample-label, :scope > text.x-title'));
+    // Plot's defaults for its marks (text-anchor middle, fill currentColor) are attributes of its root: kept on the layers.
+    for (const layer of [axesLayer, overlay]) for (const a of ['fill', 'text-anchor']) layer.setAttribute(a, plot.getAttribute(a) ?? '');
+    axesLayer.replaceChildren(...Array.from(plot.children).filter((c) => !over.includes(c)));
+    overlay.replaceChildren(...over);
+  };
+  let framePending = false;
+  const redrawFrame = () => {
+    if (framePending) return;
+    framePending = true;
+    requestAnimationFrame(() => {
+      framePending = false;
+      drawFrame();
+    });
+  };
+  box.append(figure);
+  const ro = new ResizeObserver(() => {
+    if (!box.isConnected) {
+      ro.disconnect();
+      return;
+    }
+    const w = Math.max(MIN_CHART_WIDTH, Math.floor(box.clientWidth));
+    if (!box.clientWidth || w === boxWidth) return;
+    boxWidth = w;
+    drawFrame();
+  });
+  ro.observe(box);
+  const legendEntries: LegendEntry[] = [
+    { text: 'decision boundary (the predicted class changes)', shape: 'line', cls: 'boundary' },
+    { text: `linear region (one colour per ${mode === 'exact' ? 'exact region' : 'sampled code'}, from its code; neighbours may look alike)`, shape: 'rect', cls: 'region-key', more: ['region-key', 'region-key'], fills: [0, 1, 2].map((i) => regionColour(`key-${i}`)) },
+    ...(planeSamples.length ? [{ text: 'a, b, c: the samples spanning the plane (a at u = v = 0, b at u = 1, c at v = 1), with their predicted class', shape: 'dot' as const, cls: 'plane-sample' }] : []),
+    { text: 'clicked point', shape: 'ring', cls: 'point-marker' },
+  ];
+  const keys = keyBox('What the map shows', legendEntries, 'map-key');
+
   // ---- toolbar and summary ----
   const resetBtn = h('vscode-button', { id: 'reset', secondary: true }, 'Reset view');
   resetBtn.addEventListener('click', reset);
@@ -321,10 +424,14 @@ function renderSlice(r: SliceResult, sampleShape: number[], ctx: PageContext): R
   drawPoint(saved && typeof saved.u === 'number' ? { ...saved, pending: false } : undefined);
   setHover(undefined, (lo + hi) / 2, (lo + hi) / 2);
   hoverBox.replaceChildren(h('dt', {}, ''), h('dd', {}, 'Hover a region.'));
-  const root = h('div', { class: 'region-view' }, meta, tools, h('div', { class: 'region-layout' }, svg, side));
+  drawFrame();
+  live = { showPoint: drawPoint };
+  const root = h('div', { class: 'region-view' }, meta, tools, keys, h('div', { class: 'region-layout' }, box, side));
+  const exportFigure = (): Figure => ({ chart: figure, legend: legendEntries, notes: [meta.textContent ?? ''] });
   return {
     root,
-    chart: () => svg,
+    chart: () => figure,
+    figure: exportFigure,
     items: () => (mode === 'exact' ? regions.querySelectorAll('path.region').length : new Set(Array.from(regions.querySelectorAll('rect.region')).map((x) => x.getAttribute('data-r'))).size),
     marks: () => (mode === 'exact' ? boundary.querySelectorAll('.boundary').length : r.grid.pred_row_major.length && boundary.querySelector('path') ? countMoves(boundary.querySelector('path')!.getAttribute('d') ?? '') : 0),
   };
@@ -354,6 +461,7 @@ function inPolygon(u: number, v: number, pts: [number, number][]): boolean {
 
 startPage({
   render: (data: AnalysisData, ctx) => {
+    live = undefined;
     if (data.kind !== 'slice') return { root: h('p', { class: 'error' }, `This view shows slices, not ${data.kind}.`), items: () => 0, marks: () => 0 };
     return renderSlice(data.result, data.sampleShape, ctx);
   },
@@ -362,7 +470,9 @@ startPage({
     const p: PointInfo = m.type === 'point' ? { u: m.u, v: m.v, pred: m.pred, scores: m.scores, image: m.image, imageNote: m.imageNote } : { u: m.u, v: m.v, error: m.message };
     ctx.ui.point = p;
     ctx.saveUi();
-    ctx.rerender();
+    // In place: a re-render would reset the hover box while the pointer is still on the map.
+    if (live) live.showPoint(p);
+    else ctx.rerender();
     return true;
   },
 });

@@ -7,6 +7,7 @@
 import type { LocalResult, ScaleResult } from '../shared/results';
 import type { AnalysisData } from '../shared/webview-protocol';
 import { barChart, legend, type Series } from './charts/bars';
+import { responsive } from './charts/size';
 import { fmt, pct, startPage, type PageContext, type Rendered } from './charts/page';
 import { h } from './vscodeApi';
 import { layerText } from './layerName';
@@ -29,8 +30,8 @@ function local(r: LocalResult): Generic {
     meta: `${r.n} points · ${r.directions} directions · radius ${r.radius} · seed ${r.seed} · ${r.precision} · mean total ${fmt(r.mean_total)} units cut`,
     note: r.note,
     categories: r.per_point.map((p) => String(p.index)),
-    xTitle: 'input (sample index)',
-    yTitle: 'units cut within the radius',
+    xTitle: 'input (sample index in the data file)',
+    yTitle: `units cut within radius ${r.radius} (bits)`,
     series: r.layers.map((layer, l) => ({ name: layer.key, label: layerText(layer), slot: l, values: r.per_point.map((p) => p.per_layer[l] ?? 0) })),
     describe: (i) => {
       const p = r.per_point[i]!;
@@ -47,8 +48,8 @@ function scale(r: ScaleResult): Generic {
   return {
     meta: `${r.layer} (${r.scaled_tensor}) scaled by alpha · ${r.n} inputs (${r.inputs_note}) · later layers: ${keys.join(', ') || 'none'}`,
     categories: r.alphas.map((a) => String(a.alpha)),
-    xTitle: 'alpha',
-    yTitle: 'bits flipped per sample (later layers)',
+    xTitle: `alpha (factor on the output of ${r.layer}; 1 = unscaled)`,
+    yTitle: 'bits flipped per sample (mean, later layers)',
     series: r.later_layers.map((layer, l) => ({ name: layer.key, label: layerText(layer), slot: l, values: r.alphas.map((a) => a.flipped_bits_per_layer[layer.key] ?? 0) })),
     describe: (i) => {
       const a = r.alphas[i]!;
@@ -64,23 +65,26 @@ function renderGeneric(g: Generic, ctx: PageContext): Rendered {
   const hidden = new Set(Array.isArray(ctx.ui.layersHidden) ? (ctx.ui.layersHidden as string[]) : []);
   const info = h('div', { id: 'info', class: 'info', 'aria-live': 'polite' }, 'Hover the chart, or focus it and use the arrow keys.');
   const tbody = h('tbody', {}, ...g.rows.map((row) => h('tr', {}, h('th', { scope: 'row' }, String(row[0])), ...row.slice(1).map((c) => h('td', { class: typeof c === 'number' || /^[\d.%e+-]+$/.test(String(c)) ? 'num' : undefined }, String(c))))));
-  const chart = barChart({
-    n: g.categories.length,
-    series: g.series.filter((se) => !hidden.has(se.name)),
-    label: (i) => g.categories[i] ?? '',
-    ticks: g.categories.length <= 24 ? g.categories.map((_, i) => i) : undefined,
-    xTitle: g.xTitle,
-    yTitle: g.yTitle,
-    ariaLabel: g.yTitle,
-    describe: g.describe,
-    height: 280,
-    cursor: typeof ctx.ui.cursor === 'number' ? (ctx.ui.cursor as number) : undefined,
-    onCursor: (i) => {
-      ctx.ui.cursor = i;
-      ctx.saveUi();
-      info.textContent = g.describe(i);
-    },
-  });
+  const chart = responsive((width) =>
+    barChart({
+      n: g.categories.length,
+      width,
+      series: g.series.filter((se) => !hidden.has(se.name)),
+      label: (i) => g.categories[i] ?? '',
+      ticks: g.categories.length <= 24 ? g.categories.map((_, i) => i) : undefined,
+      xTitle: g.xTitle,
+      yTitle: g.yTitle,
+      ariaLabel: g.yTitle,
+      describe: g.describe,
+      height: 280,
+      cursor: typeof ctx.ui.cursor === 'number' ? (ctx.ui.cursor as number) : undefined,
+      onCursor: (i) => {
+        ctx.ui.cursor = i;
+        ctx.saveUi();
+        info.textContent = g.describe(i);
+      },
+    }),
+  );
   if (typeof ctx.ui.cursor === 'number' && g.categories[ctx.ui.cursor as number] !== undefined) info.textContent = g.describe(ctx.ui.cursor as number);
   const toggles = legend(
     g.series.map((se) => ({ name: se.name, label: se.label, slot: se.slot, on: !hidden.has(se.name) })),
@@ -98,11 +102,16 @@ function renderGeneric(g: Generic, ctx: PageContext): Rendered {
     h('p', { class: 'meta' }, g.meta),
     g.note ? h('p', { class: 'hint' }, g.note) : undefined,
     toggles,
-    h('div', { class: 'chart-box' }, chart.svg),
+    chart.box,
     info,
     h('table', { class: 'grid', id: 'stats-table' }, h('caption', {}, g.caption), h('thead', {}, h('tr', {}, ...g.columns.map((c) => h('th', { scope: 'col' }, c)))), tbody),
   );
-  return { root, chart: () => chart.svg, items: () => tbody.querySelectorAll('tr').length, marks: () => root.querySelectorAll('g.bar rect').length };
+  const figure = () => ({
+    chart: chart.current().svg,
+    notes: [g.meta],
+    legend: g.series.filter((se) => !hidden.has(se.name)).map((se) => ({ text: se.label ?? se.name, shape: 'rect' as const, cls: `s${se.slot % 8}` })),
+  });
+  return { root, chart: () => chart.current().svg, figure, items: () => tbody.querySelectorAll('tr').length, marks: () => root.querySelectorAll('g.bar rect').length };
 }
 
 startPage({

@@ -85,8 +85,9 @@ function startProcess(opts: StartOptions): EngineWorker {
   const heapMb = opts.resourceLimits?.maxOldGenerationSizeMb;
   const child = fork(opts.script, [JSON.stringify(opts.config)], {
     serialization: 'advanced',
-    // Not the host's flags (an inspector port, --test, ...): the worker is a plain Node process.
-    execArgv: heapMb ? [`--max-old-space-size=${heapMb}`] : [],
+    // Not the host's flags (an inspector port, --test, ...): the worker is a plain Node process. --expose-gc lets
+    // readModel free a large model file's bytes before onnxruntime loads its weights (onnx/weights.ts).
+    execArgv: ['--expose-gc', ...(heapMb ? [`--max-old-space-size=${heapMb}`] : [])],
     // Inside VS Code the host is Electron: run its binary as plain Node.
     env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

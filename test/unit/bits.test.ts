@@ -28,10 +28,9 @@ test('HashSet53 counts the same distinct values as a Set, through growth', () =>
   assert.ok(ref.size > 1000 && ref.size < 20000);
 });
 
-test('UnitCounter counts every bit like a per-bit loop, for word-aligned and unaligned rows, past the 255-row flush', () => {
+test('UnitCounter counts every bit like a per-bit loop, for word-aligned and unaligned rows, before and past the 4,080-row flush; result() is final', () => {
   const rng = new Rng(5);
-  for (const bytes of [8, 13]) {
-    const rows = 700;
+  for (const [bytes, rows] of [[8, 700], [13, 700], [8, 4500], [13, 4500]] as const) {
     // One byte of lead-in makes the second pass's rows start off a 4-byte boundary.
     for (const lead of [0, 1]) {
       const all = new Uint8Array(lead + rows * bytes);
@@ -44,8 +43,10 @@ test('UnitCounter counts every bit like a per-bit loop, for word-aligned and una
       for (let b = 0; b < 8 * bytes; b++) {
         let c = 0;
         for (let r = 0; r < rows; r++) c += getBit(codes, r * bytes, b);
-        assert.equal(got[b], c, `bytes ${bytes} lead ${lead} bit ${b}`);
+        assert.equal(got[b], c, `bytes ${bytes} rows ${rows} lead ${lead} bit ${b}`);
       }
+      assert.throws(() => counter.addRows(codes.subarray(0, bytes), 1), /after result/);
+      assert.throws(() => counter.result(), /called twice/);
     }
   }
 });

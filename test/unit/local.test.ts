@@ -4,8 +4,10 @@ import assert from 'node:assert/strict';
 import { Lens } from '../../src/core/lens';
 import { readNpy, toModelInput, Rng } from '../../src/core/inputs';
 import { computeLocal, orthonormalDirections } from '../../src/core/analyses/local';
+import { defaultLocalRadius, medianPairDistance } from '../../src/core/analyses/local-radius';
+import { join } from 'node:path';
 import { EnginePool } from '../../src/worker/pool';
-import { fixture } from '../support/paths';
+import { fixture, ROOT } from '../support/paths';
 
 async function open(name: string) {
   const lens = await Lens.open(fixture(`${name}.onnx`));
@@ -77,4 +79,29 @@ test('--shard K/N: the shards of a run hold its points, with the same directions
   } finally {
     await pool.dispose();
   }
+});
+
+test('default radius: 5 % of the median distance between inputs; on the digits example it cuts units around nearly every input', async () => {
+  // Three points on a line: distances 1, 1, 2 (median 1); four: 1, 1, 1, 2, 2, 3 (median 1.5); scaled data, scaled median.
+  assert.equal(medianPairDistance(Float32Array.from([0, 1, 2]), 3, 1), 1);
+  assert.equal(medianPairDistance(Float32Array.from([0, 0, 3, 4, 0, 0, 3, 4]), 4, 2), 5);
+  assert.equal(medianPairDistance(Float32Array.from([0, 1, 2, 3]), 4, 1), 1.5);
+  assert.equal(medianPairDistance(Float32Array.from([0, 16, 32, 48]), 4, 1), 24);
+  assert.equal(medianPairDistance(Float32Array.from([5]), 1, 1), 0);
+  assert.equal(defaultLocalRadius(0), 1, 'all inputs equal: a radius that still means something');
+  assert.equal(defaultLocalRadius(3.0790), 0.154);
+
+  const lens = await Lens.open(join(ROOT, 'examples/digits/digits.onnx'));
+  const { n, data } = toModelInput(readNpy(join(ROOT, 'examples/digits/digits-x.npy')), lens.sampleShape, 'digits-x.npy');
+  const median = medianPairDistance(data, n, lens.sampleSize);
+  // Pixels in 0..1, 64 of them: inputs are a few units apart.
+  assert.ok(median > 1 && median < 8, `median distance ${median}`);
+  const radius = defaultLocalRadius(median);
+  const r = await computeLocal(lens, lens.layers, data, n, { directions: 20, radius, seed: 0 });
+  const cut = r.per_point.filter((p) => p.total > 0).length;
+  assert.ok(cut >= 0.9 * n, `units cut around ${cut} of ${n} inputs at radius ${radius}`);
+  assert.ok(r.mean_total >= 2, `mean ${r.mean_total} units cut at radius ${radius}`);
+  // The old fixed default (0.005) showed a nearly empty chart on the same inputs.
+  const old = await computeLocal(lens, lens.layers, data, n, { directions: 20, radius: 0.005, seed: 0 });
+  assert.ok(old.mean_total < 0.5 && old.mean_total < r.mean_total / 4, `radius 0.005: mean ${old.mean_total}`);
 });

@@ -14,6 +14,7 @@ import {
   parseModelViewMessage,
   parseModelViewState,
   parseSidePanelMessage,
+  rerunProblem,
   type AnalysisToHost,
   type ModelViewToHost,
   type SidePanelToHost,
@@ -31,6 +32,8 @@ const ANALYSIS: Record<AnalysisToHost['type'], AnalysisToHost> = {
   export: { type: 'export', format: 'svg', content: '<svg xmlns="http://www.w3.org/2000/svg"></svg>' },
   point: { type: 'point', u: 0.25, v: -1.5 },
   inspect: { type: 'inspect', target: 'neighbour', neighbour: 3 },
+  rerun: { type: 'rerun', kind: 'local', params: { radius: 0.15, directions: 20, n: 360 } },
+  cancel: { type: 'cancel' },
 };
 const SIDE_PANEL: Record<SidePanelToHost['type'], SidePanelToHost> = {
   ready: { type: 'ready' },
@@ -62,6 +65,13 @@ const BAD_VALUES: Record<string, unknown[]> = {
   content: [...COMMON, null, '', 3, ...PATHS, '<script>alert(1)</script>'],
   target: ENUM,
   neighbour: COUNT,
+  // A form's values: a record of the kind's own fields only, each of its type ({} is a Run with the same values).
+  params: [
+    undefined, [], true, null, 3, 'radius', ...PATHS,
+    { radius: '0.1' }, { radius: NaN }, { radius: Infinity }, { radius: 1e13 }, { radius: null },
+    { n: 1.5 }, { n: '10' }, { directions: 2 ** 60 }, { steps: 100 }, { exact: true }, { inputs: '/etc/passwd' }, { labels: 'y.npy' },
+    { radius: 0.1, model: '../../secret.onnx' }, { window: [0, 1] }, { alphas: [1, 2] }, { toString: 1 },
+  ],
 };
 
 const channels = [
@@ -173,14 +183,59 @@ describe('restored view states', () => {
     const s = parseAnalysisState({
       kind: 'slice',
       model: 'file:///w/m.onnx',
-      params: { inputs: '/w/x.npy', plane: [0, 1, 2], window: [-3, 3], layer: 'x', steps: 5, command: 'rm' },
+      params: { inputs: '/w/x.npy', plane: [0, 1, 2], window: [-3, 3], layer: 'x', steps: 5, resolution: 2.5, exact: 'yes', command: 'rm' },
       data: { big: true },
     });
-    assert.deepEqual(s, { kind: 'slice', model: 'file:///w/m.onnx', params: { inputs: '/w/x.npy', plane: [0, 1, 2], window: [-3, 3], steps: 5 } });
+    // Kept: what a click needs, the layer, and the form's fields of a slice that have their type (steps is not one).
+    assert.deepEqual(s, { kind: 'slice', model: 'file:///w/m.onnx', params: { inputs: '/w/x.npy', plane: [0, 1, 2], window: [-3, 3], layer: 'x' } });
+    const local = parseAnalysisState({ kind: 'local', model: 'm', params: { inputs: '/w/x.npy', radius: 0.15, directions: 20, n: 360, available: 360, labels: 3, pairs: 4 } });
+    assert.deepEqual(local, { kind: 'local', model: 'm', params: { inputs: '/w/x.npy', radius: 0.15, directions: 20, n: 360, available: 360 } });
     const poly = parseAnalysisState({ kind: 'polytope', model: 'm', params: { inputs: '/w/x.npy', index: 3, box: [0, 16], facets: 'rays', from: -1, to: 1.5 } });
     assert.deepEqual(poly, { kind: 'polytope', model: 'm', params: { inputs: '/w/x.npy', index: 3, box: [0, 16], facets: 'rays' } });
     const odd = parseAnalysisState({ kind: 'slice', model: 'm', params: { inputs: 7, plane: [0, 1.5, 2], window: [NaN, 3] } });
     assert.deepEqual(odd, { kind: 'slice', model: 'm', params: {} });
     for (const x of [{ kind: 'shell', model: 'm' }, { kind: 'path' }, { kind: 'path', model: 'x'.repeat(4096) }, null, 'path']) assert.equal(parseAnalysisState(x), undefined, JSON.stringify(x)?.slice(0, 40));
+  });
+});
+
+describe('the form of an analysis view (rerun)', () => {
+  test("a Run carries only its kind's fields, each of its type", () => {
+    const ok = (kind: string, params: unknown) => parseAnalysisMessage({ type: 'rerun', kind, params });
+    assert.deepEqual(ok('path', { from: 0, to: 7, steps: 50, exact: true }), { type: 'rerun', kind: 'path', params: { from: 0, to: 7, steps: 50, exact: true } });
+    assert.deepEqual(ok('slice', { window: [-1, 2], resolution: 80, exact: false }), { type: 'rerun', kind: 'slice', params: { window: [-1, 2], resolution: 80, exact: false } });
+    assert.deepEqual(ok('scale', { alphas: [0, 0.5, 1] }), { type: 'rerun', kind: 'scale', params: { alphas: [0, 0.5, 1] } });
+    assert.deepEqual(ok('cluster', { n: 100, k: 10, minClusterSize: 5 }), { type: 'rerun', kind: 'cluster', params: { n: 100, k: 10, minClusterSize: 5 } });
+    assert.deepEqual(ok('study', { pairs: 20, steps: 100, studyWindow: 5, permutations: 500 }), { type: 'rerun', kind: 'study', params: { pairs: 20, steps: 100, studyWindow: 5, permutations: 500 } });
+    for (const [kind, params] of [
+      ['path', { radius: 1 }],
+      ['path', { exact: 1 }],
+      ['path', { steps: 10.5 }],
+      ['slice', { window: [0] }],
+      ['slice', { window: [0, 1, 2] }],
+      ['slice', { window: [0, NaN] }],
+      ['scale', { alphas: Array.from({ length: 65 }, () => 1) }],
+      ['scale', { alphas: [1, '2'] }],
+      ['scale', { layer: '/act1/Relu' }],
+      ['cluster', { methods: ['hdbscan_codes'] }],
+      ['shell', { n: 1 }],
+    ] as const) {
+      assert.equal(ok(kind, params), undefined, `${kind} ${JSON.stringify(params)}`);
+    }
+  });
+
+  test('values out of range get one sentence naming the value and the range', () => {
+    assert.equal(rerunProblem('local', { radius: 0.1, directions: 20, n: 360 }, 360), undefined);
+    assert.equal(rerunProblem('local', { radius: -1 }), 'The radius must be a positive number, not -1.');
+    assert.equal(rerunProblem('local', { radius: 0 }), 'The radius must be a positive number, not 0.');
+    assert.equal(rerunProblem('local', { directions: 0 }), 'Directions must be between 1 and 10000, not 0.');
+    assert.equal(rerunProblem('local', { n: 500 }, 360), 'The number of inputs must be at most 360 (the samples in the data file), not 500.');
+    assert.equal(rerunProblem('path', { from: 360 }, 360), 'The first endpoint must be a sample index from 0 to 359, not 360.');
+    assert.equal(rerunProblem('path', { steps: 0 }), 'Steps must be between 1 and 100000, not 0.');
+    assert.equal(rerunProblem('slice', { window: [1, 1] }), 'The window needs LO < HI, not 1, 1.');
+    assert.equal(rerunProblem('slice', { resolution: 1 }), 'The resolution must be between 2 and 2000, not 1.');
+    assert.equal(rerunProblem('cluster', { n: 50, k: 60 }), 'k must be at most the number of inputs (50), not 60.');
+    assert.equal(rerunProblem('cluster', { minClusterSize: 1 }), 'The minimum cluster size must be between 2 and 1000000, not 1.');
+    assert.equal(rerunProblem('study', { steps: 10, studyWindow: 5 }), 'The window (5 steps either side) must be less than half the steps (10).');
+    assert.equal(rerunProblem('scale', { alphas: [] }), 'Give at least one scale factor (alpha), for example 0.5, 1, 2.');
   });
 });

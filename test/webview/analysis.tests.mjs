@@ -53,9 +53,9 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
     await sendPath(page);
     const k = path.class_changes_at_step[0];
     const box = await page.$eval('svg.chart', (s) => { const r = s.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; });
-    // Step k spans x(k)..x(k+1) with x(p) = 56 + p/N * (900 - 112) in the 900-wide viewBox.
-    const vx = 56 + ((k + 0.5) / path.steps) * (900 - 112);
-    await page.mouse.move(box.x + (vx / 900) * box.w, box.y + box.h / 2);
+    // The dashed class-change line is drawn at x = k + 0.5, the middle of step k: the pointer goes there.
+    const line = await page.$eval('g.class-change line', (l) => { const r = l.getBoundingClientRect(); return r.x + r.width / 2; });
+    await page.mouse.move(line, box.y + box.h / 2);
     await page.waitForFunction((k) => document.querySelector('.info-step')?.textContent === `Step ${k}`, k);
     assert.equal(await page.textContent('.info-total'), String(path.per_step[k]));
     assert.equal(await page.textContent('.info-class'), `${path.preds[k]} → ${path.preds[k + 1]}`);
@@ -206,7 +206,7 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
     await page.waitForSelector('#point-pred');
     assert.equal(await page.textContent('#point-pred'), '1');
     assert.equal(await page.getAttribute('img.input-image', 'src'), png);
-    assert.equal(await page.$$eval('circle.point-marker', (c) => c.length), 1);
+    assert.equal(await page.$$eval('svg.map circle.point-marker', (c) => c.length), 1);
     // Zoom at the pointer with the wheel, pan by dragging, reset.
     const scaleOf = () => page.$eval('g.view', (g) => Number(/scale\(([\d.]+)\)/.exec(g.getAttribute('transform'))[1]));
     await page.mouse.move(box.x + box.w / 2, box.y + box.h / 2);
@@ -311,7 +311,9 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
     assert.equal(rows[one][3], '0', 'alpha = 1 flips nothing');
     const box = await page.$eval('svg.chart', (s) => { const r = s.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; });
     const n = scale.alphas.length;
-    await page.mouse.move(box.x + ((56 + ((n - 0.5) / n) * 788) / 900) * box.w, box.y + box.h / 2);
+    // The last alpha's tick label sits in the middle of its bar.
+    const last = await page.$$eval('g[aria-label="x-axis tick label"] text', (ts) => { const r = ts.at(-1).getBoundingClientRect(); return r.x + r.width / 2; });
+    await page.mouse.move(last, box.y + box.h / 2);
     await page.waitForFunction(() => /^alpha /.test(document.querySelector('#info').textContent));
     assert.match(await page.textContent('#info'), new RegExp(`^alpha ${scale.alphas[n - 1].alpha}: `));
     await page.screenshot({ path: join(out, 'statsView-scale-light.png'), fullPage: true });

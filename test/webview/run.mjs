@@ -19,11 +19,14 @@ const digitsCodes = fixture('digits.codes.json');
 const gelu = fixture('gelu_tf.summary.json');
 
 // A few --vscode-* variables per theme kind (what VS Code injects), enough to see the page is theme-aware.
-const FONT = { '--vscode-font-family': 'system-ui, "Segoe UI", Ubuntu, sans-serif', '--vscode-font-size': '13px', '--vscode-editor-font-family': 'monospace' };
+const FONT = { '--vscode-font-family': 'system-ui, "Segoe UI", Ubuntu, sans-serif', '--vscode-font-size': '13px', '--vscode-editor-font-family': 'monospace', '--vscode-editor-font-size': '14px' };
 const THEMES = {
   'vscode-light': { '--vscode-foreground': '#3b3b3b', '--vscode-editor-background': '#ffffff', '--vscode-descriptionForeground': '#717171', '--vscode-textPreformat-foreground': '#a31515', '--vscode-panel-border': '#e5e5e5', '--vscode-charts-red': '#e51400', '--vscode-charts-blue': '#1a85ff', '--vscode-button-background': '#005fb8', '--vscode-button-foreground': '#ffffff', '--vscode-errorForeground': '#e51400' },
   'vscode-dark': { '--vscode-foreground': '#cccccc', '--vscode-editor-background': '#1f1f1f', '--vscode-descriptionForeground': '#9d9d9d', '--vscode-textPreformat-foreground': '#d7ba7d', '--vscode-panel-border': '#2b2b2b', '--vscode-charts-red': '#f14c4c', '--vscode-charts-blue': '#3794ff', '--vscode-button-background': '#0078d4', '--vscode-button-foreground': '#ffffff', '--vscode-errorForeground': '#f85149' },
-  'vscode-high-contrast': { '--vscode-foreground': '#ffffff', '--vscode-editor-background': '#000000', '--vscode-descriptionForeground': '#ffffff', '--vscode-textPreformat-foreground': '#ffffff', '--vscode-panel-border': '#6fc3df', '--vscode-contrastBorder': '#6fc3df', '--vscode-charts-red': '#f14c4c', '--vscode-charts-blue': '#3794ff', '--vscode-button-background': '#000000', '--vscode-button-foreground': '#ffffff', '--vscode-errorForeground': '#f48771' },
+  // Light High Contrast as VS Code injects it: no secondary-button hover colour (button.secondaryHoverBackground is
+  // null in hc-light), which is what made a hovered button dark grey under black text.
+  'vscode-high-contrast-light': { '--vscode-foreground': '#292929', '--vscode-editor-background': '#ffffff', '--vscode-descriptionForeground': '#292929', '--vscode-textPreformat-foreground': '#292929', '--vscode-panel-border': '#0f4a85', '--vscode-contrastBorder': '#0f4a85', '--vscode-contrastActiveBorder': '#006bbd', '--vscode-focusBorder': '#006bbd', '--vscode-charts-red': '#b5200d', '--vscode-charts-blue': '#0f4a85', '--vscode-button-background': '#0f4a85', '--vscode-button-foreground': '#ffffff', '--vscode-button-border': '#0f4a85', '--vscode-button-secondaryBackground': '#ffffff', '--vscode-button-secondaryForeground': '#292929', '--vscode-errorForeground': '#b5200d' },
+  'vscode-high-contrast': { '--vscode-foreground': '#ffffff', '--vscode-editor-background': '#000000', '--vscode-descriptionForeground': '#ffffff', '--vscode-textPreformat-foreground': '#ffffff', '--vscode-panel-border': '#6fc3df', '--vscode-contrastBorder': '#6fc3df', '--vscode-contrastActiveBorder': '#f38518', '--vscode-focusBorder': '#f38518', '--vscode-charts-red': '#f14c4c', '--vscode-charts-blue': '#3794ff', '--vscode-button-background': '#000000', '--vscode-button-foreground': '#ffffff', '--vscode-errorForeground': '#f48771' },
 };
 
 function harness(page) {
@@ -51,10 +54,10 @@ const only = process.env.WEBVIEW_ONLY;
 const test = (name, fn) => (!only || name.includes(only)) && tests.push({ name, fn });
 
 let browser;
-async function open(pageName, { theme = 'vscode-dark', state } = {}) {
+async function open(pageName, { theme = 'vscode-dark', state, width = 1000, height = 760 } = {}) {
   const file = join(out, `${pageName}.harness.html`);
   writeFileSync(file, harness(pageName));
-  const page = await browser.newPage({ viewport: { width: 1000, height: 760 } });
+  const page = await browser.newPage({ viewport: { width, height } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
@@ -197,6 +200,10 @@ test('model view: unsupported ops, sign codes, errors and restricted mode', asyn
 (await import('./cluster.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 // The polytope view and the path / region-map clicks that open it: test/webview/polytope.tests.mjs.
 (await import('./polytope.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
+// Charts at any width, axes, units, legends, exports and high-contrast buttons: test/webview/charts.tests.mjs.
+(await import('./charts.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
+// The parameter form of the analysis pages: test/webview/params.tests.mjs.
+(await import('./params.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 // The side panel page: test/webview/sidePanel.tests.mjs.
 (await import('./sidePanel.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 

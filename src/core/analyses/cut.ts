@@ -19,6 +19,7 @@ import { UserError } from '../errors';
 import { Lens, type LensLayer } from '../lens';
 import { nodeKey } from '../onnx/graph';
 import { DataType, encodeModel, onnx, type NodeProto } from '../onnx/model';
+import { withWeightsInMemory } from '../onnx/weights';
 import { createSession, ort, runSession } from '../ort';
 
 /** Name of the rest model's input. */
@@ -108,7 +109,7 @@ export async function cutAt(lens: Lens, key: string, threads?: number): Promise<
     // Shapes recorded for tensors that are now computed differently (or not at all) are dropped with them.
     valueInfo: (graph.valueInfo ?? []).filter((v) => !crossed.has(v.name ?? '') && !made.includes(v.name ?? '')),
   });
-  const rest = await Lens.fromBytes(encodeModel(onnx.ModelProto.create({ ...proto, graph: restGraph })), model.name, { threads });
+  const rest = await Lens.fromBytes(encodeModel(withWeightsInMemory(onnx.ModelProto.create({ ...proto, graph: restGraph }))), model.name, { threads });
   return { layer, tensors, size: offset, rest };
 }
 
@@ -117,7 +118,7 @@ export async function cutValues(lens: Lens, cut: Cut, data: Float32Array, n: num
   const model = lens.model;
   const input = model.inputs[0]!.name;
   const computed = cut.tensors.filter((t) => t.name !== input);
-  const session = await createSession(encodeModel(exposed(lens, computed.map((t) => t.name))), model.name, { threads });
+  const session = await createSession(exposed(lens, computed.map((t) => t.name)), model.name, { threads });
   const out = new Float32Array(n * cut.size);
   const size = lens.sampleSize;
   try {
@@ -141,7 +142,7 @@ async function tensorShapes(lens: Lens, names: string[], threads?: number): Prom
   const model = lens.model;
   const input = model.inputs[0]!.name;
   const computed = names.filter((t) => t !== input);
-  const session = await createSession(encodeModel(exposed(lens, computed)), model.name, { threads });
+  const session = await createSession(exposed(lens, computed), model.name, { threads });
   try {
     const rows = lens.fixedBatch ?? 1;
     const feeds = { [input]: new ort.Tensor('float32', new Float32Array(rows * lens.sampleSize), [rows, ...lens.sampleShape]) };

@@ -27,7 +27,8 @@
  */
 import type { Lens, LensLayer } from '../lens';
 import { constFloats } from '../onnx/graph';
-import { DataType, encodeModel, onnx, type ModelProto, type TensorProto } from '../onnx/model';
+import { DataType, onnx, type ModelProto, type TensorProto } from '../onnx/model';
+import { tensorBytes } from '../onnx/weights';
 import { createSession, ort, runSession } from '../ort';
 import type { Bound } from '../layers';
 
@@ -69,7 +70,7 @@ export class PreactRunner {
     let note: string | undefined;
     if (want === 'float64') {
       try {
-        session = await createSession(encodeModel(toFloat64(edited)), lens.model.name, { threads: opts.threads });
+        session = await createSession(toFloat64(edited), lens.model.name, { threads: opts.threads });
         precision = 'float64';
         // Loading is not enough: some kernels are only checked at run time.
         await probeRun(session, lens, 'float64');
@@ -80,7 +81,7 @@ export class PreactRunner {
         precision = 'float32';
       }
     }
-    session ??= await createSession(encodeModel(edited), lens.model.name, { threads: opts.threads });
+    session ??= await createSession(edited, lens.model.name, { threads: opts.threads });
     const fetchPre = layers.map((l) => l.plan.preact);
     const outName = lens.model.outputs[0]!.name;
     // Bounds of 'between' layers: constants read from the graph, computed tensors fetched at run time.
@@ -255,10 +256,12 @@ export function toFloat64(proto: ModelProto): ModelProto {
 
 function tensorToDouble(t: TensorProto): TensorProto {
   let values: Float32Array;
-  if (t.rawData && t.rawData.length > 0) {
-    const copy = new Uint8Array(t.rawData);
+  const raw = tensorBytes(t);
+  if (raw.length > 0) {
+    const copy = new Uint8Array(raw);
     values = new Float32Array(copy.buffer, 0, copy.length / 4);
   } else values = Float32Array.from(t.floatData ?? []);
   const doubles = Float64Array.from(values);
-  return onnx.TensorProto.create({ ...t, dataType: DataType.DOUBLE, floatData: [], rawData: new Uint8Array(doubles.buffer) });
+  // In memory again: a weight left in the model file (onnx/weights.ts) has no float64 copy there.
+  return onnx.TensorProto.create({ ...t, dataType: DataType.DOUBLE, floatData: [], rawData: new Uint8Array(doubles.buffer), dataLocation: onnx.TensorProto.DataLocation.DEFAULT, externalData: [] });
 }

@@ -14,7 +14,7 @@ import { codeModel, type LayerOutput } from '../instrument';
 import { bitsWindowTable } from '../maxpool';
 import { layerBits } from '../extract';
 import { layerInfos, type Lens, type LensLayer } from '../lens';
-import { DataType, encodeModel, onnx, type ModelProto } from '../onnx/model';
+import { DataType, onnx, type ModelProto } from '../onnx/model';
 import { createSession, ort, runSession } from '../ort';
 import type { ScaleAlphaResult, ScaleResult } from '../../shared/results';
 
@@ -67,7 +67,7 @@ export async function scaledCodes(lens: Lens, data: Float32Array, n: number, lay
   const layer = lens.layers[index]!;
   const later = lens.layers.slice(index + 1);
   const { proto, outputs, tensor } = scaledModel(lens, layer, later);
-  const session = await createSession(encodeModel(proto), lens.model.name, { threads });
+  const session = await createSession(proto, lens.model.name, { threads });
   const rowBytes = later.map((l) => bytesFor(l.units));
   const windows = later.map(bitsWindowTable);
   const preds = alphas.map(() => new Int32Array(n));

@@ -9,6 +9,7 @@ import * as protobuf from 'protobufjs/minimal';
 import { onnx } from 'onnx-proto';
 import { UserError } from '../errors';
 import { readGraphMetadata, type GraphMetadata } from './metadata';
+import { leaveWeightsInFile, tensorBytes, WEIGHTS_ON_DISK, type WeightsOnDisk } from './weights';
 
 // protobufjs finds `long` through util.inquire, an eval'd require that esbuild cannot see: from a checkout it
 // resolves to node_modules/long, from the installed VSIX (no node_modules/long) it finds nothing and int64 fields
@@ -78,7 +79,7 @@ export function dtypeName(elemType: number | null | undefined): string {
 /** The default maximum model size (bytes) the engine will load; the extension exposes it as a setting. */
 export const DEFAULT_MAX_MODEL_BYTES = 512 * 1024 * 1024;
 
-export function readModel(path: string, opts: { maxBytes?: number } = {}): LoadedModel {
+export function readModel(path: string, opts: { maxBytes?: number; weightsOnDisk?: WeightsOnDisk } = {}): LoadedModel {
   const abs = resolve(path);
   const name = basename(abs);
   if (!existsSync(abs)) throw new UserError(`${name}: no such file (${path}).`);
@@ -90,12 +91,22 @@ export function readModel(path: string, opts: { maxBytes?: number } = {}): Loade
       `${name} is ${(st.size / 2 ** 20).toFixed(0)} MiB, above the model size limit of ${(max / 2 ** 20).toFixed(0)} MiB (setting polytopeLens.maxModelSizeMB / --max-model-mb).`,
     );
   }
-  const bytes = readFileSync(abs);
-  return decodeModel(bytes, name, abs);
+  const model = decodeModel(readFileSync(abs), name, abs, opts.weightsOnDisk);
+  // The file's bytes are garbage now (large weights stay on disk, onnx/weights.ts), but V8 does not see the
+  // native memory onnxruntime is about to take: without a collection here a 500 MB model is held twice while its
+  // first session loads. `gc` exists in the engine's worker processes (--expose-gc) and is skipped elsewhere.
+  if (st.size >= COLLECT_AFTER_BYTES) (globalThis as { gc?: () => void }).gc?.();
+  return model;
 }
 
-/** Decodes and validates a model. `path` locates external data files; pass '' for in-memory models. */
-export function decodeModel(bytes: Uint8Array, name: string, path = ''): LoadedModel {
+/** Files from this size on are worth a garbage collection once decoded. */
+const COLLECT_AFTER_BYTES = 64 * 2 ** 20;
+
+/**
+ * Decodes and validates a model. `path` locates external data files; pass '' for in-memory models. For
+ * a file of `weightsOnDisk.modelBytes` on, its large weights stay on disk (onnx/weights.ts).
+ */
+export function decodeModel(bytes: Uint8Array, name: string, path = '', weightsOnDisk = WEIGHTS_ON_DISK): LoadedModel {
   if (bytes.length === 0) throw new UserError(`${name} is empty (0 bytes), not an ONNX model.`);
   try {
     sniff(bytes, name);
@@ -125,7 +136,10 @@ export function decodeModel(bytes: Uint8Array, name: string, path = ''): LoadedM
   if (opset < 7) {
     throw new UserError(`${name} uses ONNX opset ${opset}; Polytope Lens supports opset 7 and newer.`);
   }
-  if (path) inlineExternalData(proto, dirname(path), name);
+  if (path) {
+    inlineExternalData(proto, dirname(path), name);
+    if (bytes.length >= weightsOnDisk.modelBytes) leaveWeightsInFile(proto, bytes, path, weightsOnDisk.tensorBytes);
+  }
   const initNames = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));
   const inputs = (graph.input ?? []).filter((v) => !initNames.has(v.name ?? '')).map(valueInfo);
   const outputs = (graph.output ?? []).map(valueInfo);
@@ -254,15 +268,16 @@ export function encodeModel(proto: ModelProto): Uint8Array {
 /** Values of a float tensor constant (initializer or Constant node attribute), or undefined if not float. */
 export function floatValues(t: TensorProto): Float32Array | undefined {
   if (t.dataType !== DataType.FLOAT && t.dataType !== DataType.DOUBLE) return undefined;
+  const raw = tensorBytes(t);
   if (t.dataType === DataType.FLOAT) {
-    if (t.rawData && t.rawData.length > 0) {
-      const copy = new Uint8Array(t.rawData);
+    if (raw.length > 0) {
+      const copy = new Uint8Array(raw);
       return new Float32Array(copy.buffer, 0, copy.length / 4);
     }
     return Float32Array.from(t.floatData ?? []);
   }
-  if (t.rawData && t.rawData.length > 0) {
-    const copy = new Uint8Array(t.rawData);
+  if (raw.length > 0) {
+    const copy = new Uint8Array(raw);
     return Float32Array.from(new Float64Array(copy.buffer, 0, copy.length / 8));
   }
   return Float32Array.from(t.doubleData ?? []);

@@ -1,9 +1,20 @@
 /**
- * Export of a chart: the SVG with its computed colours and fonts written into attributes (the --vscode-*
+ * Export of a chart: the whole figure (title, notes such as the endpoints of a path, the chart with its axes and
+ * units, the legend) as one SVG with its computed colours and fonts written into attributes (the --vscode-*
  * variables do not exist outside VS Code) on the theme's background, and a PNG drawn from that SVG on a canvas.
  */
+import { s } from '../vscodeApi';
+import { swatchShapes, swatchWidth, type LegendEntry } from './key';
+import { chartFontPx } from './size';
 
-const PROPS = ['fill', 'stroke', 'stroke-width', 'stroke-dasharray', 'stroke-opacity', 'fill-opacity', 'opacity', 'font-family', 'font-size', 'font-weight', 'text-anchor', 'dominant-baseline', 'display', 'visibility'];
+/** What a page exports: its chart, the legend entries of what the chart shows, and lines said above the chart. */
+export interface Figure {
+  chart: SVGSVGElement;
+  legend: LegendEntry[];
+  notes?: string[];
+}
+
+const PROPS = ['fill', 'stroke', 'stroke-width', 'stroke-dasharray', 'stroke-opacity', 'fill-opacity', 'opacity', 'font-family', 'font-size', 'font-weight', 'text-anchor', 'dominant-baseline', 'display', 'visibility', 'paint-order', 'stroke-linejoin'];
 
 export function svgToString(svg: SVGSVGElement): string {
   const clone = svg.cloneNode(true) as SVGSVGElement;
@@ -44,6 +55,10 @@ export async function svgToPng(svg: SVGSVGElement, scale = 2): Promise<string> {
   const box = svg.viewBox.baseVal;
   const w = Math.max(1, Math.round((box?.width || svg.clientWidth) * scale));
   const hgt = Math.max(1, Math.round((box?.height || svg.clientHeight) * scale));
+  return pngOf(text, w, hgt);
+}
+
+async function pngOf(text: string, w: number, hgt: number): Promise<string> {
   const img = new Image();
   const bytes = new TextEncoder().encode(text);
   let bin = '';
@@ -56,4 +71,123 @@ export async function svgToPng(svg: SVGSVGElement, scale = 2): Promise<string> {
   const g = canvas.getContext('2d')!;
   g.drawImage(img, 0, 0, w, hgt);
   return canvas.toDataURL('image/png');
+}
+
+/**
+ * The figure as one SVG element, built inside the page next to the chart (so the page's CSS, theme and chart
+ * classes apply while the colours are read) and out of sight: the title, the notes, the chart, then the legend
+ * entries in rows that wrap at the chart's width.
+ */
+function buildFigure(title: string, f: Figure): SVGSVGElement {
+  const font = chartFontPx();
+  const width = Number(f.chart.getAttribute('width')) || f.chart.clientWidth || 600;
+  const chartHeight = Number(f.chart.getAttribute('height')) || f.chart.clientHeight || 300;
+  const pad = Math.round(font * 0.8);
+  const fig = s('svg', { class: 'plot export-figure', width, height: 10, 'aria-hidden': 'true' });
+  (f.chart.parentElement ?? document.body).append(fig);
+  let y = pad;
+  const line = (text: string, cls: string, size: number) => {
+    y += size * 1.25;
+    const t = s('text', { class: cls, x: pad, y, 'font-size': size }, text);
+    fig.append(t);
+    // A note longer than the width is cut into lines at spaces.
+    if (t.getComputedTextLength() > width - 2 * pad) {
+      t.remove();
+      y -= size * 1.25;
+      let cur = '';
+      for (const word of text.split(' ')) {
+        const probe = s('text', { class: cls, x: pad, y: -100, 'font-size': size }, cur ? `${cur} ${word}` : word);
+        fig.append(probe);
+        const over = probe.getComputedTextLength() > width - 2 * pad;
+        probe.remove();
+        if (over && cur) {
+          y += size * 1.25;
+          fig.append(s('text', { class: cls, x: pad, y, 'font-size': size }, cur));
+          cur = word;
+        } else cur = cur ? `${cur} ${word}` : word;
+      }
+      y += size * 1.25;
+      fig.append(s('text', { class: cls, x: pad, y, 'font-size': size }, cur));
+    }
+  };
+  line(title, 'figure-title', Math.round(font * 1.3));
+  for (const n of f.notes ?? []) line(n, 'figure-note', font);
+  y += pad / 2;
+  const chart = f.chart.cloneNode(true) as SVGSVGElement;
+  chart.removeAttribute('class');
+  chart.removeAttribute('tabindex');
+  chart.setAttribute('x', '0');
+  chart.setAttribute('y', String(y));
+  chart.setAttribute('width', String(width));
+  chart.setAttribute('height', String(chartHeight));
+  fig.append(chart);
+  y += chartHeight + pad;
+  // Legend: swatch and text per entry, flowing left to right and wrapping.
+  const sw = Math.round(font * 0.9);
+  let x = pad;
+  let rowTop = y;
+  let rowHeight = font * 1.6;
+  for (const e of f.legend) {
+    const sww = swatchWidth(e, sw);
+    const g = s('g', { class: 'figure-key' });
+    // A single line swatch spans the whole swatch width; others are drawn as they are.
+    const shapes = e.more || (e.shape !== 'line' && e.shape !== 'dash') ? swatchShapes(e, sw, 0, 0) : [s('line', { class: e.cls, x1: 0, y1: sw / 2, x2: sww, y2: sw / 2 })];
+    const textX = sww + font * 0.35;
+    const t = s('text', { x: textX, y: sw * 0.85, class: 'figure-key-text' }, e.text);
+    g.append(...shapes, t);
+    fig.append(g);
+    let w = textX + t.getComputedTextLength() + font * 1.2;
+    let lines = 1;
+    // An entry wider than the figure: its text in lines under each other, beside the swatch.
+    if (w > width - 2 * pad) {
+      t.remove();
+      const room = width - 2 * pad - textX;
+      let cur = '';
+      const flush = () => {
+        g.append(s('text', { x: textX, y: sw * 0.85 + (lines - 1) * font * 1.3, class: 'figure-key-text' }, cur));
+        lines++;
+      };
+      for (const word of e.text.split(' ')) {
+        const probe = s('text', { class: 'figure-key-text', y: -100 }, cur ? `${cur} ${word}` : word);
+        fig.append(probe);
+        const over = probe.getComputedTextLength() > room;
+        probe.remove();
+        if (over && cur) {
+          flush();
+          cur = word;
+        } else cur = cur ? `${cur} ${word}` : word;
+      }
+      flush();
+      lines--;
+      w = width - 2 * pad;
+    }
+    if (x > pad && x + w > width - pad) {
+      x = pad;
+      rowTop += rowHeight;
+      rowHeight = font * 1.6;
+    }
+    g.setAttribute('transform', `translate(${x} ${rowTop})`);
+    rowHeight = Math.max(rowHeight, font * (0.3 + 1.3 * lines));
+    x += w;
+  }
+  if (f.legend.length) y = rowTop + rowHeight;
+  const height = Math.ceil(y + pad);
+  fig.setAttribute('height', String(height));
+  fig.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  return fig;
+}
+
+/** The whole figure as SVG text, and its size. */
+export function figureToString(title: string, f: Figure): { text: string; width: number; height: number } {
+  const fig = buildFigure(title, f);
+  try {
+    return { text: svgToString(fig), width: fig.viewBox.baseVal.width, height: fig.viewBox.baseVal.height };
+  } finally {
+    fig.remove();
+  }
+}
+
+export async function figureToPng(title: string, f: Figure, scale = 2): Promise<string> {
+  const { text, width, height } = figureToString(title, f);
+  return pngOf(text, Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale)));
 }

@@ -15,6 +15,8 @@ import { registerLanguageTests } from './language';
 import { registerAnalysisTests } from './analysis';
 import { registerStudyClusterTests } from './studyCluster';
 import { registerPolytopeTests } from './polytope';
+import { registerParamsTests } from './params';
+import { registerWholeWorkflowTests } from './wholeWorkflow';
 
 const EXT_ID = 'polytope-lens.polytope-lens';
 const MODEL_VIEW = 'polytopeLens.modelView';
@@ -170,10 +172,17 @@ registerStudyClusterTests(() => api, driverStep);
 
 // Inspect Polytope at Input: the polytope view, its neighbours, a path step, the palette (test/e2e/suite/polytope.ts).
 registerPolytopeTests(() => api, driverStep);
+// The parameter form of the analysis views: change a value in the view, Run, the new result in the same tab
+// (test/e2e/suite/params.ts).
+registerParamsTests(() => api, driverStep);
 
 // The workflow of issue #13: one results group, pickers that know the model, results that stay, Open Example
 // (test/e2e/suite/workflow.ts); its "after Reload Window" tests run in a second phase, after a real reload.
 registerWorkflowTests(() => api, driverStep);
+
+// The whole workflow of issue #13 from the installed VSIX, through the palette's real quick picks, with screenshots
+// of every view at two widths in four themes (test/e2e/suite/wholeWorkflow.ts; only when POLYTOPE_E2E_WHOLE=1).
+registerWholeWorkflowTests(() => api, driverStep);
 
 /**
  * Two phases when "after Reload Window" tests are selected: the first runs every other test, keeps its outcome

@@ -94,11 +94,15 @@ export function registerStudyClusterTests(getApi: () => LensApi, driverStep: Dri
     }
     assert.equal(r.methods.kmedoids_codes?.n_clusters, 10);
     const p = await rendered('cluster', digits());
-    // The view lists the headline method's clusters (a row each) and draws each cluster's size as stacked bars: the
-    // members with the majority label and the others, where non-zero (src/webview/clusterView.ts in the views branch).
+    // The view opens on the method that puts most inputs in a cluster of their own label (purity x (1 - noise share)),
+    // lists its clusters (a row each) and draws each cluster's size as stacked bars: the members with the majority
+    // label and the others, where non-zero (src/webview/clusterView.ts).
     assert.equal(r.method, 'hdbscan_codes');
-    assert.equal(p.rendered!.items, r.clusters.length, 'a row per cluster of the headline method');
-    const bars = r.clusters.reduce((a, c) => a + (c.size * c.purity! > 0 ? 1 : 0) + (c.size * (1 - c.purity!) > 0 ? 1 : 0), 0);
+    const score = (c: ClusterResult['comparison'][number]) => c.weighted_purity! * (1 - c.noise_share);
+    const opening = r.comparison.reduce((b, c) => (score(c) > score(b) ? c : b)).method;
+    const shown = r.methods[opening]!;
+    assert.equal(p.rendered!.items, shown.clusters.length, `a row per cluster of ${opening}`);
+    const bars = shown.clusters.reduce((a, c) => a + (c.size * c.purity! > 0 ? 1 : 0) + (c.size * (1 - c.purity!) > 0 ? 1 : 0), 0);
     assert.equal(p.rendered!.marks, bars, 'majority and other-label bars per cluster');
   }, 180_000);
 

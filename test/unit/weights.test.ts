@@ -1,0 +1,98 @@
+/**
+ * Weights left in the model file (src/core/onnx/weights.ts): a model opened with its large weights on disk gives the
+ * same codes, float64 pre-activations, polytope and cut-and-rest results as the same model held in memory,
+ * JavaScript holds none of those weights, and no temporary file is left behind. Codes on the two real models of the
+ * fixtures with tensors over the default size (ultraface: 7, torchvision's SqueezeNet 1.1); float64 (which onnxruntime
+ * has no Conv kernel for) and cuts on the PyTorch-exported MLP fixtures with every raw tensor on disk.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname } from 'node:path';
+import { Lens } from '../../src/core/lens';
+import { CodeExtractor } from '../../src/core/extract';
+import { PreactRunner } from '../../src/core/analyses/preacts';
+import { cutAt, cutValues } from '../../src/core/analyses/cut';
+import { onnx } from '../../src/core/onnx/model';
+import { tensorBytes, WEIGHTS_ON_DISK } from '../../src/core/onnx/weights';
+import { computePolytope } from '../../src/core/analyses/polytope';
+import { readNpy, toModelInput } from '../../src/core/inputs';
+import { fixture } from '../support/paths';
+
+/** Deterministic inputs in [0, 1) (a multiplicative hash), n samples of the lens's shape. */
+function inputs(lens: Lens, n: number): Float32Array {
+  const x = new Float32Array(n * lens.sampleSize);
+  for (let i = 0; i < x.length; i++) x[i] = (Math.imul(i + 7, 2654435761) >>> 0) / 4294967296;
+  return x;
+}
+
+const leftovers = (dir: string) => readdirSync(dir).filter((f) => f.includes('polytope-lens'));
+
+for (const [name, file] of [
+  ['ultraface', fixture('ultraface-RFB-320.onnx')],
+  ['squeezenet1_1', fixture('torchvision/squeezenet1_1.onnx')],
+] as const) {
+  test(`${name}: large weights stay in the file, read back byte for byte, and the codes equal those of the model in memory`, async () => {
+    const before = { tmp: leftovers(tmpdir()), beside: leftovers(dirname(file)) };
+    const onDisk = await Lens.open(file, { weightsOnDisk: { modelBytes: 0, tensorBytes: WEIGHTS_ON_DISK.tensorBytes } });
+    const inMemory = await Lens.open(file);
+    const memByName = new Map(inMemory.model.proto.graph!.initializer!.map((t) => [t.name, t]));
+    const external = onDisk.model.proto.graph!.initializer!.filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
+    assert.ok(external.length > 0, 'some initializers are left in the file');
+    for (const t of external) {
+      assert.equal(t.rawData?.length ?? 0, 0, `${t.name}: no bytes held in memory`);
+      const mem = memByName.get(t.name)!;
+      assert.ok(mem.rawData!.length >= WEIGHTS_ON_DISK.tensorBytes);
+      assert.deepEqual(tensorBytes(t), new Uint8Array(mem.rawData!), `${t.name}: read back from the file`);
+    }
+    const n = 3;
+    const x = inputs(onDisk, n);
+    const a = await CodeExtractor.create(onDisk, onDisk.layers);
+    const b = await CodeExtractor.create(inMemory, inMemory.layers);
+    try {
+      const [ca, cb] = [await a.run(x, n), await b.run(x, n)];
+      assert.deepEqual(ca.codes, cb.codes);
+      assert.deepEqual(ca.preds, cb.preds);
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+    assert.deepEqual({ tmp: leftovers(tmpdir()), beside: leftovers(dirname(file)) }, before, 'no temporary file left');
+  });
+}
+
+for (const name of ['mlp', 'resmlp']) {
+  test(`${name} with every raw tensor on disk: float64 pre-activations, the polytope at an input and a cut equal the in-memory model`, async () => {
+    const file = fixture(`${name}.onnx`);
+    const onDisk = await Lens.open(file, { weightsOnDisk: { modelBytes: 0, tensorBytes: 1 } });
+    const inMemory = await Lens.open(file);
+    assert.ok(onDisk.model.proto.graph!.initializer!.some((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL));
+    const { n: all, data } = toModelInput(readNpy(fixture(`${name}.inputs.npy`)), onDisk.sampleShape, name);
+    const n = Math.min(all, 4);
+    const x = data.subarray(0, n * onDisk.sampleSize);
+    const ra = await PreactRunner.create(onDisk, onDisk.layers, { precision: 'float64' });
+    const rb = await PreactRunner.create(inMemory, inMemory.layers, { precision: 'float64' });
+    try {
+      assert.equal(ra.precision, 'float64');
+      assert.deepEqual((await ra.run(x, n)).preacts, (await rb.run(x, n)).preacts);
+    } finally {
+      await ra.dispose();
+      await rb.dispose();
+    }
+    const x0 = data.slice(0, onDisk.sampleSize);
+    const [pa, pb] = [await computePolytope(onDisk, x0, 0), await computePolytope(inMemory, x0, 0)];
+    assert.equal(pa.precision, 'float64');
+    assert.deepEqual({ ...pa, timing: undefined }, { ...pb, timing: undefined });
+    const key = onDisk.layers[0]!.plan.key;
+    const [cutA, cutB] = [await cutAt(onDisk, key), await cutAt(inMemory, key)];
+    const ea = await CodeExtractor.create(cutA.rest, cutA.rest.layers);
+    const eb = await CodeExtractor.create(cutB.rest, cutB.rest.layers);
+    try {
+      assert.deepEqual((await ea.run(await cutValues(onDisk, cutA, x, n), n)).codes, (await eb.run(await cutValues(inMemory, cutB, x, n), n)).codes);
+    } finally {
+      await ea.dispose();
+      await eb.dispose();
+    }
+  });
+}
