@@ -27,6 +27,7 @@ import type { Services } from './services';
 import { trustedModelUri } from './summaryPanel';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 import { imageOf } from './inputImage';
+import { handleGlossaryMessage } from './glossary';
 
 export const ANALYSIS_VIEW_TYPE = 'polytopeLens.analysis';
 
@@ -74,6 +75,7 @@ export class AnalysisPanel implements vscode.Disposable {
     panel.title = `${ANALYSIS_TITLES[kind]}: ${this.fileName}`;
     this.disposables.push(
       panel.webview.onDidReceiveMessage((raw) => {
+        if (handleGlossaryMessage(raw)) return; // the ⓘ link of a term, the same on every page
         const msg = parseAnalysisMessage(raw);
         if (!msg) {
           services.log.warn(`${kind} view ${this.fileName}: ignored a malformed message`);
