@@ -12,6 +12,8 @@ export interface GlossaryTerm {
   meaning: string;
   /** The unit of its numbers, when it is a number. */
   unit?: string;
+  /** The name after a count of exactly 1, for counted terms whose name is plural ("1 region hit"). */
+  one?: string;
   /** Other names the same concept has in JSON fields or earlier texts, which docs/glossary.md lists. */
   aka?: string[];
   /** The heading slug of its section in docs/glossary.md. */
@@ -41,6 +43,7 @@ export const GLOSSARY = {
   },
   'regions-hit': {
     name: 'regions hit',
+    one: 'region hit',
     meaning: 'How many different regions the inputs fall in: the number of distinct spline codes among them (per layer: of that layer’s bits only).',
     unit: 'regions (count of distinct codes)',
     aka: ['distinct codes', 'distinct_codes', 'codes'],
@@ -48,6 +51,7 @@ export const GLOSSARY = {
   },
   'prefix-regions-hit': {
     name: 'prefix regions hit',
+    one: 'prefix region hit',
     meaning: 'Regions hit by the code of this layer and every layer before it (the prefix code): the regions the network has cut the inputs into up to this layer.',
     unit: 'regions (count of distinct prefix codes)',
     aka: ['prefix codes', 'distinct_prefix_codes'],
@@ -88,6 +92,7 @@ export const GLOSSARY = {
   },
   'bits-flipped': {
     name: 'bits flipped',
+    one: 'bit flipped',
     meaning: 'The Hamming distance between the spline codes of two inputs: how many units changed state between them (between consecutive steps of a path, or after scaling).',
     unit: 'bits',
     aka: ['Hamming', 'flips sampled', 'per_step'],
@@ -102,13 +107,23 @@ export const GLOSSARY = {
   },
   'exact-crossings': {
     name: 'exact crossings',
+    one: 'exact crossing',
     meaning: 'The unit boundaries a straight path crosses, each located exactly (between crossings every pre-activation is affine along the path), not sampled at steps; never fewer than the sampled bits flipped.',
     unit: 'crossings (bit flips)',
     aka: ['exact', 'flips exact', 'total_flips'],
     anchor: 'exact-crossings',
   },
+  'crossings-per-path': {
+    name: 'crossings per path',
+    one: 'crossing per path',
+    meaning: 'The mean number of unit boundaries crossed along the paths of Boundary Density runs: their exact crossings when a path ran exact, else the bits flipped between its steps.',
+    unit: 'crossings per path',
+    aka: ['mean_crossings'],
+    anchor: 'crossings-per-path',
+  },
   'linear-pieces': {
     name: 'linear pieces',
+    one: 'linear piece',
     meaning: 'The number of pieces into which the exact crossings cut a path: on each piece the network is one affine map.',
     unit: 'pieces',
     anchor: 'linear-pieces',
@@ -146,6 +161,7 @@ export const GLOSSARY = {
   },
   'units-cut': {
     name: 'units cut',
+    one: 'unit cut',
     meaning: 'Units whose state differs among the 2P points x ± r·v (P random orthonormal directions v, radius r): their boundary passes within about r of x.',
     unit: 'units',
     aka: ['per_layer', 'mean_total'],
@@ -159,6 +175,7 @@ export const GLOSSARY = {
   },
   directions: {
     name: 'directions',
+    one: 'direction',
     meaning: 'The number P of random orthonormal directions v drawn around each input for local complexity; it looks at 2P points.',
     unit: 'directions (count)',
     anchor: 'directions',
@@ -265,6 +282,12 @@ export function glossaryTerm(id: GlossaryTermId): GlossaryTerm {
 export function termTooltip(id: GlossaryTermId): string {
   const t: GlossaryTerm = GLOSSARY[id];
   return t.unit ? `${t.meaning} Unit: ${t.unit}.` : t.meaning;
+}
+
+/** A term's name after the count n: its `one` form when n is exactly 1. */
+export function termName(id: GlossaryTermId, n: number): string {
+  const t: GlossaryTerm = GLOSSARY[id];
+  return n === 1 && t.one ? t.one : t.name;
 }
 
 /** The glossary page's path inside the extension (and the repository). */

@@ -13,6 +13,8 @@ import { barChart, type Series } from './charts/bars';
 import { fmt, pct, startPage, type PageContext, type Rendered } from './charts/page';
 import { layerText } from './layerName';
 import { h, s } from './vscodeApi';
+import { headerCells } from './term';
+import { plural } from '../shared/glossary';
 
 /** How each method is named on the page. */
 export const METHOD_NAMES: Record<ClusterMethodKey, string> = {
@@ -50,8 +52,8 @@ function comparisonTable(r: ClusterResult, selected: ClusterMethodKey, select: (
   return h(
     'table',
     { class: 'grid', id: 'methods' },
-    h('caption', {}, `Every method on the same ${r.n} inputs${r.labels_note ? '' : ' (no labels: purity and NMI need a labels file)'}`),
-    h('thead', {}, h('tr', {}, ...['method', 'clusters', 'weighted purity', 'NMI', 'noise', 'seconds'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('caption', {}, `Every method on the same ${plural(r.n, 'input')}${r.labels_note ? '' : ' (no labels: purity and NMI need a labels file)'}`),
+    h('thead', {}, h('tr', {}, ...headerCells(['method', 'clusters', ['weighted-purity'], ['nmi'], ['noise-share', 'noise'], 'seconds']))),
     h(
       'tbody',
       {},
@@ -127,8 +129,8 @@ function methodPart(key: ClusterMethodKey, m: Method, r: ClusterResult, thumbs: 
   const table = h(
     'table',
     { class: 'grid', id: 'clusters' },
-    h('caption', {}, directions ? `Directions: each with its top ${r.params.top_m} examples` : `Clusters${m.noise_share > 0 ? ` (${pct(m.noise_share)} of the inputs are noise, in no cluster)` : ''}`),
-    h('thead', {}, h('tr', {}, ...[what, directions ? 'examples' : 'size', 'majority label', 'purity', ...(directions ? ['score'] : []), directions ? 'top examples' : 'exemplars (medoid first)'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('caption', {}, directions ? `Directions: each with its top ${plural(r.params.top_m, 'example')}` : `Clusters${m.noise_share > 0 ? ` (${pct(m.noise_share)} of the inputs are noise, in no cluster)` : ''}`),
+    h('thead', {}, h('tr', {}, ...headerCells([what, directions ? 'examples' : 'size (inputs)', 'majority label', 'purity', ...(directions ? ['score'] : []), directions ? 'top examples' : 'exemplars (medoid first)']))),
     h(
       'tbody',
       {},

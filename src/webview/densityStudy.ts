@@ -10,6 +10,8 @@ import { attachCursor } from './charts/cursor';
 import { fmt, type PageContext, type Rendered } from './charts/page';
 import { Plot, plotSvg } from './charts/plot';
 import { h, s } from './vscodeApi';
+import { headerCells, term } from './term';
+import { plural } from '../shared/glossary';
 
 /** The level below which the page calls a p-value evidence (stated on the page with the number itself). */
 const ALPHA = 0.05;
@@ -129,8 +131,8 @@ export function renderStudy(r: DensityStudyResult, ctx: PageContext): Rendered {
   const table = h(
     'table',
     { class: 'grid', id: 'study-table' },
-    h('caption', {}, `Near (within ±${W} steps) against elsewhere, per group`),
-    h('thead', {}, h('tr', {}, ...['group', 'pairs', 'near', 'elsewhere', 'near / elsewhere', 'effect size', 'p (one-sided)'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('caption', {}, 'Mean ', term('boundary-density'), ` (bits flipped per unit of input distance) near the aligned step (within ±${plural(W, 'step')}) and elsewhere, per group`),
+    h('thead', {}, h('tr', {}, ...headerCells(['group', 'pairs', ['near-and-elsewhere', 'near'], ['near-and-elsewhere', 'elsewhere'], 'near / elsewhere', ['effect-size'], ['p-value', 'p-value (one-sided)']]))),
     h(
       'tbody',
       {},
@@ -156,7 +158,7 @@ export function renderStudy(r: DensityStudyResult, ctx: PageContext): Rendered {
     h(
       'p',
       { class: 'meta' },
-      `${r.steps} steps per path · window ±${W} · classes from ${r.class_source === 'labels' ? 'the labels file' : "the model's predictions"} · ${r.permutations} sign-flip permutations, seed ${r.seed}` +
+      `${plural(r.steps, 'step')} per path · window ±${plural(W, 'step')} · classes from ${r.class_source === 'labels' ? 'the labels file' : "the model's predictions"} · ${r.permutations} sign-flip permutations, seed ${r.seed}` +
         (r.skipped_pairs ? ` · ${r.skipped_pairs} different-class pair${r.skipped_pairs === 1 ? '' : 's'} without a class change left out` : ''),
     ),
     key,

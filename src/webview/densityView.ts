@@ -12,6 +12,8 @@ import { Plot } from './charts/plot';
 import { renderStudy } from './densityStudy';
 import { h, s } from './vscodeApi';
 import { layerName, layerText } from './layerName';
+import { counted, headerCells, term } from './term';
+import { plural, termName } from '../shared/glossary';
 
 function renderPath(r: PathResult, ctx: PageContext): Rendered {
   const hidden = new Set(Array.isArray(ctx.ui.layersHidden) ? (ctx.ui.layersHidden as string[]) : []);
@@ -28,7 +30,7 @@ function renderPath(r: PathResult, ctx: PageContext): Rendered {
     const d = r.density_input[k];
     const p0 = r.preds[k];
     const p1 = r.preds[k + 1];
-    return `step ${k} (t ${fmt(k / N)}–${fmt((k + 1) / N)}): Hamming ${r.per_step[k] ?? 0} (shown ${shown}; ${per}); density ${d === null || d === undefined ? '–' : fmt(d)}; class ${p0}${p0 !== p1 ? ` → ${p1}` : ''}`;
+    return `step ${k} (t ${fmt(k / N)}–${fmt((k + 1) / N)}): ${r.per_step[k] ?? 0} ${termName('bits-flipped', r.per_step[k] ?? 0)} (shown ${shown}; ${per}); boundary density ${d === null || d === undefined ? '–' : `${fmt(d)} bits flipped per unit of input distance`}; class ${p0}${p0 !== p1 ? ` → ${p1}` : ''}`;
   };
   const showInfo = (k: number) => {
     const d = r.density_input[k];
@@ -36,10 +38,15 @@ function renderPath(r: PathResult, ctx: PageContext): Rendered {
     const p1 = r.preds[k + 1];
     info.replaceChildren(
       h('strong', { class: 'info-step' }, `Step ${k}`),
-      ` (t ${fmt(k / N)}–${fmt((k + 1) / N)}) · Hamming `,
+      ` (t ${fmt(k / N)}–${fmt((k + 1) / N)}) · `,
       h('strong', { class: 'info-total' }, String(r.per_step[k] ?? 0)),
-      ' · density ',
+      ' ',
+      term('bits-flipped', termName('bits-flipped', r.per_step[k] ?? 0)),
+      ' · ',
+      term('boundary-density'),
+      ' ',
       h('span', { class: 'info-density' }, d === null || d === undefined ? '–' : fmt(d)),
+      d === null || d === undefined ? '' : ' per unit of input distance',
       ' · class ',
       h('span', { class: 'info-class' }, p0 !== p1 ? `${p0} → ${p1}` : String(p0)),
       h(
@@ -116,14 +123,21 @@ function renderPath(r: PathResult, ctx: PageContext): Rendered {
   const meta = h(
     'p',
     { class: 'meta' },
-    `${N} steps · ${r.total} bit flips sampled · ${r.distinct_codes_on_path} distinct codes on the path · class changes at step${r.class_changes_at_step.length === 1 ? '' : 's'} ${r.class_changes_at_step.join(', ') || 'none'}`,
-    e ? ` · exact: ${e.total_flips} flips, ${e.linear_pieces} linear pieces (${e.precision}${e.approximate ? ', approximate' : ''})` : '',
+    `${plural(N, 'step')} · `,
+    ...counted(r.total, 'bits-flipped'),
+    ' (sampled) · ',
+    ...counted(r.distinct_codes_on_path, 'regions-hit'),
+    ' on the path · ',
+    ...(r.class_changes_at_step.length
+      ? [term('class-change', r.class_changes_at_step.length === 1 ? 'class change' : 'class changes'), ` at step${r.class_changes_at_step.length === 1 ? '' : 's'} ${r.class_changes_at_step.join(', ')}`]
+      : ['no ', term('class-change')]),
+    ...(e ? [' · ', ...counted(e.total_flips, 'exact-crossings'), ', ', ...counted(e.linear_pieces, 'linear-pieces'), ` (${e.precision}${e.approximate ? ', approximate' : ''})`] : []),
   );
   const table = h(
     'table',
     { class: 'grid', id: 'layer-totals' },
     h('caption', {}, 'Per layer'),
-    h('thead', {}, h('tr', {}, ...['layer', 'op', 'bits', 'flips sampled', ...(e ? ['flips exact'] : [])].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, ...headerCells(['layer', 'op', ['unit', 'units'], ['bits-flipped', 'bits flipped (sampled)'], ...(e ? [['exact-crossings'] as ['exact-crossings']] : [])]))),
     h(
       'tbody',
       {},

@@ -134,7 +134,7 @@ test('model view: per-layer statistics after probing, and state restored after a
     assert.equal(rows[i][5], String(s.distinct_codes));
     assert.equal(rows[i][6], String(s.distinct_prefix_codes));
   });
-  assert.match(await page.textContent('#codes p'), new RegExp(`${digitsCodes.n} inputs .* ${digitsCodes.distinct_codes} distinct codes over 112 bits`));
+  assert.match(await page.textContent('#codes p'), new RegExp(`${digitsCodes.n} inputs .* ${digitsCodes.distinct_codes} regions hit \\(distinct spline codes of 112 bits\\)`));
   assert.equal(await page.$$eval('#stats svg[role=img]', (s) => s.length), 3);
   assert.deepEqual(await lastRendered(page), { type: 'rendered', view: 'codes', layers: 3, statsRows: 3, results: 0, previousExport: false });
   const state = await page.evaluate(() => window.__state);

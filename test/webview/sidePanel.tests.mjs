@@ -63,7 +63,7 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
     assert.match(await page.textContent('.source'), /exported by train\.py/);
     assert.match(await page.textContent('.meta'), /opset 14 · pytorch .* 112 units in 3 layers/);
     assert.equal(await page.textContent('#distinct'), String(codes.distinct_codes));
-    assert.match(await page.textContent('#analysis'), /on 360 inputs · dead 18\.8% · always on 3\.6%/);
+    assert.match(await page.textContent('#analysis'), /regions hit by 360 inputs · dead 18\.8% · always on 3\.6% of the units/);
     const layers = await cells(page, '#layers');
     assert.deepEqual(layers.map((r) => r[0]), digits.layers.map((l) => l.key));
     codes.stats.forEach((s, i) => assert.deepEqual(layers[i].slice(1), [String(digits.layers[i].units), String(s.dead_units), String(s.always_on_units), String(s.distinct_codes)]));
