@@ -210,7 +210,7 @@ function renderCluster(r: ClusterResult, thumbs: Thumbs, ctx: PageContext): Rend
   const meta = h(
     'p',
     { class: 'meta' },
-    `${r.n} inputs (${r.inputs_note}) · labels: ${r.labels_note ?? 'none'} · codes: ${r.code_bits} bits of ${r.code_layers.length} layer${r.code_layers.length === 1 ? '' : 's'}, ${r.varying_bits} vary` +
+    `${plural(r.n, 'input')} (${r.inputs_note}) · labels: ${r.labels_note ?? 'none'} · codes: ${plural(r.code_bits, 'bit')} of ${r.code_layers.length} layer${r.code_layers.length === 1 ? '' : 's'}, ${r.varying_bits} vary` +
       (act ? ` · activations: ${layerText(r.code_layers.find((l) => l.key === act.key) ?? act)} (${act.op}, ${act.size} values)` : '') +
       ` · ${fmt(r.timing.total_s)} s in all`,
   );

@@ -28,7 +28,7 @@ const pValue = (p: number) => (p < 0.001 ? '< 0.001' : `= ${fmt(p, 2)}`);
 export function verdict(r: DensityStudyResult): string {
   const d = r.different_class;
   const c = r.same_class;
-  const around = `within ${r.window} steps of the class change`;
+  const around = `within ${plural(r.window, 'step')} of the class change`;
   if (d.pairs === 0) return 'No different-class pair had a class change on its path: nothing to test.';
   if (d.p_value < ALPHA && c.p_value >= ALPHA)
     return `The density is higher ${around} than elsewhere on the path (${fmt(d.ratio)}×, p ${pValue(d.p_value)}), and the same-class control shows no such rise (p ${pValue(c.p_value)}).`;
@@ -125,7 +125,7 @@ export function renderStudy(r: DensityStudyResult, ctx: PageContext): Rendered {
   const key = h(
     'div',
     { class: 'legend', role: 'group', 'aria-label': 'Groups' },
-    ...groups.map((g) => h('span', { class: 'key' }, s('svg', { width: 12, height: 12, 'aria-hidden': 'true' }, s('rect', { class: `swatch ${g.cls}`, width: 12, height: 12 })), ` ${g.name} (${g.stats.pairs} pairs)`)),
+    ...groups.map((g) => h('span', { class: 'key' }, s('svg', { width: 12, height: 12, 'aria-hidden': 'true' }, s('rect', { class: `swatch ${g.cls}`, width: 12, height: 12 })), ` ${g.name} (${plural(g.stats.pairs, 'pair')})`)),
     h('span', { class: 'key hint' }, '— profile · - - - mean elsewhere on the path'),
   );
   const table = h(

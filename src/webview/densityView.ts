@@ -64,9 +64,9 @@ function renderPath(r: PathResult, ctx: PageContext): Rendered {
     n: N,
     series: visible.map((key) => ({ name: key, values: r.per_layer_per_step[key] ?? [], slot: slotOf.get(key)! })),
     label: (i) => String(i),
-    xTitle: `step along the path (${N} steps)`,
+    xTitle: `step along the path (${plural(N, 'step')})`,
     yTitle: 'Hamming distance (bits)',
-    ariaLabel: `Per-step Hamming distance along the path, ${N} steps`,
+    ariaLabel: `Bits flipped per step along the path, ${plural(N, 'step')}`,
     describe,
     cursor: typeof ctx.ui.cursor === 'number' ? (ctx.ui.cursor as number) : undefined,
     onCursor: (k) => {

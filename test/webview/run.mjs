@@ -197,6 +197,8 @@ test('model view: unsupported ops, sign codes, errors and restricted mode', asyn
 (await import('./cluster.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 // The side panel page: test/webview/sidePanel.tests.mjs.
 (await import('./sidePanel.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
+// Glossary terms on every page (tooltips, the ⓘ link) and plurals: test/webview/terms.tests.mjs.
+(await import('./terms.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 
 const t0 = Date.now();
 browser = await chromium.launch({
