@@ -201,6 +201,12 @@ export function registerLanguageTests(driverStep: DriverStep): void {
       // What the user sees: the panel's webview DOM, read by the driver through the browser.
       const verdict = await driverStep('sidepanel');
       assert.ok(verdict.ok, `side panel UI check: ${verdict.detail}`);
+      // A term's circled i in the panel: the page posts openGlossary, the host opens the glossary in the Markdown preview.
+      const clicked = await driverStep('glossary-click');
+      assert.ok(clicked.ok, `glossary link: ${clicked.detail}`);
+      assert.match(clicked.detail ?? '', /tooltip: How many different regions the inputs fall in/);
+      const tab = await waitFor('the glossary preview after the click', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => /glossary\.md/.test(t.label)), 20_000);
+      assert.ok(tab.input instanceof vscode.TabInputWebview && /markdown\.preview/.test(tab.input.viewType), tab.label);
     }
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   }, 60_000);
