@@ -137,7 +137,7 @@ test('model view: per-layer statistics after probing, and state restored after a
     assert.equal(rows[i][5], String(s.distinct_codes));
     assert.equal(rows[i][6], String(s.distinct_prefix_codes));
   });
-  assert.match(await page.textContent('#codes p'), new RegExp(`${digitsCodes.n} inputs .* ${digitsCodes.distinct_codes} distinct codes over 112 bits`));
+  assert.match(await page.textContent('#codes p'), new RegExp(`${digitsCodes.n} inputs .* ${digitsCodes.distinct_codes} regions hit \\(distinct spline codes of 112 bits\\)`));
   assert.equal(await page.$$eval('#stats svg[role=img]', (s) => s.length), 3);
   assert.deepEqual(await lastRendered(page), { type: 'rendered', view: 'codes', layers: 3, statsRows: 3, results: 0, previousExport: false });
   const state = await page.evaluate(() => window.__state);
@@ -204,6 +204,8 @@ test('model view: unsupported ops, sign codes, errors and restricted mode', asyn
 (await import('./params.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 // The side panel page: test/webview/sidePanel.tests.mjs.
 (await import('./sidePanel.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
+// Glossary terms on every page (tooltips, the ⓘ link) and plurals: test/webview/terms.tests.mjs.
+(await import('./terms.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 
 const t0 = Date.now();
 browser = await chromium.launch({
