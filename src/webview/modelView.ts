@@ -80,11 +80,48 @@ function layersTable(layers: LayerInfo[]): HTMLElement {
   );
 }
 
+/**
+ * Tables of more layers than this draw each row's histogram when the row comes near the view: DenseNet-121's 122
+ * Plot charts took about a second to draw at once in Chromium (GoogLeNet's 70: 0.65 s), and the view was frozen
+ * meanwhile. Smaller tables draw every histogram at once.
+ */
+const EAGER_HISTOGRAMS = 24;
+
 function statsTable(codes: CodesView): HTMLElement {
   const hover = h('p', { id: 'hist-info', class: 'hint', 'aria-live': 'polite' }, 'Hover a histogram to read a bin.');
   const byKey = new Map(codes.layers.map((l) => [l.key, l]));
   const onHover = (key: string) => (b: HistogramBin | undefined) => {
     hover.textContent = b ? `${key}: ${describeBin(b)} of the layer's units are on for that share of the inputs.` : 'Hover a histogram to read a bin.';
+  };
+  const pending = new Map<Element, () => void>();
+  const lazy =
+    codes.stats.length > EAGER_HISTOGRAMS
+      ? new IntersectionObserver(
+          (entries, observer) => {
+            for (const e of entries) {
+              if (!e.isIntersecting) continue;
+              pending.get(e.target)?.();
+              pending.delete(e.target);
+              observer.unobserve(e.target);
+            }
+          },
+          { rootMargin: '400px 0px' },
+        )
+      : undefined;
+  const histogramCell = (st: CodesView['stats'][number]): HTMLElement => {
+    const td = h('td', { class: 'hist-cell' });
+    if (!st.active_histogram?.length) {
+      td.append('–');
+      return td;
+    }
+    const draw = () => td.replaceChildren(activeHistogram(st, onHover(st.key)));
+    if (!lazy) draw();
+    else {
+      td.append(h('div', { class: 'hist-placeholder', 'aria-hidden': 'true' }));
+      pending.set(td, draw);
+      lazy.observe(td);
+    }
+    return td;
   };
   return h(
     'section',
@@ -109,7 +146,7 @@ function statsTable(codes: CodesView): HTMLElement {
             { 'data-key': st.key },
             h('th', { scope: 'row' }, ...layerName(byKey.get(st.key) ?? st)),
             h('td', { class: 'num' }, pct(st.active_fraction)),
-            h('td', { class: 'hist-cell' }, st.active_histogram?.length ? activeHistogram(st, onHover(st.key)) : '–'),
+            histogramCell(st),
             h('td', { class: 'num' }, String(st.dead_units)),
             h('td', { class: 'num' }, String(st.always_on_units)),
             h('td', { class: 'num' }, String(st.distinct_codes)),
