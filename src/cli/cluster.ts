@@ -17,6 +17,7 @@ import { inputSource } from './codes';
 import { Progress, table } from './format';
 import { intFlag } from './path';
 import { modelRef } from './summary';
+import { plural } from '../shared/glossary';
 
 export const CLUSTER_FLAGS = {
   labels: { type: 'string' },
@@ -84,7 +85,7 @@ export async function runCluster(a: CliArgs): Promise<void> {
 export function formatCluster(r: ClusterResult): string {
   const f = (v: number | null) => (v === null ? '-' : v.toFixed(3));
   let out = `${r.model}: ${r.inputs_note}${r.labels_note ? `; ${r.labels_note}` : '; no labels'}\n`;
-  out += `codes: ${r.code_bits} bits of ${r.code_layers.map((l) => l.key).join(', ')} (${r.varying_bits} vary); `;
+  out += `codes: ${plural(r.code_bits, 'bit')} of ${r.code_layers.map((l) => l.key).join(', ')} (${r.varying_bits} vary); `;
   out += `activations: ${r.activation_layer ? `${r.activation_layer.key} (${r.activation_layer.size} values)` : 'not used'}\n`;
   out += `min_cluster_size ${r.params.min_cluster_size}, min_samples ${r.params.min_samples}, k ${r.params.k}, top-m ${r.params.top_m}, seed ${r.params.seed}\n\n`;
   out += table(

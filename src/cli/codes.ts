@@ -9,6 +9,7 @@ import { statSync } from 'node:fs';
 import type { CliArgs } from './args';
 import { pct, Progress, table } from './format';
 import { modelRef } from './summary';
+import { plural, termName } from '../shared/glossary';
 
 /** The flags of codes beyond the shared ones (merged into args.ts's parser). */
 export const CODES_FLAGS = {
@@ -48,12 +49,12 @@ export async function runCodes(a: CliArgs): Promise<void> {
 }
 
 export function formatCodes(r: CodesResult): string {
-  let out = `${r.model}: ${r.n} inputs (${r.inputs_note})\n`;
-  out += `${r.distinct_codes} distinct codes over ${r.layers.reduce((a, l) => a + l.units, 0)} bits (${r.code_bytes} bytes per code)\n\n`;
+  let out = `${r.model}: ${plural(r.n, 'input')} (${r.inputs_note})\n`;
+  out += `${r.distinct_codes} ${termName('regions-hit', r.distinct_codes)} (distinct spline codes of ${plural(r.layers.reduce((a, l) => a + l.units, 0), 'bit')}; ${plural(r.code_bytes, 'byte')} per code)\n\n`;
   const origin = hasOrigins(r.layers);
   const ties = r.near_tie_tolerance !== undefined;
   out += table(
-    [...(origin ? ['module'] : []), 'layer', 'op', 'units', 'active', 'dead', 'always on', 'codes', 'prefix codes', ...(ties ? ['near-ties', 'exact ties'] : [])],
+    [...(origin ? ['module'] : []), 'layer', 'op', 'units', 'active', 'dead', 'always on', 'regions hit', 'prefix regions hit', ...(ties ? ['near-ties', 'exact ties'] : [])],
     r.stats.map((s, i) => [
       ...(origin ? [layerOrigin(r.layers[i]!) || '-'] : []),
       s.key,

@@ -14,6 +14,7 @@ import type { CliArgs } from './args';
 import { Progress, table } from './format';
 import { extraFlags, intFlag } from './path';
 import { modelRef } from './summary';
+import { plural } from '../shared/glossary';
 
 export async function runDensityStudy(a: CliArgs): Promise<void> {
   const x = extraFlags(a);
@@ -58,6 +59,7 @@ export function formatStudy(r: DensityStudyResult): string {
   const row = (name: string, g: DensityStudyResult['different_class']) => [name, g.pairs, g.near_mean.toFixed(3), g.elsewhere_mean.toFixed(3), g.ratio.toFixed(3), g.effect_size.toFixed(3), g.p_value.toPrecision(3)];
   return (
     `${r.model}: ${r.note}\n\n` +
-    table(['pairs', 'n', 'near', 'elsewhere', 'ratio', 'effect', 'p'], [row('different class', r.different_class), row('same class (control)', r.same_class)])
+    `boundary density in bits flipped per unit of input distance; near = within ${plural(r.window, 'step')} of the aligned step\n` +
+    table(['pairs', 'n', 'near', 'elsewhere', 'near / elsewhere', 'effect size', 'p-value'], [row('different class', r.different_class), row('same class (control)', r.same_class)])
   );
 }

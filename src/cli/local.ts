@@ -6,6 +6,7 @@ import type { CliArgs } from './args';
 import { table } from './format';
 import { extraFlags, floatFlag, intFlag, precisionFlag } from './path';
 import { modelRef } from './summary';
+import { plural, termName } from '../shared/glossary';
 
 export async function runLocal(a: CliArgs): Promise<void> {
   const x = extraFlags(a);
@@ -31,13 +32,13 @@ export async function runLocal(a: CliArgs): Promise<void> {
 }
 
 export function formatLocal(r: LocalResult): string {
-  let out = `${r.model}: local complexity of ${r.n} points${r.shard ? ` (shard ${r.shard.k}/${r.shard.n}: points ${r.shard.first}..${r.shard.first + r.n - 1} of ${r.shard.total})` : ''}, ${r.directions} directions, radius ${r.radius}, seed ${r.seed} (${r.precision})\n`;
+  let out = `${r.model}: local complexity of ${plural(r.n, 'point')}${r.shard ? ` (shard ${r.shard.k}/${r.shard.n}: points ${r.shard.first}..${r.shard.first + r.n - 1} of ${r.shard.total})` : ''}, ${plural(r.directions, 'direction')}, radius ${r.radius} (input units), seed ${r.seed} (${r.precision})\n`;
   out += `${r.note}\n\n`;
   const origin = hasOrigins(r.layers);
   out += table(
     [...(origin ? ['module'] : []), 'layer', 'op', 'units', 'mean units cut'],
     r.layers.map((l) => [...(origin ? [layerOrigin(l) || '-'] : []), l.key, l.op, l.units, Number(r.mean_per_layer[l.key]!.toFixed(3))]),
   );
-  out += `\nmean total: ${r.mean_total.toFixed(3)}\n`;
+  out += `\nmean total: ${r.mean_total.toFixed(3)} ${termName('units-cut', r.mean_total)} per point\n`;
   return out;
 }

@@ -10,6 +10,7 @@ import { EnginePool } from '../worker/pool';
 import type { CliArgs } from './args';
 import { table } from './format';
 import { modelRef } from './summary';
+import { plural, termName } from '../shared/glossary';
 
 /** The flags of path, local and density-study, parsed leniently from argv (unknown flags are left to args.ts). */
 export const EXTRA_FLAGS = {
@@ -80,19 +81,19 @@ export async function runPath(a: CliArgs): Promise<void> {
 }
 
 export function formatPath(r: PathResult): string {
-  let out = `${r.model}: ${r.steps} steps, ${r.total} bit flips sampled, ${r.distinct_codes_on_path} distinct codes on the path\n`;
+  let out = `${r.model}: ${plural(r.steps, 'step')}, ${r.total} ${termName('bits-flipped', r.total)} (sampled), ${r.distinct_codes_on_path} ${termName('regions-hit', r.distinct_codes_on_path)} on the path\n`;
   if (r.interpolated_in && r.note) out += `${r.note}\n`;
-  out += `class changes at step${r.class_changes_at_step.length === 1 ? '' : 's'}: ${r.class_changes_at_step.join(', ') || 'none'}\n\n`;
+  out += r.class_changes_at_step.length ? `class change${r.class_changes_at_step.length === 1 ? '' : 's'} at step${r.class_changes_at_step.length === 1 ? '' : 's'}: ${r.class_changes_at_step.join(', ')}\n\n` : 'no class change\n\n';
   const origin = hasOrigins(r.layers);
   const rows = r.layers.map((l) => {
     const row: (string | number)[] = [...(origin ? [layerOrigin(l) || '-'] : []), l.key, l.op, l.units, r.per_layer_total[l.key]!];
     if (r.exact) row.push(r.exact.flips_per_layer[l.key]!);
     return row;
   });
-  out += table([...(origin ? ['module'] : []), 'layer', 'op', 'units', 'sampled flips', ...(r.exact ? ['exact flips'] : [])], rows);
+  out += table([...(origin ? ['module'] : []), 'layer', 'op', 'units', 'bits flipped (sampled)', ...(r.exact ? ['exact crossings'] : [])], rows);
   if (r.exact) {
     const e = r.exact;
-    out += `\nexact: ${e.total_flips} flips, ${e.linear_pieces} linear pieces (${e.precision}${e.approximate ? ', approximate' : ''}; ${e.forward_points} points evaluated in ${e.seconds.toFixed(2)} s)\n`;
+    out += `\n${e.total_flips} ${termName('exact-crossings', e.total_flips)}, ${e.linear_pieces} ${termName('linear-pieces', e.linear_pieces)} (${e.precision}${e.approximate ? ', approximate' : ''}; ${e.forward_points} points evaluated in ${e.seconds.toFixed(2)} s)\n`;
     if (e.note) out += `note: ${e.note}\n`;
   }
   if (r.soft) out += `\nsoft (probabilistic code): ${r.soft.total.toFixed(3)} in total (${Object.entries(r.soft.per_layer_total).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')})\n`;

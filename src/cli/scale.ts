@@ -11,6 +11,7 @@ import type { CliArgs } from './args';
 import { inputSource } from './codes';
 import { pct, table } from './format';
 import { modelRef } from './summary';
+import { plural } from '../shared/glossary';
 
 export const SCALE_FLAGS = {
   layer: { type: 'string' },
@@ -43,10 +44,10 @@ export async function runScale(a: CliArgs): Promise<void> {
 }
 
 export function formatScale(r: ScaleResult): string {
-  let out = `${r.model}: activation of ${r.layer} (${r.scaled_tensor}) scaled by alpha; ${r.n} inputs (${r.inputs_note})\n`;
+  let out = `${r.model}: activation of ${r.layer} (${r.scaled_tensor}) scaled by alpha; ${plural(r.n, 'input')} (${r.inputs_note})\n`;
   out += `later layers: ${r.later_layers.map((l) => `${l.key} (${l.units} bits)`).join(', ') || 'none'}\n\n`;
   out += table(
-    ['alpha', 'changed predictions', 'changed codes', 'flipped bits / sample', ...r.later_layers.map((l) => l.key)],
+    ['alpha', 'changed predictions', 'changed codes', 'bits flipped / sample', ...r.later_layers.map((l) => l.key)],
     r.alphas.map((x) => [x.alpha, pct(x.changed_predictions), pct(x.changed_codes), Number(x.flipped_bits_total.toFixed(3)), ...r.later_layers.map((l) => Number(x.flipped_bits_per_layer[l.key]!.toFixed(3)))]),
   );
   return out;

@@ -13,6 +13,7 @@ import type { SliceRequest } from '../shared/worker-protocol';
 import type { CliArgs } from './args';
 import { table } from './format';
 import { modelRef } from './summary';
+import { termName } from '../shared/glossary';
 
 export const SLICE_FLAGS = {
   window: { type: 'string' },
@@ -89,12 +90,12 @@ export function formatSlice(r: SliceResult): string {
   const g = r.grid;
   const [lo, hi] = r.window;
   let out = `${r.model}: 2D slice over [${lo}, ${hi}]^2 (${r.plane.note}${r.plane.indices.length ? `, samples ${r.plane.indices.join(', ')}` : ''})\n`;
-  out += `grid ${g.resolution} x ${g.resolution}: ${g.distinct_codes} distinct codes; predicted classes ${[...new Set(g.pred_row_major)].sort((x, y) => x - y).join(', ')}\n`;
+  out += `grid ${g.resolution} x ${g.resolution}: ${g.distinct_codes} ${termName('regions-hit', g.distinct_codes)}; predicted classes ${[...new Set(g.pred_row_major)].sort((x, y) => x - y).join(', ')}\n`;
   if (r.exact) {
     const e = r.exact;
     out += `\nexact (${e.precision}${e.precision_note ? `: ${e.precision_note}` : ''}, ${e.ms.toFixed(0)} ms):\n`;
     out += table(
-      ['regions', 'total area', 'min area', 'mean area', 'vertices/region', 'boundary segments'],
+      ['regions', 'total area (plane units^2)', 'min area', 'mean area', 'vertices/region', 'decision boundary segments'],
       [[e.regions, Number(e.total_area.toPrecision(12)), Number(e.min_region_area.toPrecision(3)), Number(e.mean_region_area.toPrecision(3)), Number(e.mean_vertices_per_region.toFixed(2)), e.decision_boundary.length]],
     );
     out += `regions after each layer: ${Object.entries(e.regions_after_layer).map(([k, n]) => `${k} ${n}`).join(', ')}\n`;

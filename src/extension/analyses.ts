@@ -16,6 +16,7 @@ import type { PathStats } from '../shared/lsp-protocol';
 import type { ModelSummary, PathResult } from '../shared/results';
 import { ANALYSIS_TITLES, type AnalysisData, type AnalysisKind, type AnalysisParams, type CodesView, type ModelResultLine } from '../shared/webview-protocol';
 import type { InputSource } from '../worker/jobs';
+import { plural, termName } from '../shared/glossary';
 
 export interface CodesRecord {
   codes: CodesView;
@@ -360,7 +361,7 @@ export function pathStats(a: ModelAnalysis): PathStats | undefined {
 export function resultLines(a: ModelAnalysis): ModelResultLine[] {
   const out: ModelResultLine[] = [];
   const fmt = (x: unknown, d = 2) => (typeof x === 'number' && Number.isFinite(x) ? (Number.isInteger(x) ? String(x) : x.toFixed(d)) : '?');
-  if (a.codes) out.push({ kind: 'codes', title: 'Probe codes', at: a.codes.at, line: `${a.codes.codes.n} inputs, ${a.codes.codes.distinct_codes} distinct codes` });
+  if (a.codes) out.push({ kind: 'codes', title: 'Probe codes', at: a.codes.at, line: `${plural(a.codes.codes.n, 'input')}, ${a.codes.codes.distinct_codes} ${termName('regions-hit', a.codes.codes.distinct_codes)}` });
   for (const [kind, r] of Object.entries(a.results) as [AnalysisKind, ResultRecord][]) {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const x = r.result as any;
@@ -368,23 +369,23 @@ export function resultLines(a: ModelAnalysis): ModelResultLine[] {
     switch (kind) {
       case 'path': {
         const ps = pathStats(a);
-        line = `${fmt(x.exact?.total_flips ?? x.total)} crossings over ${fmt(x.steps)} steps` + (ps && ps.paths > 1 ? ` (mean ${fmt(ps.mean_crossings, 1)} over ${ps.paths} paths)` : '');
+        line = `${fmt(x.exact?.total_flips ?? x.total)} ${x.exact ? 'exact crossings' : 'bits flipped'} over ${typeof x.steps === 'number' ? plural(x.steps, 'step') : '? steps'}` + (ps && ps.paths > 1 ? ` (mean ${fmt(ps.mean_crossings, 1)} crossings per path over ${ps.paths} paths)` : '');
         break;
       }
       case 'study':
-        line = x.different_class ? `different-class ratio ${fmt(x.different_class.ratio)}, p = ${fmt(x.different_class.p_value, 3)}; same-class ratio ${fmt(x.same_class?.ratio)}` : 'density study';
+        line = x.different_class ? `boundary density near / elsewhere: different-class ${fmt(x.different_class.ratio)}×, p-value ${fmt(x.different_class.p_value, 3)}; same-class ${fmt(x.same_class?.ratio)}×` : 'density study';
         break;
       case 'slice':
-        line = x.exact ? `${fmt(x.exact.regions)} exact regions` : x.grid ? `${fmt(x.grid.distinct_codes)} distinct codes on the grid` : 'region map';
+        line = x.exact ? (typeof x.exact.regions === 'number' ? `${plural(x.exact.regions, 'exact region')} in the window` : '? exact regions') : x.grid ? `${fmt(x.grid.distinct_codes)} regions hit by the grid` : 'region map';
         break;
       case 'local':
-        line = `mean ${fmt(x.mean_total)} units change around ${fmt(x.n)} inputs`;
+        line = `mean ${fmt(x.mean_total)} units cut within radius ${fmt(x.radius, 4)} around ${typeof x.n === 'number' ? plural(x.n, 'input') : '? inputs'}`;
         break;
       case 'scale':
-        line = `layer ${x.layer ?? '?'}, ${Array.isArray(x.alphas) ? x.alphas.length : '?'} scale factors`;
+        line = `layer ${x.layer ?? '?'} scaled by ${Array.isArray(x.alphas) ? plural(x.alphas.length, 'alpha') : '? alphas'}`;
         break;
       case 'cluster':
-        line = `${x.method ?? 'clusters'}: ${Array.isArray(x.clusters) ? x.clusters.length : '?'} clusters, weighted purity ${fmt(x.weighted_purity)}`;
+        line = `${x.method ?? 'clusters'}: ${Array.isArray(x.clusters) ? plural(x.clusters.length, 'cluster') : '? clusters'}, weighted purity ${fmt(x.weighted_purity)}`;
         break;
       case 'polytope':
         // facets is an array in a whole record; a compacted one keeps only the scalars.

@@ -29,6 +29,7 @@ import type { Services } from './services';
 import { trustedModelUri } from './summaryPanel';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 import { imageOf } from './inputImage';
+import { handleGlossaryMessage } from './glossary';
 
 export const ANALYSIS_VIEW_TYPE = 'polytopeLens.analysis';
 
@@ -120,6 +121,7 @@ export class AnalysisPanel implements vscode.Disposable {
 
   /** A message from the page, as it arrived: it enters only through parseAnalysisMessage. */
   receive(raw: unknown): Promise<void> {
+    if (handleGlossaryMessage(raw)) return Promise.resolve(); // the ⓘ link of a term, the same on every page
     const msg = parseAnalysisMessage(raw);
     if (!msg) {
       this.services.log.warn(`${this.kind} view ${this.fileName}: ignored a malformed message`);

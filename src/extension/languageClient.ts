@@ -34,6 +34,7 @@ import { readConfig } from './config';
 import type { ModelPage } from './modelPage';
 import { MODEL_VIEW_TYPE } from './modelViewProvider';
 import type { Services } from './services';
+import { OPEN_GLOSSARY_COMMAND } from '../shared/glossary';
 
 const isPython = (d: vscode.TextDocument) => d.languageId === 'python' && d.uri.scheme === 'file';
 
@@ -83,8 +84,8 @@ export class LanguageClientProvider implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: 'file', language: 'python' }],
       initializationOptions,
-      // The hover's "Open in the model view" link runs this one command, and no other.
-      markdown: { isTrusted: { enabledCommands: [OPEN_LAYER_COMMAND] } },
+      // The hover's "Open in the model view" and glossary links run these commands, and no other.
+      markdown: { isTrusted: { enabledCommands: [OPEN_LAYER_COMMAND, OPEN_GLOSSARY_COMMAND] } },
     };
     const client = new LanguageClient('polytopeLens', 'Polytope Lens Language Server', serverOptions, clientOptions);
     client.onRequest(ModelStructureRequest, (p) => this.structure(p.candidates));

@@ -13,6 +13,7 @@ import { Services, type RunRecord } from './services';
 import { SummaryPanelProvider } from './summaryPanel';
 import { LanguageClientProvider } from './languageClient';
 import { SidePanelProvider, type SidePanelInfo } from './sidePanel';
+import { GlossaryProvider } from './glossary';
 
 /** What activate() returns (vscode.extensions.getExtension(...).exports): read-only status for tests and tools. */
 export interface LensApi {
@@ -44,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
   // Language features (hover, CodeLens over PyTorch code): the server starts on the first Python document.
   LanguageClientProvider.register(context, services);
   const sidePanel = SidePanelProvider.register(context, services);
+  GlossaryProvider.register(context, services.log);
   services.log.info(`activated (${context.extensionMode === vscode.ExtensionMode.Test ? 'test' : 'normal'} mode)`);
   return {
     pages: () => services.views.all().map((p) => p.info()),

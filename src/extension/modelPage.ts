@@ -15,6 +15,7 @@ import {
 import { resultLines, type ModelAnalysis } from './analyses';
 import type { Services } from './services';
 import { webviewHtml, webviewOptions } from './webviewHtml';
+import { handleGlossaryMessage } from './glossary';
 
 export type Rendered = Extract<ModelViewToHost, { type: 'rendered' }>;
 
@@ -54,6 +55,7 @@ export class ModelPage implements vscode.Disposable {
     this.webview.options = webviewOptions(context.extensionUri);
     this.disposables.push(
       this.webview.onDidReceiveMessage((raw) => {
+        if (handleGlossaryMessage(raw)) return; // the ⓘ link of a term, the same on every page
         const msg = parseModelViewMessage(raw);
         if (!msg) {
           log.warn(`model view ${this.fileName}: ignored a malformed message`);

@@ -33,6 +33,7 @@ import { MODEL_VIEW_TYPE } from './modelViewProvider';
 import { activeModel } from './pickers';
 import type { Services } from './services';
 import { webviewHtml, webviewOptions } from './webviewHtml';
+import { handleGlossaryMessage } from './glossary';
 
 export const SIDE_PANEL_VIEW = 'polytopeLens.sidePanel';
 const DEBOUNCE_MS = 500;
@@ -168,6 +169,7 @@ export class SidePanelProvider implements vscode.WebviewViewProvider, vscode.Dis
     this.ready = false;
     view.webview.options = webviewOptions(context.extensionUri);
     view.webview.onDidReceiveMessage((raw) => {
+      if (handleGlossaryMessage(raw)) return; // the ⓘ link of a term, the same on every page
       const msg = parseSidePanelMessage(raw);
       if (!msg) {
         log.warn('side panel: ignored a malformed message');

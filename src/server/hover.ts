@@ -2,6 +2,7 @@
 import { basename } from 'node:path';
 import { OPEN_LAYER_COMMAND } from '../shared/lsp-protocol';
 import type { LayerInfo } from '../shared/results';
+import { GLOSSARY, OPEN_GLOSSARY_COMMAND, plural, termName, termTooltip, type GlossaryTermId } from '../shared/glossary';
 import type { Mapped, Via } from './mapping';
 import { label, layerRows, mappedOf, openArgs, type DocView, type LayerRow, type Target } from './targets';
 
@@ -21,6 +22,23 @@ function code(s: string): string {
 
 export function commandLink(title: string, command: string, args: unknown): string {
   return `[${title}](command:${command}?${encodeURIComponent(JSON.stringify([args]))})`;
+}
+
+/**
+ * Where a term's link goes: under VS Code ("client" mode) the extension's command, which opens the glossary in the
+ * Markdown preview; in other editors the glossary file itself (a file: URL), when the server knows where it is.
+ */
+let glossaryTarget: { command: true } | { fileUrl: string } | undefined;
+export function setGlossaryTarget(t: typeof glossaryTarget): void {
+  glossaryTarget = t;
+}
+
+/** A glossary term in Markdown: a link to its section, with its sentence as the link's title (the tooltip). */
+export function termLink(id: GlossaryTermId, text: string = GLOSSARY[id].name): string {
+  const title = termTooltip(id).replace(/["\\]/g, (c) => `\\${c}`);
+  if (!glossaryTarget) return text;
+  const href = 'command' in glossaryTarget ? `command:${OPEN_GLOSSARY_COMMAND}?${encodeURIComponent(JSON.stringify([{ term: id }]))}` : `${glossaryTarget.fileUrl}#${GLOSSARY[id].anchor}`;
+  return `[${text}](${href} "${title}")`;
 }
 
 function nodeList(mapped: Mapped): string {
@@ -54,11 +72,11 @@ function table(rows: LayerRow[], live: boolean): string[] {
   const withModule = rows.some((r) => r.layer.module !== undefined || r.layer.source);
   const head = withModule ? ['module', 'layer', 'op', 'units', 'shape'] : ['layer', 'op', 'units', 'shape'];
   const text = withModule ? 2 : 1;
-  if (live) head.push('dead', 'always on', 'codes', 'crossings / path');
+  if (live) head.push(termLink('dead-unit', 'dead'), termLink('always-on-unit', 'always on'), termLink('regions-hit'), termLink('crossings-per-path'));
   const out = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i <= text ? ' --- ' : ' ---: ')).join('|')}|`];
   for (const r of rows) {
     const l = r.layer;
-    const cells = [code(l.key), l.op + (l.exact ? '' : ' (sign code)'), String(l.units), `[${l.shape.join(', ')}]`];
+    const cells = [code(l.key), l.op + (l.exact ? '' : ` (${termLink('sign-code')})`), String(l.units), `[${l.shape.join(', ')}]`];
     if (withModule) cells.unshift(layerOrigin(l) || '–');
     if (live) {
       cells.push(
@@ -77,9 +95,9 @@ function liveNote(view: DocView): string | null {
   const a = view.analysis;
   if (!a || (!a.codes && !a.pathStats)) return null;
   const parts: string[] = [];
-  if (a.codes) parts.push(`${a.codes.inputs_note ?? `${a.codes.n} samples`}, ${a.codes.distinct_codes} distinct codes overall`);
-  if (a.pathStats) parts.push(`${fixed(a.pathStats.mean_crossings)} boundary crossings per path over ${a.pathStats.paths} paths`);
-  const prev = a.previousExport ? ` These results are from the previous export of ${code(basename(a.modelPath))}; run the analyses again for this one.` : '';
+  if (a.codes) parts.push(`${a.codes.inputs_note ?? plural(a.codes.n, 'input')}, ${a.codes.distinct_codes} ${termLink('regions-hit', termName('regions-hit', a.codes.distinct_codes))} overall`);
+  if (a.pathStats) parts.push(`${fixed(a.pathStats.mean_crossings)} ${termLink('crossings-per-path')} (mean of ${plural(a.pathStats.paths, 'path')})`);
+  const prev = a.previousExport ? ` These results are from the ${termLink('previous-export')} of ${code(basename(a.modelPath))}; run the analyses again for this one.` : '';
   return `_Latest analysis:_ ${parts.join('; ')}.${prev}`;
 }
 
@@ -111,8 +129,8 @@ function classHover(view: DocView, t: Extract<Target, { kind: 'class' }>, mapped
       const units = sum.total_units;
       const dead = a.codes.stats.reduce((x, st) => x + st.dead_units, 0);
       const on = a.codes.stats.reduce((x, st) => x + st.always_on_units, 0);
-      lines.push('', `Live: **${a.codes.distinct_codes} distinct codes** on ${a.codes.n} samples · dead ${pct(dead, units)} · always on ${pct(on, units)}` + (a.pathStats ? ` · ${fixed(a.pathStats.mean_crossings)} crossings per path` : ''));
-    } else if (a?.pathStats) lines.push('', `Live: ${fixed(a.pathStats.mean_crossings)} boundary crossings per path (${a.pathStats.paths} paths)`);
+      lines.push('', `Live: **${a.codes.distinct_codes}** ${termLink('regions-hit', termName('regions-hit', a.codes.distinct_codes))} by ${plural(a.codes.n, 'input')} · ${termLink('dead-unit', 'dead')} ${pct(dead, units)} · ${termLink('always-on-unit', 'always on')} ${pct(on, units)}` + (a.pathStats ? ` · ${fixed(a.pathStats.mean_crossings)} ${termLink('crossings-per-path')}` : ''));
+    } else if (a?.pathStats) lines.push('', `Live: ${fixed(a.pathStats.mean_crossings)} ${termLink('crossings-per-path')} (mean of ${plural(a.pathStats.paths, 'path')})`);
     if (sum.layers.length) lines.push('', ...table(layerRows(view, { instances: [], nodes: [], layers: sum.layers, feeds: [] }).rows, !!a?.codes || !!a?.pathStats));
     return lines;
   }

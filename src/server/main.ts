@@ -28,8 +28,12 @@ import {
   type OpenLayerArgs,
   type ServerInitOptions,
 } from '../shared/lsp-protocol';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { GLOSSARY_DOC } from '../shared/glossary';
 import { codeLenses } from './codelens';
-import { renderHover } from './hover';
+import { renderHover, setGlossaryTarget } from './hover';
 import { ModelCache, engineLoader, type StructureLoader } from './models';
 import { createParser } from './syntax';
 import { inModuleClass, lineTarget, targetAt } from './targets';
@@ -96,6 +100,9 @@ async function guarded<T>(what: string, f: () => Promise<T>, fallback: T): Promi
 connection.onInitialize(async (params): Promise<InitializeResult> => {
   const opts = (params.initializationOptions ?? {}) as ServerInitOptions;
   mode = opts.polytopeLens?.modelSource === 'client' ? 'client' : 'server';
+  // Term links in hovers: the extension's command under VS Code; the glossary file next to the bundle elsewhere.
+  const glossaryFile = resolve(__dirname, '..', '..', GLOSSARY_DOC);
+  setGlossaryTarget(mode === 'client' ? { command: true } : existsSync(glossaryFile) ? { fileUrl: pathToFileURL(glossaryFile).href } : undefined);
   canRefreshLenses = params.capabilities.workspace?.codeLens?.refreshSupport === true;
   canWatchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
   const parser = await createParser();
@@ -153,7 +160,7 @@ connection.onCodeLens((params) =>
     if (!view) return [];
     return codeLenses(view).map((l) => ({
       range: { start: { line: l.line, character: l.col }, end: { line: l.line, character: l.col } },
-      command: { title: l.title, command: l.command, arguments: [l.args] },
+      command: { title: l.title, tooltip: l.tooltip, command: l.command, arguments: [l.args] },
     }));
   }, []),
 );

@@ -3,6 +3,7 @@
  * host accepts it only through the matching `parse...` function below, and nothing in it names a file (the host
  * knows which model a view shows).
  */
+import { isGlossaryTermId, type GlossaryTermId } from './glossary';
 import type { ClusterResult, CodesResult, DensityStudyResult, LocalResult, ModelSummary, PathResult, PolytopeResult, ScaleResult, SliceResult } from './results';
 
 /** A CodesResult as a view receives it: without per-sample rows (they can be large and the view does not need them). */
@@ -547,4 +548,14 @@ export function parseSidePanelMessage(x: unknown): SidePanelToHost | undefined {
     default:
       return undefined;
   }
+}
+
+// ---- any page -> host: open the glossary (docs/glossary.md) at a term; every page's host accepts it ----
+
+export type GlossaryToHost = { type: 'openGlossary'; term: GlossaryTermId };
+
+/** The only way a glossary request enters the host: the term must be one of src/shared/glossary.ts (no anchor or path
+ *  is taken from the page). */
+export function parseGlossaryMessage(x: unknown): GlossaryToHost | undefined {
+  return isRecord(x) && x.type === 'openGlossary' && isGlossaryTermId(x.term) ? { type: 'openGlossary', term: x.term } : undefined;
 }

@@ -15,6 +15,8 @@ import { responsive } from './charts/size';
 import { fmt, pct, startPage, type PageContext, type Rendered } from './charts/page';
 import { layerText } from './layerName';
 import { h, s } from './vscodeApi';
+import { headerCells } from './term';
+import { plural } from '../shared/glossary';
 
 /** How each method is named on the page. */
 export const METHOD_NAMES: Record<ClusterMethodKey, string> = {
@@ -52,8 +54,8 @@ function comparisonTable(r: ClusterResult, selected: ClusterMethodKey, select: (
   return h(
     'table',
     { class: 'grid', id: 'methods' },
-    h('caption', {}, `Every method on the same ${r.n} inputs${r.labels_note ? '' : ' (no labels: purity and NMI need a labels file)'}`),
-    h('thead', {}, h('tr', {}, ...['method', 'clusters', 'weighted purity', 'NMI', 'noise', 'seconds'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('caption', {}, `Every method on the same ${plural(r.n, 'input')}${r.labels_note ? '' : ' (no labels: purity and NMI need a labels file)'}`),
+    h('thead', {}, h('tr', {}, ...headerCells(['method', 'clusters', ['weighted-purity'], ['nmi'], ['noise-share', 'noise'], 'seconds']))),
     h(
       'tbody',
       {},
@@ -132,8 +134,8 @@ function methodPart(key: ClusterMethodKey, m: Method, r: ClusterResult, thumbs: 
   const table = h(
     'table',
     { class: 'grid', id: 'clusters' },
-    h('caption', {}, directions ? `Directions: each with its top ${r.params.top_m} examples` : `Clusters${m.noise_share > 0 ? ` (${pct(m.noise_share)} of the inputs are noise, in no cluster)` : ''}`),
-    h('thead', {}, h('tr', {}, ...[what, directions ? 'examples' : 'size', 'majority label', 'purity', ...(directions ? ['score'] : []), directions ? 'top examples' : 'exemplars (medoid first)'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('caption', {}, directions ? `Directions: each with its top ${plural(r.params.top_m, 'example')}` : `Clusters${m.noise_share > 0 ? ` (${pct(m.noise_share)} of the inputs are noise, in no cluster)` : ''}`),
+    h('thead', {}, h('tr', {}, ...headerCells([what, directions ? 'examples' : 'size (inputs)', 'majority label', 'purity', ...(directions ? ['score'] : []), directions ? 'top examples' : 'exemplars (medoid first)']))),
     h(
       'tbody',
       {},
@@ -219,7 +221,7 @@ function renderCluster(r: ClusterResult, thumbs: Thumbs, ctx: PageContext): Rend
   const meta = h(
     'p',
     { class: 'meta' },
-    `${r.n} inputs (${r.inputs_note}) · labels: ${r.labels_note ?? 'none'} · codes: ${r.code_bits} bits of ${r.code_layers.length} layer${r.code_layers.length === 1 ? '' : 's'}, ${r.varying_bits} vary` +
+    `${plural(r.n, 'input')} (${r.inputs_note}) · labels: ${r.labels_note ?? 'none'} · codes: ${plural(r.code_bits, 'bit')} of ${r.code_layers.length} layer${r.code_layers.length === 1 ? '' : 's'}, ${r.varying_bits} vary` +
       (act ? ` · activations: ${layerText(r.code_layers.find((l) => l.key === act.key) ?? act)} (${act.op}, ${act.size} values)` : '') +
       ` · ${fmt(r.timing.total_s)} s in all`,
   );

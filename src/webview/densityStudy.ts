@@ -11,6 +11,8 @@ import { attachCursor } from './charts/cursor';
 import { fmt, type PageContext, type Rendered } from './charts/page';
 import { Plot, plotSvg } from './charts/plot';
 import { h, s } from './vscodeApi';
+import { headerCells, term } from './term';
+import { plural } from '../shared/glossary';
 
 /** The level below which the page calls a p-value evidence (stated on the page with the number itself). */
 const ALPHA = 0.05;
@@ -27,7 +29,7 @@ const pValue = (p: number) => (p < 0.001 ? '< 0.001' : `= ${fmt(p, 2)}`);
 export function verdict(r: DensityStudyResult): string {
   const d = r.different_class;
   const c = r.same_class;
-  const around = `within ${r.window} steps of the class change`;
+  const around = `within ${plural(r.window, 'step')} of the class change`;
   if (d.pairs === 0) return 'No different-class pair had a class change on its path: nothing to test.';
   if (d.p_value < ALPHA && c.p_value >= ALPHA)
     return `The density is higher ${around} than elsewhere on the path (${fmt(d.ratio)}×, p ${pValue(d.p_value)}), and the same-class control shows no such rise (p ${pValue(c.p_value)}).`;
@@ -136,14 +138,14 @@ export function renderStudy(r: DensityStudyResult, ctx: PageContext): Rendered {
   const key = h(
     'div',
     { class: 'legend', role: 'group', 'aria-label': 'Groups' },
-    ...groups.map((g) => h('span', { class: 'key' }, s('svg', { width: 12, height: 12, 'aria-hidden': 'true' }, s('rect', { class: `swatch ${g.cls}`, width: 12, height: 12 })), ` ${g.name} (${g.stats.pairs} pairs)`)),
+    ...groups.map((g) => h('span', { class: 'key' }, s('svg', { width: 12, height: 12, 'aria-hidden': 'true' }, s('rect', { class: `swatch ${g.cls}`, width: 12, height: 12 })), ` ${g.name} (${plural(g.stats.pairs, 'pair')})`)),
     h('span', { class: 'key hint' }, '— profile · - - - mean elsewhere on the path'),
   );
   const table = h(
     'table',
     { class: 'grid', id: 'study-table' },
-    h('caption', {}, `Near (within ±${W} steps) against elsewhere, per group`),
-    h('thead', {}, h('tr', {}, ...['group', 'pairs', 'near', 'elsewhere', 'near / elsewhere', 'effect size', 'p (one-sided)'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('caption', {}, 'Mean ', term('boundary-density'), ` (bits flipped per unit of input distance) near the aligned step (within ±${plural(W, 'step')}) and elsewhere, per group`),
+    h('thead', {}, h('tr', {}, ...headerCells(['group', 'pairs', ['near-and-elsewhere', 'near'], ['near-and-elsewhere', 'elsewhere'], 'near / elsewhere', ['effect-size'], ['p-value', 'p-value (one-sided)']]))),
     h(
       'tbody',
       {},
@@ -169,7 +171,7 @@ export function renderStudy(r: DensityStudyResult, ctx: PageContext): Rendered {
     h(
       'p',
       { class: 'meta' },
-      `${r.steps} steps per path · window ±${W} · classes from ${r.class_source === 'labels' ? 'the labels file' : "the model's predictions"} · ${r.permutations} sign-flip permutations, seed ${r.seed}` +
+      `${plural(r.steps, 'step')} per path · window ±${plural(W, 'step')} · classes from ${r.class_source === 'labels' ? 'the labels file' : "the model's predictions"} · ${r.permutations} sign-flip permutations, seed ${r.seed}` +
         (r.skipped_pairs ? ` · ${r.skipped_pairs} different-class pair${r.skipped_pairs === 1 ? '' : 's'} without a class change left out` : ''),
     ),
     key,

@@ -14,6 +14,8 @@ import { Plot } from './charts/plot';
 import { renderStudy } from './densityStudy';
 import { h, s } from './vscodeApi';
 import { layerName, layerText } from './layerName';
+import { counted, headerCells, term } from './term';
+import { plural, termName } from '../shared/glossary';
 
 function renderPath(r: PathResult, endpoints: [number, number] | undefined, endpointLabels: [number, number] | undefined, ctx: PageContext): Rendered {
   const hidden = new Set(Array.isArray(ctx.ui.layersHidden) ? (ctx.ui.layersHidden as string[]) : []);
@@ -31,7 +33,7 @@ function renderPath(r: PathResult, endpoints: [number, number] | undefined, endp
     const d = r.density_input[k];
     const p0 = r.preds[k];
     const p1 = r.preds[k + 1];
-    return `step ${k} (t ${fmt(k / N)}–${fmt((k + 1) / N)}): Hamming ${r.per_step[k] ?? 0} (shown ${shown}; ${per}); density ${d === null || d === undefined ? '–' : `${fmt(d)} bits per unit ${distanceIn(r)}`}; class ${p0}${p0 !== p1 ? ` → ${p1}` : ''}`;
+    return `step ${k} (t ${fmt(k / N)}–${fmt((k + 1) / N)}): ${r.per_step[k] ?? 0} ${termName('bits-flipped', r.per_step[k] ?? 0)} (shown ${shown}; ${per}); boundary density ${d === null || d === undefined ? '–' : `${fmt(d)} bits flipped per unit ${distanceIn(r)}`}; class ${p0}${p0 !== p1 ? ` → ${p1}` : ''}`;
   };
   // The polytope at the start of a step (t = k / N): the host computes the point and opens the polytope view.
   const inspectStep = (k: number) => ctx.post({ type: 'inspect', target: 'step', step: k });
@@ -43,11 +45,16 @@ function renderPath(r: PathResult, endpoints: [number, number] | undefined, endp
     const p1 = r.preds[k + 1];
     info.replaceChildren(
       h('strong', { class: 'info-step' }, `Step ${k}`),
-      ` (t ${fmt(k / N)}–${fmt((k + 1) / N)}) · Hamming `,
+      ` (t ${fmt(k / N)}–${fmt((k + 1) / N)}) · `,
       h('strong', { class: 'info-total' }, String(r.per_step[k] ?? 0)),
-      ' bits · density ',
+      ' ',
+      term('bits-flipped', termName('bits-flipped', r.per_step[k] ?? 0)),
+      ' · ',
+      term('boundary-density'),
+      ' ',
       h('span', { class: 'info-density' }, d === null || d === undefined ? '–' : fmt(d)),
-      ` bits per unit ${distanceIn(r)} · class `,
+      d === null || d === undefined ? '' : ` bits flipped per unit ${distanceIn(r)}`,
+      ' · class ',
       h('span', { class: 'info-class' }, p0 !== p1 ? `${p0} → ${p1}` : String(p0)),
       ' ',
       inspect,
@@ -74,7 +81,7 @@ function renderPath(r: PathResult, endpoints: [number, number] | undefined, endp
       xTitle: `position on the path (step; 0 = ${ends.a}, ${N} = ${ends.b})`,
       yTitle: 'bits flipped per step (Hamming distance)',
       rightTitle: densityAxis(r),
-      ariaLabel: `Per-step Hamming distance along the path, ${N} steps`,
+      ariaLabel: `Bits flipped per step along the path, ${plural(N, 'step')}`,
       describe,
       rightAxis: showDensity,
       cursor: typeof ctx.ui.cursor === 'number' ? (ctx.ui.cursor as number) : undefined,
@@ -127,14 +134,21 @@ function renderPath(r: PathResult, endpoints: [number, number] | undefined, endp
   const meta = h(
     'p',
     { class: 'meta' },
-    `${N} steps · ${r.total} bit flips sampled · ${r.distinct_codes_on_path} distinct codes on the path · class changes at step${r.class_changes_at_step.length === 1 ? '' : 's'} ${r.class_changes_at_step.join(', ') || 'none'}`,
-    e ? ` · exact: ${e.total_flips} flips, ${e.linear_pieces} linear pieces (${e.precision}${e.approximate ? ', approximate' : ''})` : '',
+    `${plural(N, 'step')} · `,
+    ...counted(r.total, 'bits-flipped'),
+    ' (sampled) · ',
+    ...counted(r.distinct_codes_on_path, 'regions-hit'),
+    ' on the path · ',
+    ...(r.class_changes_at_step.length
+      ? [term('class-change', r.class_changes_at_step.length === 1 ? 'class change' : 'class changes'), ` at step${r.class_changes_at_step.length === 1 ? '' : 's'} ${r.class_changes_at_step.join(', ')}`]
+      : ['no ', term('class-change')]),
+    ...(e ? [' · ', ...counted(e.total_flips, 'exact-crossings'), ', ', ...counted(e.linear_pieces, 'linear-pieces'), ` (${e.precision}${e.approximate ? ', approximate' : ''})`] : []),
   );
   const table = h(
     'table',
     { class: 'grid', id: 'layer-totals' },
     h('caption', {}, 'Per layer'),
-    h('thead', {}, h('tr', {}, ...['layer', 'op', 'bits', 'flips sampled', ...(e ? ['flips exact'] : [])].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, ...headerCells(['layer', 'op', ['unit', 'units'], ['bits-flipped', 'bits flipped (sampled)'], ...(e ? [['exact-crossings'] as ['exact-crossings']] : [])]))),
     h(
       'tbody',
       {},

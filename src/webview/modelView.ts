@@ -10,6 +10,8 @@ import type { CodesView, ModelViewAction, ModelViewState, ModelViewToHost, Model
 import { activeHistogram, describeBin, type HistogramBin } from './charts/histogram';
 import { h, s, vscodeApi } from './vscodeApi';
 import { layerName } from './layerName';
+import { headerCells, term } from './term';
+import { plural, termName } from '../shared/glossary';
 
 const api = vscodeApi<ModelViewToHost, ModelViewState>();
 const app = document.getElementById('app')!;
@@ -57,7 +59,7 @@ function layersTable(layers: LayerInfo[]): HTMLElement {
     'table',
     { id: 'layers', class: 'grid' },
     h('caption', {}, 'Piecewise-linear layers'),
-    h('thead', {}, h('tr', {}, ...['layer', 'op', 'pre-activation', 'shape', 'units', 'offset', 'exact'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, ...headerCells(['layer', 'op', 'pre-activation', 'shape', ['unit', 'units'], ['offset'], ['sign-code', 'exact']]))),
     h(
       'tbody',
       {},
@@ -78,17 +80,54 @@ function layersTable(layers: LayerInfo[]): HTMLElement {
   );
 }
 
+/**
+ * Tables of more layers than this draw each row's histogram when the row comes near the view: DenseNet-121's 122
+ * Plot charts took about a second to draw at once in Chromium (GoogLeNet's 70: 0.65 s), and the view was frozen
+ * meanwhile. Smaller tables draw every histogram at once.
+ */
+const EAGER_HISTOGRAMS = 24;
+
 function statsTable(codes: CodesView): HTMLElement {
   const hover = h('p', { id: 'hist-info', class: 'hint', 'aria-live': 'polite' }, 'Hover a histogram to read a bin.');
   const byKey = new Map(codes.layers.map((l) => [l.key, l]));
   const onHover = (key: string) => (b: HistogramBin | undefined) => {
     hover.textContent = b ? `${key}: ${describeBin(b)} of the layer's units are on for that share of the inputs.` : 'Hover a histogram to read a bin.';
   };
+  const pending = new Map<Element, () => void>();
+  const lazy =
+    codes.stats.length > EAGER_HISTOGRAMS
+      ? new IntersectionObserver(
+          (entries, observer) => {
+            for (const e of entries) {
+              if (!e.isIntersecting) continue;
+              pending.get(e.target)?.();
+              pending.delete(e.target);
+              observer.unobserve(e.target);
+            }
+          },
+          { rootMargin: '400px 0px' },
+        )
+      : undefined;
+  const histogramCell = (st: CodesView['stats'][number]): HTMLElement => {
+    const td = h('td', { class: 'hist-cell' });
+    if (!st.active_histogram?.length) {
+      td.append('–');
+      return td;
+    }
+    const draw = () => td.replaceChildren(activeHistogram(st, onHover(st.key)));
+    if (!lazy) draw();
+    else {
+      td.append(h('div', { class: 'hist-placeholder', 'aria-hidden': 'true' }));
+      pending.set(td, draw);
+      lazy.observe(td);
+    }
+    return td;
+  };
   return h(
     'section',
     { id: 'codes' },
     h('h2', {}, 'Codes'),
-    h('p', {}, `${codes.n} inputs (${codes.inputs_note}): `, h('strong', {}, `${codes.distinct_codes}`), ` distinct codes over ${codes.layers.reduce((a, l) => a + l.units, 0)} bits.`),
+    h('p', {}, `${plural(codes.n, 'input')} (${codes.inputs_note}): `, h('strong', {}, `${codes.distinct_codes}`), ' ', term('regions-hit', termName('regions-hit', codes.distinct_codes)), ` (distinct spline codes of ${plural(codes.layers.reduce((a, l) => a + l.units, 0), 'bit')}).`),
     h(
       'table',
       { id: 'stats', class: 'grid' },
@@ -96,7 +135,7 @@ function statsTable(codes: CodesView): HTMLElement {
       h(
         'thead',
         {},
-        h('tr', {}, ...['layer', 'active', 'units by active fraction', 'dead', 'always on', 'distinct codes', 'prefix codes'].map((c) => h('th', { scope: 'col' }, c))),
+        h('tr', {}, ...headerCells(['layer', ['active-fraction', 'active'], 'units by active fraction', ['dead-unit', 'dead'], ['always-on-unit', 'always on'], ['regions-hit'], ['prefix-regions-hit']])),
       ),
       h(
         'tbody',
@@ -107,7 +146,7 @@ function statsTable(codes: CodesView): HTMLElement {
             { 'data-key': st.key },
             h('th', { scope: 'row' }, ...layerName(byKey.get(st.key) ?? st)),
             h('td', { class: 'num' }, pct(st.active_fraction)),
-            h('td', { class: 'hist-cell' }, st.active_histogram?.length ? activeHistogram(st, onHover(st.key)) : '–'),
+            histogramCell(st),
             h('td', { class: 'num' }, String(st.dead_units)),
             h('td', { class: 'num' }, String(st.always_on_units)),
             h('td', { class: 'num' }, String(st.distinct_codes)),
@@ -138,7 +177,7 @@ function resultsList(r: NonNullable<View['results']>): HTMLElement | undefined {
     'section',
     { id: 'results' },
     h('h2', {}, 'Last results'),
-    r.previousExport ? h('p', { class: 'notice', id: 'previous-export' }, `These results are from the previous export of ${view.fileName ?? 'the model'}: the file has changed since. Run the analyses again to update them.`) : undefined,
+    r.previousExport ? h('p', { class: 'notice', id: 'previous-export' }, 'These results are from the ', term('previous-export'), ` of ${view.fileName ?? 'the model'}: the file has changed since. Run the analyses again to update them.`) : undefined,
     h('ul', { class: 'results' }, ...[...r.items].sort((a, b) => b.at - a.at).map((i) => h('li', { 'data-kind': i.kind }, h('strong', {}, i.title), ` · ${i.line} · `, h('span', { class: 'meta' }, when(i.at))))),
   );
 }
@@ -167,7 +206,7 @@ function render(): void {
         'header',
         {},
         h('h1', {}, view.fileName ?? sm.model),
-        h('p', { class: 'meta' }, `opset ${sm.opset}`, sm.producer ? ` · ${sm.producer}` : '', ` · `, h('vscode-badge', {}, `${sm.total_units} units`)),
+        h('p', { class: 'meta' }, `opset ${sm.opset}`, sm.producer ? ` · ${sm.producer}` : '', ` · `, h('vscode-badge', {}, plural(sm.total_units, 'unit'))),
         h('div', { class: 'actions' }, probe, ...more),
       ),
       view.busy
@@ -195,7 +234,7 @@ function render(): void {
           )
         : undefined,
       view.results ? resultsList(view.results) : undefined,
-      view.codes ? statsTable(view.codes) : h('p', { class: 'hint' }, 'Probe codes to see per-layer activity, dead and always-on units and distinct codes.'),
+      view.codes ? statsTable(view.codes) : h('p', { class: 'hint' }, 'Probe codes to see per-layer activity, dead and always-on units and the regions hit.'),
     );
   } else {
     parts.push(h('p', { class: 'hint' }, 'Reading the model…'));

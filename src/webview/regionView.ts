@@ -14,6 +14,11 @@ import { appendXTitle, wrapText } from './charts/bars';
 import { Plot, plotSvg } from './charts/plot';
 import { chartFontPx, MIN_CHART_WIDTH, niceStep, textWidth, ticksBetween } from './charts/size';
 import { h, s } from './vscodeApi';
+import { counted, term } from './term';
+import { plural, type GlossaryTermId } from '../shared/glossary';
+
+/** Hover-box labels that are glossary terms. */
+const TERM_OF: Record<string, GlossaryTermId> = { at: 'plane-coordinates', code: 'spline-code', 'active bits': 'unit', area: 'region-area', 'area (grid)': 'region-area' };
 
 const S = 600;
 
@@ -130,8 +135,10 @@ function renderSlice(r: SliceResult, sampleShape: number[], ctx: PageContext): R
     if (hit.code !== undefined) {
       rows.push(['active bits', `${popcountHex(hit.code)} of ${hit.code.length * 4}`], ['code', `${hit.code.slice(0, 16)}${hit.code.length > 16 ? '…' : ''}`]);
     }
-    rows.push([hit.approx ? 'area (grid)' : 'area', fmt(hit.area, 4)], ['class', String(hit.pred)]);
-    hoverBox.replaceChildren(...rows.flatMap(([k, val]) => [h('dt', {}, k), h('dd', { 'data-field': k }, val)]));
+    // Area in plane units squared, and as the share of the window it covers.
+    const share = (100 * hit.area) / ((hi - lo) * (hi - lo));
+    rows.push([hit.approx ? 'area (grid)' : 'area', `${fmt(hit.area, 4)} plane units² (${fmt(share, 3)} % of the window)`], ['class', String(hit.pred)]);
+    hoverBox.replaceChildren(...rows.flatMap(([k, val]) => [h('dt', {}, TERM_OF[k] ? term(TERM_OF[k]!, k) : k), h('dd', { 'data-field': k }, val)]));
   };
   const drawPoint = (p: PointInfo | undefined) => {
     marker.replaceChildren();
@@ -147,7 +154,7 @@ function renderSlice(r: SliceResult, sampleShape: number[], ctx: PageContext): R
       const top = (p.scores ?? []).map((v, i) => [i, v] as const).sort((a, b) => b[1] - a[1]).slice(0, 3);
       parts.push(
         h('p', {}, 'predicted class ', h('strong', { id: 'point-pred' }, String(p.pred))),
-        h('p', { class: 'hint' }, `top scores: ${top.map(([i, v]) => `${i}: ${fmt(v)}`).join(', ')}`),
+        h('p', { class: 'hint' }, 'largest ', term('logits'), ` (class: logit): ${top.map(([i, v]) => `${i}: ${fmt(v)}`).join(', ')}`),
       );
       if (p.image) parts.push(h('img', { class: 'input-image', src: p.image, alt: `the input at (${fmt(p.u)}, ${fmt(p.v)})` }), h('p', { class: 'hint' }, p.imageNote ?? ''));
       // The polytope of the clicked point: the host maps (u, v) into the input space and opens the polytope view.
@@ -415,8 +422,13 @@ function renderSlice(r: SliceResult, sampleShape: number[], ctx: PageContext): R
   const meta = h(
     'p',
     { class: 'meta' },
-    `window [${lo}, ${hi}]² · ${r.plane.note}${r.plane.indices.length ? ` (samples ${r.plane.indices.join(', ')})` : ''} · grid ${R}×${R}: ${r.grid.distinct_codes} distinct codes`,
-    e ? ` · exact: ${e.regions} regions, ${e.decision_boundary.length} boundary segments, min area ${fmt(e.min_region_area)} (${e.precision})` : '',
+    'window ',
+    term('plane-coordinates', `[${lo}, ${hi}]²`),
+    ` · ${r.plane.note}${r.plane.indices.length ? ` (samples ${r.plane.indices.join(', ')})` : ''} · grid ${R}×${R}: `,
+    ...counted(r.grid.distinct_codes, 'regions-hit'),
+    ...(e
+      ? [` · exact: ${e.regions} `, term('region', e.regions === 1 ? 'region' : 'regions'), `, ${plural(e.decision_boundary.length, 'segment')} of `, term('decision-boundary'), ', smallest ', term('region-area'), ` ${fmt(e.min_region_area)} plane units² (${e.precision})`]
+      : []),
     mode === 'grid' ? ' · showing the sampled grid' : ' · showing the exact regions',
   );
   applyView();

@@ -9,6 +9,8 @@ import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import type { BeforeAfter, SidePanelAction, SidePanelRenderedView, SidePanelState, SidePanelToHost, SidePanelToWebview } from '../shared/webview-protocol';
 import { h, vscodeApi } from './vscodeApi';
 import { layerName, layerText } from './layerName';
+import { headerCells, term, type Column } from './term';
+import { plural, termName } from '../shared/glossary';
 
 const api = vscodeApi<SidePanelToHost, SidePanelState>();
 const app = document.getElementById('app')!;
@@ -42,7 +44,7 @@ function change(v: BeforeAfter, tag: 'td' | 'span' = 'td'): HTMLElement {
   return h(tag, { class: `num ${d > 0 ? 'up' : d < 0 ? 'down' : 'same'}`, title: `${a} → ${b}` }, `${b}`, h('span', { class: 'delta' }, d === 0 ? ' ±0' : ` ${d > 0 ? '+' : ''}${d}`));
 }
 
-function table(id: string, caption: string, head: string[], rows: HTMLElement[]): HTMLElement {
+function table(id: string, caption: string, head: Column[], rows: HTMLElement[]): HTMLElement {
   // Narrow panels scroll a wide table sideways instead of cutting it off.
   return h(
     'div',
@@ -51,7 +53,7 @@ function table(id: string, caption: string, head: string[], rows: HTMLElement[])
       'table',
       { id, class: 'grid' },
       h('caption', {}, caption),
-      h('thead', {}, h('tr', {}, ...head.map((c) => h('th', { scope: 'col' }, c)))),
+      h('thead', {}, h('tr', {}, ...headerCells(head))),
       h('tbody', {}, ...rows),
     ),
   );
@@ -63,7 +65,7 @@ function modelSection(st: SidePanelState): HTMLElement[] {
   const sm = st.summary;
   if (sm) {
     out.push(
-      h('p', { class: 'meta' }, `opset ${sm.opset}`, sm.producer ? ` · ${sm.producer}` : '', ' · ', h('vscode-badge', {}, `${sm.totalUnits} units`), ` in ${sm.layers} layers`, sm.unsupported ? ` · ${sm.unsupported} ops the lens cannot see through` : ''),
+      h('p', { class: 'meta' }, `opset ${sm.opset}`, sm.producer ? ` · ${sm.producer}` : '', ' · ', h('vscode-badge', {}, plural(sm.totalUnits, 'unit')), ` in ${plural(sm.layers, 'layer')}`, sm.unsupported ? ` · ${plural(sm.unsupported, 'op')} the lens cannot see through` : ''),
       h('div', { class: 'actions' }, button('probeCodes', 'Probe codes', busy), button('openModel', 'Model view'), button('refresh', 'Refresh', busy)),
     );
   }
@@ -72,11 +74,11 @@ function modelSection(st: SidePanelState): HTMLElement[] {
   const a = st.analysis;
   if (a) {
     const parts: (string | HTMLElement)[] = [];
-    if (a.n) parts.push(h('strong', { id: 'distinct' }, String(a.distinct)), ` distinct codes on ${a.n} inputs · dead ${pct(a.dead, a.totalUnits)} · always on ${pct(a.alwaysOn, a.totalUnits)}`);
-    if (a.paths) parts.push(`${a.n ? ' · ' : ''}${(a.meanCrossings ?? 0).toFixed(2)} crossings per path (${a.paths} paths)`);
+    if (a.n) parts.push(h('strong', { id: 'distinct' }, String(a.distinct)), ' ', term('regions-hit', termName('regions-hit', a.distinct)), ` by ${plural(a.n, 'input')} · `, term('dead-unit', 'dead'), ` ${pct(a.dead, a.totalUnits)} · `, term('always-on-unit', 'always on'), ` ${pct(a.alwaysOn, a.totalUnits)} of the units`);
+    if (a.paths) parts.push(`${a.n ? ' · ' : ''}${(a.meanCrossings ?? 0).toFixed(2)} `, term('crossings-per-path'), ` (mean of ${plural(a.paths, 'path')})`);
     out.push(h('section', { id: 'analysis' }, h('h2', {}, 'Last analysis'), h('p', {}, ...parts), a.inputsNote ? h('p', { class: 'hint' }, `${a.inputsNote} · ${when(a.at)}`) : h('span')));
   } else if (sm && !st.results?.items.length) {
-    out.push(h('p', { class: 'hint' }, 'No analysis of this export yet: Probe codes to see dead and always-on units and distinct codes per layer.'));
+    out.push(h('p', { class: 'hint' }, 'No analysis of this export yet: Probe codes to see dead and always-on units and the regions hit per layer.'));
   }
   const kept = st.results;
   if (kept?.items.length) {
@@ -85,7 +87,7 @@ function modelSection(st: SidePanelState): HTMLElement[] {
         'section',
         { id: 'results' },
         h('h2', {}, 'Last results'),
-        kept.previousExport ? h('p', { class: 'notice', id: 'previous-export' }, `From the previous export of ${st.model?.fileName ?? 'the model'}: the file has changed since.`) : h('span'),
+        kept.previousExport ? h('p', { class: 'notice', id: 'previous-export' }, 'From the ', term('previous-export'), ` of ${st.model?.fileName ?? 'the model'}: the file has changed since.`) : h('span'),
         h('ul', { class: 'results' }, ...[...kept.items].sort((x, y) => y.at - x.at).map((i) => h('li', { 'data-kind': i.kind }, h('strong', {}, i.title), ` · ${i.line}`))),
       ),
     );
@@ -93,7 +95,7 @@ function modelSection(st: SidePanelState): HTMLElement[] {
   if (st.layers.length) {
     const live = st.layers.some((l) => l.distinct !== undefined);
     const paths = st.layers.some((l) => l.crossings !== undefined);
-    const head = ['layer', 'units', ...(live ? ['dead', 'on', 'codes'] : []), ...(paths ? ['cross.'] : [])];
+    const head: Column[] = ['layer', ['unit', 'units'], ...(live ? ([['dead-unit', 'dead'], ['always-on-unit', 'on'], ['regions-hit', 'regions']] as Column[]) : []), ...(paths ? ([['crossings-per-path', 'cross.']] as Column[]) : [])];
     out.push(
       table(
         'layers',
@@ -120,8 +122,8 @@ function modelSection(st: SidePanelState): HTMLElement[] {
         { id: 'delta' },
         h('h2', {}, 'Since the previous export'),
         h('p', { class: 'hint' }, `Re-exported at ${when(d.at)}.`, d.analysed ? '' : ' Codes are compared once both exports were probed.'),
-        h('p', { id: 'delta-total' }, 'distinct codes ', change(d.distinct, 'span'), ' · units ', change(d.totalUnits, 'span')),
-        table('delta-table', 'Per layer (after, change)', ['layer', 'units', 'codes', 'dead', 'on'], d.rows.map((r) => h('tr', { 'data-key': r.key }, h('th', { scope: 'row' }, ...layerName(r)), change(r.units), change(r.distinct), change(r.dead), change(r.alwaysOn)))),
+        h('p', { id: 'delta-total' }, term('regions-hit'), ' ', change(d.distinct, 'span'), ' · ', term('unit', 'units'), ' ', change(d.totalUnits, 'span')),
+        table('delta-table', 'Per layer (after, change)', ['layer', ['unit', 'units'], ['regions-hit', 'regions'], ['dead-unit', 'dead'], ['always-on-unit', 'on']], d.rows.map((r) => h('tr', { 'data-key': r.key }, h('th', { scope: 'row' }, ...layerName(r)), change(r.units), change(r.distinct), change(r.dead), change(r.alwaysOn)))),
       ),
     );
   }
@@ -134,8 +136,8 @@ function modelSection(st: SidePanelState): HTMLElement[] {
         h('h2', {}, 'Checkpoints'),
         table(
           'series-table',
-          `${st.checkpoints.length} exports of this model`,
-          ['file', 'units', 'codes', 'dead', 'on'],
+          `${plural(st.checkpoints.length, 'export')} of this model`,
+          ['file', ['unit', 'units'], ['regions-hit', 'regions'], ['dead-unit', 'dead'], ['always-on-unit', 'on']],
           st.checkpoints.map((c) =>
             h(
               'tr',

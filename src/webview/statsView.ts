@@ -11,23 +11,25 @@ import { responsive } from './charts/size';
 import { fmt, pct, startPage, type PageContext, type Rendered } from './charts/page';
 import { h } from './vscodeApi';
 import { layerText } from './layerName';
+import { counted, headerCells, term, type Column } from './term';
+import { plural } from '../shared/glossary';
 
 interface Generic {
-  meta: string;
+  meta: (string | Node)[];
   note?: string;
   categories: string[];
   xTitle: string;
   yTitle: string;
   series: Series[];
   describe(i: number): string;
-  columns: string[];
+  columns: Column[];
   rows: (string | number)[][];
   caption: string;
 }
 
 function local(r: LocalResult): Generic {
   return {
-    meta: `${r.n} points · ${r.directions} directions · radius ${r.radius} · seed ${r.seed} · ${r.precision} · mean total ${fmt(r.mean_total)} units cut`,
+    meta: [term('local-complexity'), ` at ${plural(r.n, 'point')} · `, ...counted(r.directions, 'directions'), ' · ', term('radius'), ` ${r.radius} (input units) · seed ${r.seed} · ${r.precision} · mean total `, ...counted(r.mean_total, 'units-cut', fmt(r.mean_total))],
     note: r.note,
     categories: r.per_point.map((p) => String(p.index)),
     xTitle: 'input (sample index in the data file)',
@@ -37,16 +39,16 @@ function local(r: LocalResult): Generic {
       const p = r.per_point[i]!;
       return `input ${p.index}: class ${p.pred}, ${p.total} units cut (${r.layers.map((layer, l) => `${layerText(layer)} ${p.per_layer[l] ?? 0}`).join(', ')})`;
     },
-    columns: ['layer', 'op', 'bits', 'mean units cut', 'share of bits', 'exact'],
+    columns: ['layer', 'op', ['unit', 'units'], ['units-cut', 'mean units cut'], 'share of the units', 'count'],
     rows: r.layers.map((l) => [layerText(l), l.op, l.units, fmt(r.mean_per_layer[l.key] ?? 0), pct((r.mean_per_layer[l.key] ?? 0) / Math.max(1, l.units)), r.exact_layers.includes(l.key) ? 'yes' : 'sampled']),
-    caption: 'Mean per layer',
+    caption: 'Mean units cut per input, per layer (count: exact for the first layer, sampled at the 2P points after it)',
   };
 }
 
 function scale(r: ScaleResult): Generic {
   const keys = r.later_layers.map((l) => l.key);
   return {
-    meta: `${r.layer} (${r.scaled_tensor}) scaled by alpha · ${r.n} inputs (${r.inputs_note}) · later layers: ${keys.join(', ') || 'none'}`,
+    meta: [`${r.layer} (${r.scaled_tensor}) scaled by `, term('alpha'), ` · ${plural(r.n, 'input')} (${r.inputs_note}) · later layers: ${keys.join(', ') || 'none'}`],
     categories: r.alphas.map((a) => String(a.alpha)),
     xTitle: `alpha (factor on the output of ${r.layer}; 1 = unscaled)`,
     yTitle: 'bits flipped per sample (mean, later layers)',
@@ -55,9 +57,9 @@ function scale(r: ScaleResult): Generic {
       const a = r.alphas[i]!;
       return `alpha ${a.alpha}: ${fmt(a.flipped_bits_total)} bits flipped per sample (${r.later_layers.map((l) => `${layerText(l)} ${fmt(a.flipped_bits_per_layer[l.key] ?? 0)}`).join(', ')}); predictions changed ${pct(a.changed_predictions)}; codes changed ${pct(a.changed_codes)}`;
     },
-    columns: ['alpha', 'changed predictions', 'changed codes', 'bits flipped / sample', ...keys],
+    columns: [['alpha'], 'changed predictions', 'changed codes', ['bits-flipped', 'bits flipped / sample'], ...keys],
     rows: r.alphas.map((a) => [a.alpha, pct(a.changed_predictions), pct(a.changed_codes), fmt(a.flipped_bits_total), ...keys.map((k) => fmt(a.flipped_bits_per_layer[k] ?? 0))]),
-    caption: 'Per alpha',
+    caption: 'Per alpha: share of the inputs whose prediction or spline code changed, and the mean bits flipped per input in each later layer',
   };
 }
 
@@ -99,16 +101,17 @@ function renderGeneric(g: Generic, ctx: PageContext): Rendered {
   const root = h(
     'div',
     { class: 'stats' },
-    h('p', { class: 'meta' }, g.meta),
+    h('p', { class: 'meta' }, ...g.meta),
     g.note ? h('p', { class: 'hint' }, g.note) : undefined,
     toggles,
     chart.box,
     info,
-    h('table', { class: 'grid', id: 'stats-table' }, h('caption', {}, g.caption), h('thead', {}, h('tr', {}, ...g.columns.map((c) => h('th', { scope: 'col' }, c)))), tbody),
+    h('table', { class: 'grid', id: 'stats-table' }, h('caption', {}, g.caption), h('thead', {}, h('tr', {}, ...headerCells(g.columns))), tbody),
   );
   const figure = () => ({
     chart: chart.current().svg,
-    notes: [g.meta],
+    // The meta line holds glossary terms (elements): the export carries its text.
+    notes: [g.meta.map((m) => (typeof m === 'string' ? m : (m.textContent ?? ''))).join('')],
     legend: g.series.filter((se) => !hidden.has(se.name)).map((se) => ({ text: se.label ?? se.name, shape: 'rect' as const, cls: `s${se.slot % 8}` })),
   });
   return { root, chart: () => chart.current().svg, figure, items: () => tbody.querySelectorAll('tr').length, marks: () => root.querySelectorAll('g.bar rect').length };

@@ -1,3 +1,5 @@
+import type { GlossaryToHost } from '../shared/webview-protocol';
+
 /** The webview side of a channel: typed post, typed state. acquireVsCodeApi may be called once per page. */
 interface VsCodeApi<S> {
   postMessage(msg: unknown): void;
@@ -7,9 +9,20 @@ interface VsCodeApi<S> {
 
 declare function acquireVsCodeApi<S>(): VsCodeApi<S>;
 
+// acquireVsCodeApi may be called once per page: the page's channel and the glossary links (term.ts) share it.
+let acquired: VsCodeApi<unknown> | undefined;
+function acquire<S>(): VsCodeApi<S> {
+  return (acquired ??= acquireVsCodeApi<unknown>()) as VsCodeApi<S>;
+}
+
 export function vscodeApi<ToHost, S>(): { post(m: ToHost): void; getState(): S | undefined; setState(s: S): void } {
-  const api = acquireVsCodeApi<S>();
+  const api = acquire<S>();
   return { post: (m) => api.postMessage(m), getState: () => api.getState(), setState: (s) => api.setState(s) };
+}
+
+/** Posts a message that every page may send whatever its channel (the host parses it with parseGlossaryMessage). */
+export function postGlossary(m: GlossaryToHost): void {
+  acquire().postMessage(m);
 }
 
 /** A tiny element builder (no innerHTML anywhere: model names are untrusted text). */

@@ -224,6 +224,28 @@ async function sidePanelCheck(page) {
   return { ok: false, detail: last };
 }
 
+/** Clicks the circled i of "regions hit" in the side panel (a page of src/webview/term.ts): the page posts openGlossary. */
+async function glossaryClick(page) {
+  const end = Date.now() + 20_000;
+  let last = 'no frame with a glossary term';
+  while (Date.now() < end) {
+    for (const f of page.frames()) {
+      if (f === page.mainFrame()) continue;
+      try {
+        const info = f.locator('#analysis a.term-info[data-term="regions-hit"]');
+        if ((await info.count()) === 0) continue;
+        const title = await f.locator('#analysis .term[data-term="regions-hit"]').getAttribute('title');
+        await info.click({ timeout: 5_000 });
+        return { ok: true, detail: `clicked; tooltip: ${title}` };
+      } catch (e) {
+        last = String(e.message ?? e).split('\n')[0];
+      }
+    }
+    await sleep(250);
+  }
+  return { ok: false, detail: last };
+}
+
 /** The suite's result file, read once the suite has finished writing it (it appears before it is complete). */
 async function readResult() {
   const end = Date.now() + 10_000;
@@ -759,7 +781,7 @@ try {
       log(`suite handed over for the UI step '${hs.step}'`);
       let v;
       try {
-        v = hs.step.startsWith('run:') ? await runStep(page, hs.step.slice(4)) : hs.step.startsWith('view:') ? await viewStep(page, hs.step.slice(5)) : hs.step.startsWith('viewport:') ? await viewportStep(page, hs.step.slice(9)) : hs.step === 'editor-width' ? await editorWidthStep(page) : hs.step.startsWith('endpoint:') ? await endpointStep(page, hs.step.slice(9)) : hs.step.startsWith('picker:') ? await pickerStep(page, hs.step.slice(7)) : hs.step.startsWith('shot:') ? await shotStep(page, hs.step.slice(5)) : hs.step.startsWith('analysis-') ? await analysisStep(page, hs.step) : hs.step.startsWith('polytope-') ? await polytopeStep(page, hs.step) : hs.step === 'palette' ? await uiCheck(page) : hs.step === 'sidepanel' ? await sidePanelCheck(page) : hs.step === 'cancel' ? await cancelStep(page) : { ok: false, detail: `unknown step ${hs.step}` };
+        v = hs.step === 'glossary-click' ? await glossaryClick(page) : hs.step.startsWith('run:') ? await runStep(page, hs.step.slice(4)) : hs.step.startsWith('view:') ? await viewStep(page, hs.step.slice(5)) : hs.step.startsWith('viewport:') ? await viewportStep(page, hs.step.slice(9)) : hs.step === 'editor-width' ? await editorWidthStep(page) : hs.step.startsWith('endpoint:') ? await endpointStep(page, hs.step.slice(9)) : hs.step.startsWith('picker:') ? await pickerStep(page, hs.step.slice(7)) : hs.step.startsWith('shot:') ? await shotStep(page, hs.step.slice(5)) : hs.step.startsWith('analysis-') ? await analysisStep(page, hs.step) : hs.step.startsWith('polytope-') ? await polytopeStep(page, hs.step) : hs.step === 'palette' ? await uiCheck(page) : hs.step === 'sidepanel' ? await sidePanelCheck(page) : hs.step === 'cancel' ? await cancelStep(page) : { ok: false, detail: `unknown step ${hs.step}` };
       } catch (e) {
         v = { ok: false, detail: String(e.message ?? e).split('\n')[0] };
       }

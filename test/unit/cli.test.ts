@@ -148,3 +148,24 @@ test('CLI: density-study and cluster refuse a labels file of other data (1,437 l
   assert.equal(ok.status, 0, ok.stderr);
   assert.equal(JSON.parse(ok.stdout).n, 40);
 });
+
+test('text output says the glossary\'s one names, with units and plurals (#13): regions hit, bits flipped, exact crossings, units cut', () => {
+  const d = 'examples/digits';
+  const codes = cli('codes', `${d}/digits.onnx`, '--inputs', `${d}/digits-x.npy`, '--limit', '1', '--quiet');
+  assert.equal(codes.status, 0, codes.stderr);
+  assert.match(codes.stdout, /: 1 input \(/);
+  assert.match(codes.stdout, /\n1 region hit \(distinct spline codes of 112 bits; 14 bytes per code\)/);
+  assert.match(codes.stdout, /regions hit {2}prefix regions hit/);
+  const path = cli('path', `${d}/digits.onnx`, '--inputs', `${d}/digits-x.npy`, '--from', '0', '--to', '1', '--steps', '1', '--exact', '--quiet');
+  assert.equal(path.status, 0, path.stderr);
+  assert.match(path.stdout, /: 1 step, \d+ bits? flipped \(sampled\), 2 regions hit on the path/);
+  assert.match(path.stdout, /bits flipped \(sampled\) {2}exact crossings/);
+  assert.match(path.stdout, /\n\d+ exact crossings?, \d+ linear pieces? \(/);
+  const local = cli('local', `${d}/digits.onnx`, '--inputs', `${d}/digits-x.npy`, '--limit', '1', '--directions', '1', '--radius', '1', '--quiet');
+  assert.equal(local.status, 0, local.stderr);
+  assert.match(local.stdout, /local complexity of 1 point, 1 direction, radius 1 \(input units\)/);
+  assert.match(local.stdout, /mean total: [\d.]+ units? cut per point/);
+  for (const out of [codes.stdout, path.stdout, local.stdout]) {
+    assert.doesNotMatch(out, /distinct codes|bit flips|\b1 (inputs|steps|points|directions|paths)\b/);
+  }
+});

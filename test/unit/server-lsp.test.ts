@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LspClient, positionOf } from '../support/lsp';
 import { FIXTURES, ROOT } from '../support/paths';
+import { pathToFileURL } from 'node:url';
 import { openStructure } from '../../src/server/models';
+import { GLOSSARY, termTooltip, type GlossaryTermId } from '../../src/shared/glossary';
 import type { AnalysisParams, DocumentModel, ModelStructureParams, OpenLayerArgs } from '../../src/shared/lsp-protocol';
 import type { CodesResult } from '../../src/shared/results';
 
@@ -39,6 +41,19 @@ function openArgsOf(hover: string): OpenLayerArgs {
   const m = /\(command:polytopeLens\.openLayer\?([^)]+)\)/.exec(hover);
   assert.ok(m, 'an open-layer command link');
   return (JSON.parse(decodeURIComponent(m[1]!)) as OpenLayerArgs[])[0]!;
+}
+
+/** The glossary links of a hover: [text, href, title] per link whose title is a term's tooltip. */
+function termLinks(hover: string): { text: string; href: string; title: string }[] {
+  return [...hover.matchAll(/\[([^\]]+)\]\(([^ )]+) "((?:[^"\\]|\\.)*)"\)/g)].map((m) => ({ text: m[1]!, href: m[2]!, title: m[3]!.replace(/\\(.)/g, '$1') }));
+}
+
+/** Asserts that the hover links term `id` as `text` with its tooltip, to `href(anchor)`. */
+function assertTermLink(hover: string, id: GlossaryTermId, text: string, href: (id: GlossaryTermId) => string): void {
+  const link = termLinks(hover).find((l) => l.text === text);
+  assert.ok(link, `a link "${text}" in ${hover}`);
+  assert.equal(link.title, termTooltip(id), `${id}: the glossary's sentence as the tooltip`);
+  assert.equal(link.href, href(id));
 }
 
 async function lensTitles(client: LspClient, uri: string): Promise<Map<number, string>> {
@@ -109,7 +124,19 @@ test('digits example, standalone: hover names the ONNX nodes, units and shapes; 
     assert.equal(lenses.get(line('self.act1')), `48 units · ${s1.distinct_codes} regions hit · open`);
     assert.equal(lenses.get(line('self.fc1 =')), `feeds 48 units · ${s1.distinct_codes} regions hit · open`);
     assert.equal(lenses.get(line('class DigitsNet')), `112 units · ${analysis.codes!.distinct_codes} regions hit · open`);
-    assert.match(await hoverAt(client, uri, text, 'class DigitsNet'), new RegExp(`\\*\\*${analysis.codes!.distinct_codes} distinct codes\\*\\* on 360 samples`));
+    // One name (regions hit) with its glossary link: standalone, the link is the glossary file next to the server.
+    const cls = await hoverAt(client, uri, text, 'class DigitsNet');
+    assert.match(cls, new RegExp(`Live: \\*\\*${analysis.codes!.distinct_codes}\\*\\* \\[regions hit\\]\\(\\S+ "[^"]*"\\) by 360 inputs`));
+    assert.doesNotMatch(cls, /distinct codes|top scores|\b1 paths\b/, 'one name per concept');
+    const glossaryFile = (id: GlossaryTermId) => `${pathToFileURL(join(ROOT, 'docs/glossary.md')).href}#${GLOSSARY[id].anchor}`;
+    assertTermLink(cls, 'regions-hit', 'regions hit', glossaryFile);
+    assertTermLink(cls, 'dead-unit', 'dead', glossaryFile);
+    assertTermLink(cls, 'crossings-per-path', 'crossings per path', glossaryFile);
+    assertTermLink(live, 'regions-hit', 'regions hit', glossaryFile);
+    assert.match(live, /_Latest analysis:_ 360 samples .*, \d+ \[regions hit\]\(\S+ "[^"]*"\) overall; 41\.50 \[crossings per path\]\(\S+ "[^"]*"\) \(mean of 20 paths\)\./);
+    // The CodeLens cannot link: its tooltip carries the sentences.
+    const lens = (await client.codeLens(uri)).find((l) => l.range.start.line === line('self.act1'))!;
+    assert.equal(lens.command!.tooltip, `unit: ${termTooltip('unit')}\nregions hit: ${termTooltip('regions-hit')}\nClick to open the model view at this layer.`);
 
     // Cleared: back to structure only.
     await client.conn.sendNotification('polytopeLens/clearAnalysis', { modelPath: join(DIGITS, 'digits.onnx') });
@@ -271,7 +298,12 @@ test('"client" mode: the server asks the client for model structure and reads no
     assert.match(await hoverAt(c2, uri, text, 'self.act1'), /No exported model found/);
     await c2.conn.sendNotification('polytopeLens/analysis', digitsAnalysis(join(DIGITS, 'digits.onnx')));
     await until(() => (c2.seen.get('workspace/codeLens/refresh') ?? 0) >= 1, 'refresh');
-    assert.match(await hoverAt(c2, uri, text, 'self.act1'), /\| `\/act1\/Relu` \| Relu \| 48 \| \[48\] \| [\d.]+ % \|/);
+    const live = await hoverAt(c2, uri, text, 'self.act1');
+    assert.match(live, /\| `\/act1\/Relu` \| Relu \| 48 \| \[48\] \| [\d.]+ % \|/);
+    // Under VS Code a term links to the extension's command, which opens the glossary at the term.
+    const command = (id: GlossaryTermId) => `command:polytopeLens.openGlossary?${encodeURIComponent(JSON.stringify([{ term: id }]))}`;
+    assertTermLink(live, 'regions-hit', 'regions hit', command);
+    assertTermLink(live, 'always-on-unit', 'always on', command);
   } finally {
     await second.client.stop();
   }

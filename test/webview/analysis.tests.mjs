@@ -42,7 +42,8 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
     const rows = await page.$$eval('#layer-totals tbody tr', (rs) => rs.map((r) => [...r.children].map((c) => c.textContent)));
     assert.deepEqual(rows.map((r) => r[3]), path.layers.map((l) => String(path.per_layer_total[l.key])));
     assert.deepEqual(rows.map((r) => r[4]), path.layers.map((l) => String(path.exact.flips_per_layer[l.key])));
-    assert.match(await page.textContent('.meta'), new RegExp(`${path.total} bit flips sampled`));
+    assert.match(await page.textContent('.meta'), new RegExp(`${path.total} bits flipped \\(sampled\\) · ${path.distinct_codes_on_path} regions hit on the path`));
+    assert.match(await page.textContent('.meta'), new RegExp(`${path.exact.total_flips} exact crossings, ${path.exact.linear_pieces} linear pieces`));
     assert.deepEqual(errors, []);
     await page.screenshot({ path: join(out, 'densityView-dark.png'), fullPage: true });
     await page.close();
@@ -182,7 +183,8 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
     const bits = [...p.code_hex].reduce((a, c) => a + [...parseInt(c, 16).toString(2)].filter((b) => b === '1').length, 0);
     assert.equal(await page.textContent('dd[data-field="active bits"]'), `${bits} of ${p.code_hex.length * 4}`);
     assert.equal(await page.textContent('dd[data-field=code]'), p.code_hex.slice(0, 16) + (p.code_hex.length > 16 ? '…' : ''));
-    assert.equal(await page.textContent('dd[data-field=area]'), fmt(p.area, 4));
+    const [lo, hi] = slice.window;
+    assert.equal(await page.textContent('dd[data-field=area]'), `${fmt(p.area, 4)} plane units² (${fmt((100 * p.area) / ((hi - lo) * (hi - lo)), 3)} % of the window)`);
     assert.equal(await page.textContent('dd[data-field=class]'), String(p.pred));
     assert.equal(await page.$eval('path.region.hover', (e) => e.getAttribute('data-i')), String(i));
     assert.deepEqual(errors, []);

@@ -11,6 +11,9 @@
 //                         PCA/NMF top examples), as PNG data URLs keyed by input index: each row of digits-x.npy
 //                         (64 float32 pixels in [0, 1]) is an 8x8 grey image, pixel value * 255, written by pngjs
 //                         (the same rule as the host's imageOf in src/extension/analysisPanel.ts).
+//   ultraface.summary.json, ultraface.codes.json
+//                         summary and codes of test/fixtures/ultraface-RFB-320.onnx (37 layers, 2,980,160 bits) over
+//                         8 uniform probes (seed 0), per-sample rows left out: a model view of a real large model
 // The older fixtures (path, slice, local, scale, summaries) were recorded by the commands listed at the top of
 // analysis.tests.mjs; this script leaves them alone.
 import { execFileSync } from 'node:child_process';
@@ -62,6 +65,13 @@ const codes = cli('codes', model, '--inputs', x);
 delete codes.samples;
 delete codes.out;
 write('digits.codes.json', codes);
+
+const ultraface = 'test/fixtures/ultraface-RFB-320.onnx';
+write('ultraface.summary.json', cli('summary', ultraface));
+const large = cli('codes', ultraface, '--probes', 'uniform', '--n', '8', '--seed', '0');
+delete large.samples;
+delete large.out;
+write('ultraface.codes.json', large);
 
 write('digits.study.json', cli('density-study', model, '--inputs', x));
 

@@ -122,9 +122,9 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
   test('model view: the kept results are listed, newest first, with a note when they are of the previous export', async () => {
     const { page, errors } = await withCodes();
     const items = [
-      { kind: 'codes', title: 'Probe codes', at: 1000, line: '360 inputs, 356 distinct codes' },
-      { kind: 'path', title: 'Boundary density', at: 3000, line: '17 crossings over 20 steps' },
-      { kind: 'local', title: 'Local complexity', at: 2000, line: 'mean 0.15 units change around 20 inputs' },
+      { kind: 'codes', title: 'Probe codes', at: 1000, line: '360 inputs, 356 regions hit' },
+      { kind: 'path', title: 'Boundary density', at: 3000, line: '17 exact crossings over 20 steps' },
+      { kind: 'local', title: 'Local complexity', at: 2000, line: 'mean 0.15 units cut within radius 0.005 around 20 inputs' },
     ];
     await send(page, { type: 'results', previousExport: false, items });
     await page.waitForFunction(() => document.querySelectorAll('#results li').length === 3);

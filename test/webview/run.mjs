@@ -122,6 +122,28 @@ test('model view: Probe codes button posts a run action; busy and progress show'
   await page.close();
 });
 
+test('model view: a 37-layer model (ultraface, 2,980,160 bits) draws the histograms of the rows near the view first, the others as they scroll in', async () => {
+  const summary = fixture('ultraface.summary.json');
+  const codes = fixture('ultraface.codes.json');
+  const { page, errors } = await open('modelView');
+  await send(page, { type: 'summary', model: 'file:///ws/ultraface-RFB-320.onnx', fileName: 'ultraface-RFB-320.onnx', summary });
+  await send(page, { type: 'codes', codes });
+  assert.equal(await page.$$eval('#stats tbody tr', (rs) => rs.length), 37);
+  const drawn = () => page.$$eval('#stats svg.histogram', (s) => s.length);
+  // The statistics are below the layer table, out of the 760 px view: nothing is drawn until they scroll in.
+  assert.equal(await drawn(), 0);
+  await page.$eval('#stats tbody tr', (r) => r.scrollIntoView());
+  await page.waitForFunction(() => document.querySelector('#stats tbody tr svg.histogram') !== null);
+  const first = await drawn();
+  assert.ok(first < 37, `only the rows near the view are drawn (${first} of 37)`);
+  await page.$eval('#stats tbody tr:last-child', (r) => r.scrollIntoView());
+  await page.waitForFunction(() => document.querySelector('#stats tbody tr:last-child svg.histogram') !== null);
+  assert.ok((await drawn()) > first);
+  assert.deepEqual(await lastRendered(page), { type: 'rendered', view: 'codes', layers: 37, statsRows: 37, results: 0, previousExport: false });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('model view: per-layer statistics after probing, and state restored after a reload', async () => {
   const { page } = await open('modelView');
   await send(page, { type: 'summary', model: MODEL, fileName: 'digits.onnx', summary: digits });
@@ -137,7 +159,7 @@ test('model view: per-layer statistics after probing, and state restored after a
     assert.equal(rows[i][5], String(s.distinct_codes));
     assert.equal(rows[i][6], String(s.distinct_prefix_codes));
   });
-  assert.match(await page.textContent('#codes p'), new RegExp(`${digitsCodes.n} inputs .* ${digitsCodes.distinct_codes} distinct codes over 112 bits`));
+  assert.match(await page.textContent('#codes p'), new RegExp(`${digitsCodes.n} inputs .* ${digitsCodes.distinct_codes} regions hit \\(distinct spline codes of 112 bits\\)`));
   assert.equal(await page.$$eval('#stats svg[role=img]', (s) => s.length), 3);
   assert.deepEqual(await lastRendered(page), { type: 'rendered', view: 'codes', layers: 3, statsRows: 3, results: 0, previousExport: false });
   const state = await page.evaluate(() => window.__state);
@@ -206,6 +228,8 @@ test('model view: unsupported ops, sign codes, errors and restricted mode', asyn
 (await import('./params.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 // The side panel page: test/webview/sidePanel.tests.mjs.
 (await import('./sidePanel.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
+// Glossary terms on every page (tooltips, the ⓘ link) and plurals: test/webview/terms.tests.mjs.
+(await import('./terms.tests.mjs')).register({ test, open, send, posted, setTheme, THEMES, out, fixture });
 
 const t0 = Date.now();
 browser = await chromium.launch({

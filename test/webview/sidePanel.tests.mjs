@@ -63,7 +63,7 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
     assert.match(await page.textContent('.source'), /exported by train\.py/);
     assert.match(await page.textContent('.meta'), /opset 14 · pytorch .* 112 units in 3 layers/);
     assert.equal(await page.textContent('#distinct'), String(codes.distinct_codes));
-    assert.match(await page.textContent('#analysis'), /on 360 inputs · dead 18\.8% · always on 3\.6%/);
+    assert.match(await page.textContent('#analysis'), /regions hit by 360 inputs · dead 18\.8% · always on 3\.6% of the units/);
     const layers = await cells(page, '#layers');
     assert.deepEqual(layers.map((r) => r[0]), digits.layers.map((l) => l.key));
     codes.stats.forEach((s, i) => assert.deepEqual(layers[i].slice(1), [String(digits.layers[i].units), String(s.dead_units), String(s.always_on_units), String(s.distinct_codes)]));
@@ -71,7 +71,7 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
     assert.equal(delta.length, 3);
     assert.deepEqual(delta[0], ['/act1/Relu', '48 ±0', `${stat('/act1/Relu').distinct_codes} -10`, `${stat('/act1/Relu').dead_units} +1`, `${stat('/act1/Relu').always_on_units} ±0`]);
     assert.ok(await page.$eval('#delta-table tbody tr td:nth-child(3)', (td) => td.classList.contains('down')), 'fewer codes is marked as down');
-    assert.match(await page.textContent('#delta-total'), new RegExp(`distinct codes ${codes.distinct_codes} -4 · units 112 ±0`));
+    assert.match(await page.textContent('#delta-total'), new RegExp(`regions hit ${codes.distinct_codes} -4 · units 112 ±0`));
     const series = await cells(page, '#series-table');
     assert.deepEqual(series.map((r) => r[0]), ['digits_ep1.onnx', 'digits_ep2.onnx', 'digits.onnx']);
     assert.deepEqual(series[1], ['digits_ep2.onnx', '112', '–', '–', '–'], 'a checkpoint not probed yet');

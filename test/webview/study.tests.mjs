@@ -43,7 +43,7 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
     const rows = await page.$$eval('#study-table tbody tr', (rs) => rs.map((r) => [...r.children].map((c) => c.textContent)));
     assert.deepEqual(rows, groups.map(([k, name]) => [name, String(study[k].pairs), fmt(study[k].near_mean), fmt(study[k].elsewhere_mean), fmt(study[k].ratio), fmt(study[k].effect_size), fmt(study[k].p_value)]));
     assert.match(await page.textContent('g.elsewhere-label.s0 text'), new RegExp(`elsewhere ${fmt(d.elsewhere_mean)}`));
-    assert.match(await page.textContent('.meta'), new RegExp(`window ±${W} · classes from the model's predictions · ${study.permutations} sign-flip permutations`));
+    assert.match(await page.textContent('.meta'), new RegExp(`window ±${W} steps · classes from the model's predictions · ${study.permutations} sign-flip permutations`));
     assert.deepEqual(errors, []);
     await page.screenshot({ path: join(out, 'densityStudy-dark.png'), fullPage: true });
     await page.close();

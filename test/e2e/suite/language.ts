@@ -64,7 +64,7 @@ export function registerLanguageTests(driverStep: DriverStep): void {
     assert.match(md, /`\/fc1\/Gemm` \(Gemm\)/);
     assert.match(md, /\| `\/act1\/Relu` \| Relu \| 48 \| \[48\] \|/, 'the units it feeds');
     assert.match(md, /command:polytopeLens\.openLayer\?/, 'a link to the model view');
-    assert.doesNotMatch(md, /distinct codes overall/, 'no live numbers before an analysis');
+    assert.doesNotMatch(md, /_Latest analysis:_|regions hit\]/, 'no live numbers before an analysis');
   }, 90_000);
 
   test('language: CodeLens above the layers shows their units', async () => {
@@ -87,13 +87,14 @@ export function registerLanguageTests(driverStep: DriverStep): void {
     const pos = await positionOf('self.fc1 =', 'self.'.length + 1);
     const md = await waitFor('a hover with live numbers', async () => {
       const t = await hoverText(pos);
-      return t.includes('distinct codes overall') ? t : undefined;
+      return /\[regions? hit\]\(\S+ "[^"]*"\) overall/.test(t) ? t : undefined;
     }, 30_000);
-    assert.match(md, new RegExp(`${codes.distinct_codes} distinct codes overall`));
+    // One name, linked to its glossary section through the extension's command (trusted for hovers).
+    assert.match(md, new RegExp(`${codes.distinct_codes} \\[regions hit\\]\\(command:polytopeLens\\.openGlossary\\?[^ ]+ "How many different regions[^"]*"\\) overall`));
     const act1 = codes.stats.find((s) => s.key === '/act1/Relu')!;
     const pct = (x: number) => `${((100 * x) / 48).toFixed(1)} %`;
-    // | layer | op | units | shape | dead | always on | codes | crossings / path |
-    assert.match(md, /\| dead \| always on \| codes \|/);
+    // | layer | op | units | shape | dead | always on | regions hit | crossings per path |, the last four as glossary links
+    assert.match(md, /\| \[dead\]\(\S+ "[^"]*"\) \| \[always on\]\(\S+ "[^"]*"\) \| \[regions hit\]\(\S+ "[^"]*"\) \|/);
     assert.ok(md.includes(`| ${pct(act1.dead_units)} | ${pct(act1.always_on_units)} | ${act1.distinct_codes} |`), md);
     const fc1 = (await positionOf('self.fc1 =')).line;
     const lens = await waitFor('a lens with regions hit', async () => {
@@ -110,10 +111,11 @@ export function registerLanguageTests(driverStep: DriverStep): void {
     const pos = await positionOf('self.fc1 =', 'self.'.length + 1);
     const md = await waitFor('a hover with crossings per path', async () => {
       const t = await hoverText(pos);
-      return t.includes('crossings per path over 1 paths') ? t : undefined;
+      return t.includes('(mean of 1 path)') ? t : undefined;
     }, 30_000);
-    assert.ok(md.includes(`${crossings} boundary crossings per path over 1 paths`), md);
-    assert.match(md, /\| crossings \/ path \|/);
+    assert.ok(md.includes(`${crossings} [crossings per path](`), md);
+    assert.doesNotMatch(md, /\b1 paths\b/);
+    assert.match(md, /\| \[crossings per path\]\(/);
     await waitFor('the side panel to count the path', () => (api.sidePanel().analysed ? true : undefined), 10_000);
   }, 90_000);
 
@@ -139,6 +141,17 @@ export function registerLanguageTests(driverStep: DriverStep): void {
     assert.equal(shown.statsRows, 3);
     assert.equal(await vscode.commands.executeCommand('polytopeLens.openLayer', { modelPath: 'relative.onnx', nodes: [] }), false, 'malformed arguments are refused');
   }, 60_000);
+
+  test('glossary: a term link opens the extension\'s docs/glossary.md in the Markdown preview', async () => {
+    const tabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs);
+    const before = tabs().length;
+    // What the hover's [regions hit](command:polytopeLens.openGlossary?[{"term":"regions-hit"}]) link runs.
+    await vscode.commands.executeCommand('polytopeLens.openGlossary', { term: 'regions-hit' });
+    const tab = await waitFor('a preview of glossary.md', () => tabs().find((t) => /glossary\.md/.test(t.label)), 20_000);
+    assert.ok(tab.input instanceof vscode.TabInputWebview && /markdown\.preview/.test(tab.input.viewType), `a Markdown preview (${tab.label})`);
+    assert.equal(tabs().length, before + 1, 'one tab');
+    await vscode.window.tabGroups.close(tab);
+  }, 40_000);
 
   test('side panel: shows the model train.py exports, with its last analysis', async () => {
     await vscode.commands.executeCommand('polytopeLens.sidePanel.focus');
@@ -174,7 +187,7 @@ export function registerLanguageTests(driverStep: DriverStep): void {
     assert.equal(s.deltaRows, 3);
     // The server was told: the hover still has live numbers (the new analysis), not a stale structure.
     const pos = await positionOf('self.fc1 =', 'self.'.length + 1);
-    await waitFor('the hover after the re-export', async () => ((await hoverText(pos)).includes(`${codes!.distinct_codes} distinct codes overall`) ? true : undefined), 20_000);
+    await waitFor('the hover after the re-export', async () => ((await hoverText(pos)).includes(`${codes!.distinct_codes} [regions hit](`) ? true : undefined), 20_000);
   }, 90_000);
 
   test('side panel: checkpoints next to the model are listed as a series', async () => {
@@ -188,6 +201,12 @@ export function registerLanguageTests(driverStep: DriverStep): void {
       // What the user sees: the panel's webview DOM, read by the driver through the browser.
       const verdict = await driverStep('sidepanel');
       assert.ok(verdict.ok, `side panel UI check: ${verdict.detail}`);
+      // A term's circled i in the panel: the page posts openGlossary, the host opens the glossary in the Markdown preview.
+      const clicked = await driverStep('glossary-click');
+      assert.ok(clicked.ok, `glossary link: ${clicked.detail}`);
+      assert.match(clicked.detail ?? '', /tooltip: How many different regions the inputs fall in/);
+      const tab = await waitFor('the glossary preview after the click', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => /glossary\.md/.test(t.label)), 20_000);
+      assert.ok(tab.input instanceof vscode.TabInputWebview && /markdown\.preview/.test(tab.input.viewType), tab.label);
     }
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   }, 60_000);

@@ -89,7 +89,7 @@ export function registerPolytopeTests(getApi: () => LensApi, driverStep: DriverS
     const running = vscode.commands.executeCommand('polytopeLens.inspectPolytope', mnist, { inputs: vscode.Uri.joinPath(ext(), 'test', 'fixtures', 'mnist8.inputs.npy').fsPath, index: 0, box: [0, 255] });
     // The smoke-test driver mode shows no toasts: progress notifications are in the notification center.
     await vscode.commands.executeCommand('notifications.showList');
-    const verdict = await driverStep('analysis-cancel:Polytope of input 0');
+    const verdict = await driverStep('analysis-cancel:Polytope of input 0 of mnist8.inputs.npy');
     assert.ok(verdict.ok, `cancel: ${verdict.detail}`);
     assert.equal(await running, undefined);
     assert.equal(getApi().lastRun()?.status, 'cancelled', JSON.stringify(getApi().lastRun()));

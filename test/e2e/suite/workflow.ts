@@ -271,10 +271,10 @@ export function registerWorkflowTests(getApi: () => LensApi, driverStep: DriverS
     const md = await waitFor('a hover with the kept numbers', async () => {
       const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', train(), pos);
       const t = (hovers ?? []).flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
-      return t.includes('distinct codes overall') ? t : undefined;
+      return /\[regions? hit\]\(\S+ "[^"]*"\) overall/.test(t) ? t : undefined;
     }, 30_000);
-    assert.match(md, /_Latest analysis:_ .*\d+ distinct codes overall/);
-    assert.match(md, /\| dead \| always on \| codes \|/);
+    assert.match(md, /_Latest analysis:_ .*\d+ \[regions? hit\]\(\S+ "[^"]*"\) overall/);
+    assert.match(md, /\| \[dead\]\(\S+ "[^"]*"\) \| \[always on\]\(\S+ "[^"]*"\) \| \[regions hit\]\(/);
     const line = pos.line;
     const lens = await waitFor('a lens with regions hit', async () => {
       const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', train());
