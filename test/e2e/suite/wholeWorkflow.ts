@@ -151,7 +151,7 @@ export function registerWholeWorkflowTests(getApi: () => LensApi, driverStep: Dr
         ],
         rendered: () => analysis('slice')?.rendered?.view === 'result',
       },
-      { title: 'Local Complexity', command: 'localComplexity', answers: [whichModel(), { when: 'Local complexity around which inputs?', pick: x }], rendered: () => analysis('local')?.rendered?.view === 'result' },
+      { title: 'Local Complexity', command: 'localComplexity', answers: [whichModel(), { when: 'Local complexity around which inputs?', pick: x }, { when: 'Radius of the neighbourhood' }, { when: 'Random directions per input' }, { when: 'How many inputs, from the first' }], rendered: () => analysis('local')?.rendered?.view === 'result' },
       {
         title: 'Scale Activations',
         command: 'scaleActivations',
