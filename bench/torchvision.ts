@@ -9,7 +9,10 @@
  *     threads), run right after, in the same benchmark run.
  * Plain and codes take turns for ROUNDS rounds (best of each); the hooks script does the same on its side.
  *
- *   node out/bench/torchvision.js [--arch resnet18,alexnet] [--n 256]
+ *   node out/bench/torchvision.js [--arch resnet18,alexnet] [--n 256] [--rss-only]
+ *
+ * --rss-only runs only the codes process, once, and updates each model's peak RSS in the results (its speeds stay
+ * those of the last full run: a peak RSS does not depend on the machine's load, a speed does).
  *
  * Writes bench/torchvision-results.json. Targets (issue 14): codes/s >= 1.0x hooks and >= 0.5x plain; peak RSS
  * <= 2 x the model file + 400 MB. Numbers are measured, never asserted.
@@ -93,8 +96,18 @@ async function main(): Promise<void> {
 
   const results: Record<string, unknown> = {};
   const file = join(ROOT, 'bench/torchvision-results.json');
+  const rssOnly = process.argv.includes('--rss-only');
   for (const arch of archs) {
     const model = join(CORPUS, `${arch}.onnx`);
+    if (rssOnly) {
+      const c = await codesRun(model, inputs, join(tmp, 'torchvision.codes'));
+      const modelMb = statSync(model).size / MB;
+      const old = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { models?: Record<string, Record<string, unknown>> }) : {};
+      const r = { ...(old.models?.[arch] ?? {}), n, peak_rss_mb: round(c.peakRss / MB), rss_target_mb: round(2 * modelMb + 400), peak_rss_from: '--rss-only run' };
+      console.log(`${arch.padEnd(20)} peak RSS ${r.peak_rss_mb} MB (target ${r.rss_target_mb})`);
+      writeFileSync(file, JSON.stringify({ ...old, models: { ...(old.models ?? {}), [arch]: r } }, null, 1) + '\n');
+      continue;
+    }
     const lens = await Lens.open(model, { maxBytes: 2 ** 31 });
     const plainSession = await PlainForward.create(lens);
     const plain = async () => {

@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { PathStats } from '../shared/lsp-protocol';
-import type { ModelSummary, PathResult } from '../shared/results';
+import type { ClusterResult, ModelSummary, PathResult } from '../shared/results';
+import { bestClusterMethod, METHOD_NAMES } from '../shared/cluster-methods';
 import { ANALYSIS_TITLES, type AnalysisData, type AnalysisKind, type AnalysisParams, type CodesView, type ModelResultLine } from '../shared/webview-protocol';
 import type { InputSource } from '../worker/jobs';
 import { plural, termName } from '../shared/glossary';
@@ -384,9 +385,16 @@ export function resultLines(a: ModelAnalysis): ModelResultLine[] {
       case 'scale':
         line = `layer ${x.layer ?? '?'} scaled by ${Array.isArray(x.alphas) ? plural(x.alphas.length, 'alpha') : '? alphas'}`;
         break;
-      case 'cluster':
-        line = `${x.method ?? 'clusters'}: ${Array.isArray(x.clusters) ? plural(x.clusters.length, 'cluster') : '? clusters'}, weighted purity ${fmt(x.weighted_purity)}`;
+      case 'cluster': {
+        // The method the view opens on (the best by purity when labels are known), by its readable name.
+        const c = x as unknown as ClusterResult;
+        const key = (Array.isArray(c.comparison) && c.methods ? bestClusterMethod(c) : undefined) ?? c.method;
+        const row = Array.isArray(c.comparison) ? c.comparison.find((r) => r.method === key) : undefined;
+        line = row
+          ? `${METHOD_NAMES[key] ?? key}: ${plural(row.n_clusters, 'cluster')}, weighted purity ${fmt(row.weighted_purity)}, noise ${Math.round(100 * row.noise_share)} %`
+          : `${x.method ?? 'clusters'}: ${Array.isArray(x.clusters) ? plural(x.clusters.length, 'cluster') : '? clusters'}, weighted purity ${fmt(x.weighted_purity)}`;
         break;
+      }
       case 'polytope':
         // facets is an array in a whole record; a compacted one keeps only the scalars.
         line = `${Array.isArray(x.facets) ? `${x.facets.length}${x.facets_complete ? '' : '+'} facets, ` : ''}inradius ${x.inradius === null ? 'none (unbounded)' : fmt(x.inradius, 4)}, class ${fmt(x.pred)}`;

@@ -15,18 +15,11 @@ import { responsive } from './charts/size';
 import { fmt, pct, startPage, type PageContext, type Rendered } from './charts/page';
 import { layerText } from './layerName';
 import { h, s } from './vscodeApi';
+import { METHOD_NAMES } from '../shared/cluster-methods';
 import { headerCells } from './term';
 import { plural } from '../shared/glossary';
 
 /** How each method is named on the page. */
-export const METHOD_NAMES: Record<ClusterMethodKey, string> = {
-  hdbscan_codes: 'HDBSCAN on codes (Hamming)',
-  kmedoids_codes: 'k-medoids on codes (Hamming)',
-  hdbscan_activations: 'HDBSCAN on activations (Euclidean)',
-  kmedoids_activations: 'k-medoids on activations (Euclidean)',
-  pca: 'PCA directions (baseline)',
-  nmf: 'NMF directions (baseline)',
-};
 
 type Thumbs = Record<number, string> | undefined;
 type Method = Omit<ClusterMethodResult, 'assignments'> & { assignments?: number[] };

@@ -19,7 +19,7 @@ import {
 import { h, vscodeApi } from '../vscodeApi';
 import { paramsForm } from '../params';
 import { figureToPng, figureToString, svgToPng, svgToString, type Figure } from './export';
-import type { ClusterMethodKey, ClusterResult } from '../../shared/results';
+import { bestClusterMethod } from '../../shared/cluster-methods';
 
 export interface Rendered {
   /** The page's content under the header. */
@@ -212,10 +212,8 @@ export function startPage(spec: PageSpec): void {
 }
 
 /**
- * A cluster result opens on the method that puts most inputs in a cluster of their own label: weighted purity with
- * noise counted as impure (purity x (1 - noise share)), because HDBSCAN's purity leaves its noise out (on the
- * digits HDBSCAN on activations has purity 0.98 with 29 % noise; k-medoids on activations 0.92 with none). Without
- * labels, the engine's first method. `ui.autoMethod` remembers the choice, so a method the user picked is kept
+ * A cluster result opens on the method that puts most inputs in a cluster of their own label (bestClusterMethod);
+ * without labels, on the engine's first method. `ui.autoMethod` remembers the choice, so a method the user picked is kept
  * on the next result of the same view and an automatic one is chosen again.
  */
 function openOnBestMethod(state: AnalysisViewState): void {
@@ -231,15 +229,6 @@ function keptMethod(ui: Record<string, unknown> | undefined): unknown {
   return ui?.method !== undefined && ui.method !== ui.autoMethod ? ui.method : undefined;
 }
 
-export function bestClusterMethod(r: ClusterResult): ClusterMethodKey | undefined {
-  let best: { method: ClusterMethodKey; score: number } | undefined;
-  for (const row of r.comparison) {
-    if (row.weighted_purity === null || !r.methods[row.method]) continue;
-    const score = row.weighted_purity * (1 - row.noise_share);
-    if (!best || score > best.score) best = { method: row.method, score };
-  }
-  return best?.method;
-}
 
 /** The theme kind from VS Code's body class. */
 export function themeKind(): 'light' | 'dark' | 'hc-dark' | 'hc-light' {

@@ -151,7 +151,7 @@ export function registerWholeWorkflowTests(getApi: () => LensApi, driverStep: Dr
         ],
         rendered: () => analysis('slice')?.rendered?.view === 'result',
       },
-      { title: 'Local Complexity', command: 'localComplexity', answers: [whichModel(), { when: 'Local complexity around which inputs?', pick: x }], rendered: () => analysis('local')?.rendered?.view === 'result' },
+      { title: 'Local Complexity', command: 'localComplexity', answers: [whichModel(), { when: 'Local complexity around which inputs?', pick: x }, { when: 'Radius of the neighbourhood' }, { when: 'Random directions per input' }, { when: 'How many inputs, from the first' }], rendered: () => analysis('local')?.rendered?.view === 'result' },
       {
         title: 'Scale Activations',
         command: 'scaleActivations',
@@ -287,9 +287,10 @@ export function registerWholeWorkflowTests(getApi: () => LensApi, driverStep: Dr
     const md = await waitFor('a hover with the kept numbers', async () => {
       const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', train(), pos);
       const t = (hovers ?? []).flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
-      return t.includes('distinct codes overall') ? t : undefined;
+      return / overall/.test(t) ? t : undefined;
     }, 30_000);
-    assert.match(md, /_Latest analysis:_ .*\d+ distinct codes overall/);
+    // "N regions hit overall", the term a link to its glossary entry.
+    assert.match(md, /_Latest analysis:_ .*\d+ \[regions? hit\]\(.*\) overall/);
     const lens = await waitFor('a lens with regions hit', async () => {
       const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', train());
       return l?.find((x) => x.range.start.line === pos.line && /regions hit/.test(x.command?.title ?? ''));
