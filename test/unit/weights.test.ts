@@ -27,7 +27,8 @@ function inputs(lens: Lens, n: number): Float32Array {
   return x;
 }
 
-const leftovers = (dir: string) => readdirSync(dir).filter((f) => f.includes('polytope-lens'));
+/** This process's temporary graphs (weights.ts names them with its pid: other processes may make their own meanwhile). */
+const leftovers = (dir: string) => readdirSync(dir).filter((f) => f.startsWith(`polytope-lens-${process.pid}-`) || f.includes(`.${process.pid}-`));
 
 for (const [name, file] of [
   ['ultraface', fixture('ultraface-RFB-320.onnx')],

@@ -134,7 +134,7 @@ export async function withLoadableModel<T>(proto: ModelProto, create: (model: st
  */
 function graphBesideWeights(file: string, encoded: Uint8Array): { path: string; remove(): void } | undefined {
   try {
-    const dir = mkdtempSync(join(tmpdir(), 'polytope-lens-'));
+    const dir = mkdtempSync(join(tmpdir(), `polytope-lens-${process.pid}-`));
     try {
       linkSync(file, join(dir, basename(file)));
       const path = join(dir, 'graph.onnx');
