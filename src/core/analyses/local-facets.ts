@@ -24,6 +24,9 @@ export interface SparseRows {
   /** For each input, the rows whose support contains it. */
   colStart: Int32Array;
   colRows: Int32Array;
+  /** Scratch for localTest, reset after each call: an input's LP column (-1: none), rows already gathered. */
+  posOf: Int32Array;
+  mark: Uint8Array;
 }
 
 /** The sparsity pattern of the rows (exact zeros of the normals are outside the support). */
@@ -49,7 +52,7 @@ export function sparseRows(N: Float64Array, m: number, d: number): SparseRows {
   const fill = colStart.slice(0, d);
   const colRows = new Int32Array(nnz);
   for (let j = 0; j < m; j++) for (let q = start[j]!; q < start[j + 1]!; q++) colRows[fill[cols[q]!]!++] = j;
-  return { start, cols, vals, colStart, colRows };
+  return { start, cols, vals, colStart, colRows, posOf: new Int32Array(d).fill(-1), mark: new Uint8Array(m) };
 }
 
 export interface LocalTest {
@@ -127,13 +130,25 @@ function sliceLp(highs: Highs, own: SliceRow, nv: number, rows: SliceRow[], lo: 
  * with S_i, its other inputs free in the box (a row can only get easier to satisfy), so the region's projection
  * on S_i lies inside; a minimum >= 0 there proves row i redundant. `maxRows` caps the rows (beyond: undecided).
  */
-export function localTest(highs: Highs, sp: SparseRows, gc: Float64Array, c: Float64Array, alive: Uint8Array, i: number, lo: number, hi: number, tol: number, maxRows = 4000): LocalTest {
+export function localTest(highs: Highs, sp: SparseRows, gc: Float64Array, c: Float64Array, alive: Uint8Array, i: number, lo: number, hi: number, tol: number, maxRows = 20000): LocalTest {
   const s0 = sp.start[i]!;
   const s1 = sp.start[i + 1]!;
   const nv = s1 - s0;
   if (nv === 0) return { lps: 0 };
-  const pos = new Map<number, number>();
-  for (let q = s0; q < s1; q++) pos.set(sp.cols[q]!, q - s0);
+  const pos = sp.posOf;
+  for (let q = s0; q < s1; q++) pos[sp.cols[q]!] = q - s0;
+  try {
+    return localTestOn(highs, sp, gc, c, alive, i, lo, hi, tol, maxRows);
+  } finally {
+    for (let q = s0; q < s1; q++) pos[sp.cols[q]!] = -1;
+  }
+}
+
+function localTestOn(highs: Highs, sp: SparseRows, gc: Float64Array, c: Float64Array, alive: Uint8Array, i: number, lo: number, hi: number, tol: number, maxRows: number): LocalTest {
+  const s0 = sp.start[i]!;
+  const s1 = sp.start[i + 1]!;
+  const nv = s1 - s0;
+  const pos = sp.posOf;
   /** Row j over S_i's LP columns: its value at y_S = 0 with the other inputs at c (slice) or at their most
    *  favourable box value (relaxed), and the least value the box allows on S_i. */
   const rowOn = (j: number, relaxed: boolean): { r: SliceRow; least: number } => {
@@ -145,8 +160,8 @@ export function localTest(highs: Highs, sp: SparseRows, gc: Float64Array, c: Flo
       const k = sp.cols[q]!;
       const v = sp.vals[q]!;
       off -= v * c[k]!;
-      const col = pos.get(k);
-      if (col === undefined) {
+      const col = pos[k]!;
+      if (col < 0) {
         if (relaxed) off += v > 0 ? v * hi : v * lo;
         else off += v * c[k]!;
         continue;
@@ -158,14 +173,17 @@ export function localTest(highs: Highs, sp: SparseRows, gc: Float64Array, c: Flo
     return { r: { idx, val, off }, least: off + least };
   };
   const neighbours: number[] = [];
-  const seen = new Set<number>([i]);
+  const seen = sp.mark;
+  seen[i] = 1;
   for (let q = s0; q < s1; q++) {
     const k = sp.cols[q]!;
     for (let p = sp.colStart[k]!; p < sp.colStart[k + 1]!; p++) {
       const j = sp.colRows[p]!;
-      if (!seen.has(j) && alive[j]) (seen.add(j), neighbours.push(j));
+      if (!seen[j] && alive[j]) (seen[j] = 1), neighbours.push(j);
     }
   }
+  seen[i] = 0;
+  for (const j of neighbours) seen[j] = 0;
   const own = rowOn(i, false).r;
   let lps = 0;
   // Rows the box cannot violate on the slice (or the relaxation) are left out: they hold there anyway.
@@ -179,7 +197,7 @@ export function localTest(highs: Highs, sp: SparseRows, gc: Float64Array, c: Flo
     lps += inner?.lps ?? 0;
     if (inner && inner.gi < -tol) {
       const y = Float64Array.from(c);
-      pos.forEach((col, k) => (y[k] = inner.yS[col]!));
+      for (let q = s0; q < s1; q++) y[sp.cols[q]!] = inner.yS[q - s0]!;
       return { y, lps };
     }
   }
@@ -193,8 +211,8 @@ export function localTest(highs: Highs, sp: SparseRows, gc: Float64Array, c: Flo
     if (Math.abs(gc[j]! - gc[i]!) <= 1e-3 * (1 + Math.abs(gc[i]!))) {
       let dot = 0;
       for (let q = sp.start[j]!; q < sp.start[j + 1]!; q++) {
-        const col = pos.get(sp.cols[q]!);
-        if (col !== undefined) dot += sp.vals[q]! * ownVal[col]!;
+        const col = pos[sp.cols[q]!]!;
+        if (col >= 0) dot += sp.vals[q]! * ownVal[col]!;
       }
       if (dot >= 1 - 1e-4) continue;
     }
