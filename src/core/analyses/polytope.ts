@@ -19,8 +19,9 @@
  *    generation with HiGHS: start from the rows nearest to x, add the violated ones until none is.
  * 4. Facets (non-redundant rows in region ∩ box). Rows that no point of the box can violate are dropped first.
  *    Rays from the Chebyshev centre (random directions and the normals of the rows that touch the inscribed ball)
- *    hit a facet first: a hit is certified when the next row along the ray is strictly farther. The rest go
- *    through Clarkson's method: minimise n_i·y over the facets found so far (with row i relaxed by 1); if the
+ *    hit a facet first: a hit is certified when the next row along the ray is strictly farther. With a box, each
+ *    other row then gets two small LPs over its own inputs (local-facets.ts): one can show it a facet, the other
+ *    prove it redundant. The rest go through Clarkson's method: minimise n_i·y over the facets found so far (with row i relaxed by 1); if the
  *    minimum does not violate row i, i is redundant; otherwise the ray from the centre to the minimiser hits a
  *    new facet (maybe i), which joins the LP. Each LP is small (the facets found, not all rows) and warm-started.
  * 5. Neighbours: a point on each facet (where its ray hit it) is moved just across; its code must differ from
