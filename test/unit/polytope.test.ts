@@ -17,7 +17,8 @@ import { readNpy, toModelInput } from '../../src/core/inputs';
 import { CodeExtractor } from '../../src/core/extract';
 import { toHex } from '../../src/core/bits';
 import { comparePolytopes, computePolytope } from '../../src/core/analyses/polytope';
-import { fixture } from '../support/paths';
+import { join } from 'node:path';
+import { fixture, ROOT } from '../support/paths';
 
 interface RefCase {
   model: string;
@@ -110,6 +111,47 @@ test('polytope of the CNN (Conv, BatchNorm, MaxPool, float32): inradius and near
   assert.deepEqual(missing, []);
   assert.ok(r.facets.length > 50, `${r.facets.length} facets found by rays`);
   assert.ok(r.neighbours.filter((n) => n.confirmed).length >= 0.95 * r.neighbours.length);
+});
+
+test('polytope facets with the local LPs (local-facets.ts) equal the plain method (rays, then Clarkson for every other row) on the MLP fixtures and the digits MLP', async () => {
+  const cases: { model: string; inputs: string; index: number; box: [number, number] }[] = [
+    ...REF.cases.filter((c) => c.model !== 'cnn' && c.box).map((c) => ({ model: fixture(`${c.model}.onnx`), inputs: fixture(`${c.model}.inputs.npy`), index: c.index, box: c.box! })),
+    { model: join(ROOT, 'examples/digits/digits.onnx'), inputs: join(ROOT, 'examples/digits/digits-x.npy'), index: 0, box: [0, 1] },
+  ];
+  for (const c of cases) {
+    const lens = await Lens.open(c.model);
+    const { data } = toModelInput(readNpy(c.inputs), lens.sampleShape, c.inputs);
+    const x = data.slice(c.index * lens.sampleSize, (c.index + 1) * lens.sampleSize);
+    const local = await computePolytope(lens, x, c.index, { box: c.box, neighbours: false });
+    const plain = await computePolytope(lens, x, c.index, { box: c.box, neighbours: false, local: false });
+    const key = (f: { layer: string; unit: number }) => `${f.layer}#${f.unit}`;
+    assert.equal(local.facets_complete, true);
+    assert.equal(plain.facets_complete, true);
+    assert.deepEqual(local.facets.map(key).sort(), plain.facets.map(key).sort(), c.model);
+    // The local stage ran and decided rows (dense rows: the slice is the whole region, so it decides nearly all).
+    assert.ok(local.method.local_tested! > 0 && local.method.local_facets! + local.method.local_redundant! > 0, `${c.model}: ${JSON.stringify(local.method)}`);
+    assert.equal(plain.method.local_tested, 0);
+  }
+});
+
+test('polytope of the CNN, full facet list with the local LPs: the same facet set as the float64 LP-per-row reference, so neither the box filter nor the local redundancy proofs dropped a facet', async () => {
+  const ref = REF.cases.find((c) => c.model === 'cnn')!;
+  const lens = await Lens.open(fixture('cnn.onnx'));
+  const x = await input(lens, 'cnn', ref.index);
+  const r = await computePolytope(lens, x, ref.index, { box: ref.box!, neighbours: false });
+  assert.equal(r.facets_complete, true, r.note);
+  // Rows equal up to float32 rounding are one hyperplane: a facet matches the reference through any of its units.
+  const refSet = new Set(ref.facets.map((f) => `${f.layer}#${f.unit}`));
+  const matched = new Set<string>();
+  for (const f of r.facets) {
+    const hit = [f, ...(f.also ?? [])].map((u) => `${u.layer}#${u.unit}`).find((k) => refSet.has(k));
+    assert.ok(hit, `facet ${f.layer}#${f.unit} is not a reference facet`);
+    matched.add(hit);
+  }
+  assert.equal(r.facets.length, ref.facets.length);
+  assert.equal(matched.size, ref.facets.length);
+  // Each stage contributed: rays, local facets, local redundancy proofs, Clarkson.
+  assert.ok(r.method.ray_facets > 0 && r.method.local_facets! > 0 && r.method.local_redundant! > 0, JSON.stringify(r.method));
 });
 
 test('polytope: a model with a smooth layer, and a box that excludes the input, are refused with one sentence', async () => {

@@ -19,8 +19,9 @@
  *    generation with HiGHS: start from the rows nearest to x, add the violated ones until none is.
  * 4. Facets (non-redundant rows in region ∩ box). Rows that no point of the box can violate are dropped first.
  *    Rays from the Chebyshev centre (random directions and the normals of the rows that touch the inscribed ball)
- *    hit a facet first: a hit is certified when the next row along the ray is strictly farther. The rest go
- *    through Clarkson's method: minimise n_i·y over the facets found so far (with row i relaxed by 1); if the
+ *    hit a facet first: a hit is certified when the next row along the ray is strictly farther. With a box, each
+ *    other row then gets two small LPs over its own inputs (local-facets.ts): one can show it a facet, the other
+ *    prove it redundant. The rest go through Clarkson's method: minimise n_i·y over the facets found so far (with row i relaxed by 1); if the
  *    minimum does not violate row i, i is redundant; otherwise the ray from the centre to the minimiser hits a
  *    new facet (maybe i), which joins the LP. Each LP is small (the facets found, not all rows) and warm-started.
  * 5. Neighbours: a point on each facet (where its ray hit it) is moved just across; its code must differ from
@@ -33,6 +34,7 @@ import type { Lens } from '../lens';
 import { layerInfos } from '../lens';
 import { windowTable } from '../maxpool';
 import { loadHighs } from '../lp';
+import { localTest, sparseRows } from './local-facets';
 import { PlainForward } from '../forward';
 import { MatMul64 } from '../matmul';
 import type { PolytopeCompareGroup, PolytopeCompareResult, PolytopeDistribution, PolytopeFacet, PolytopeNeighbour, PolytopeResult, PolytopeUnit } from '../../shared/results';
@@ -51,6 +53,9 @@ export interface PolytopeOptions {
   maxSeconds?: number;
   /** Origins near found facets for further rays (64 each; default min(16, facets found from the centre)). */
   origins?: number;
+  /** With a box, local LPs over each row's own inputs before Clarkson's (local-facets.ts; default true; false:
+   *  rays then Clarkson only, the plain method). */
+  local?: boolean;
   /** Neighbours across each facet (default true). */
   neighbours?: boolean;
   /** Called with each point just across a facet that the neighbour check evaluated (the last call per facet is the
@@ -466,10 +471,43 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       for (let k = 0; k < d; k++) w[k] = x[k]! - dist[nearestRow]! * N[nearestRow * d + k]!;
       addFacet(nearestRow, w);
     }
+    const tRays = performance.now();
     let lps = 0;
     let lpTrouble = 0;
     let unresolved = 0;
+    let localLps = 0;
+    let localFacets = 0;
+    let localTested = 0;
+    let localRedundantCount = 0;
+    const localRedundant = new Uint8Array(m);
+    let tLocal = tRays;
     const complete = (opts.facets ?? 'full') === 'full';
+    const deadline = opts.maxSeconds === undefined ? Infinity : t0 + opts.maxSeconds * 1000;
+    if (complete && box && (opts.local ?? true)) {
+      // Local slices first: a row whose own inputs alone can cross it (the rest held at c) is a facet, shown by a
+      // small LP; only the rows this cannot show go on to Clarkson's LPs over all inputs.
+      const sp = sparseRows(N, m, d);
+      const cands = aliveIdx.filter((j) => !isFacet[j]).sort((p, q) => gc[p]! - gc[q]!);
+      for (const i of cands) {
+        if (performance.now() > deadline) break;
+        if (isFacet[i]) continue;
+        localTested++;
+        if (localTested % 50 === 0) opts.onProgress?.('local facets', localTested, cands.length);
+        const t = localTest(highs, sp, gc, center, alive, i, lo, hi, tol);
+        localLps += t.lps;
+        if (t.redundant) {
+          localRedundant[i] = 1;
+          localRedundantCount++;
+          continue;
+        }
+        if (!t.y) continue;
+        const u = new Float64Array(d);
+        for (let k = 0; k < d; k++) u[k] = t.y[k]! - center[k]!;
+        const [hit] = await shoot([u], (j) => alive[j] === 1, [1 + 1e-9]);
+        if (hit && hit.j >= 0 && hit.certified && addFacet(hit.j, along(u, hit.t))) localFacets++;
+      }
+      tLocal = performance.now();
+    }
     if (complete) {
       const idxAll = new Int32Array(d);
       for (let k = 0; k < d; k++) idxAll[k] = k;
@@ -484,9 +522,8 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
         });
         return { lower: Float64Array.from(js, lower), upper: new Float64Array(js.length).fill(INF), matrix: { format: 'csr' as const, numRows: js.length, numCols: d, starts, indices: idx, values: val } };
       };
-      const todo = aliveIdx.filter((j) => !isFacet[j]).sort((p, q) => gc[p]! - gc[q]!);
+      const todo = aliveIdx.filter((j) => !isFacet[j] && !localRedundant[j]).sort((p, q) => gc[p]! - gc[q]!);
       let done = 0;
-      const deadline = opts.maxSeconds === undefined ? Infinity : t0 + opts.maxSeconds * 1000;
       for (const i of todo) {
         if (performance.now() > deadline) {
           unresolved = todo.length - done;
@@ -672,12 +709,15 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       neighbours,
       layers: infos,
       facets_per_layer: perLayer,
-      method: { rays: raysTotal, ray_facets: rayFacets, lps, unresolved, box_pruned: boxPruned, lp_solver: `HiGHS ${highs.version.string} (WebAssembly, npm highs)` },
+      method: { rays: raysTotal, ray_facets: rayFacets, lps, unresolved, box_pruned: boxPruned, local_tested: localTested, local_lps: localLps, local_facets: localFacets, local_redundant: localRedundantCount, clarkson_facets: facetList.length - rayFacets - localFacets, lp_solver: `HiGHS ${highs.version.string} (WebAssembly, npm highs)` },
       timing: {
         affine_s: (tAffine - t0) / 1000,
         constraints_s: (tRows - tAffine) / 1000,
         chebyshev_s: (tCheb - tRows) / 1000,
         facets_s: (tFacets - tCheb) / 1000,
+        rays_s: (tRays - tCheb) / 1000,
+        local_s: (tLocal - tRays) / 1000,
+        clarkson_s: (tFacets - tLocal) / 1000,
         neighbours_s: (tEnd - tFacets) / 1000,
         total_s: (tEnd - t0) / 1000,
       },
