@@ -157,40 +157,53 @@ export function registerParamsTests(getApi: () => LensApi, driverStep: DriverSte
           sentence: 'k must be at most the number of inputs (80), not 81.',
         },
       ];
-      for (const c of cases) {
-        const first = await vscode.commands.executeCommand(`polytopeLens.${c.command}`, m, c.opts);
-        assert.ok(first, `${c.kind}: ${JSON.stringify(getApi().lastRun())}`);
-        await waitFor(`the ${c.kind} view to render`, () => panelOf(c.kind).find((p) => p.rendered?.view === 'result'));
-        const tabs = webviewTabs().length;
-        const groups = vscode.window.tabGroups.all.length;
-        // Resolves once the host is done with the Run: the run has finished and its result is in the panel.
-        await fromView(c.kind, { type: 'rerun', kind: c.kind, params: c.values });
-        assert.equal(getApi().lastRun()?.status, 'done', `${c.kind}: ${JSON.stringify(getApi().lastRun())}`);
-        const p = panelOf(c.kind)[0]!;
-        assert.equal(p.lastRerun?.refused, undefined, `${c.kind}: ${p.lastRerun?.refused}`);
-        c.check(p.result);
-        await waitFor(`the ${c.kind} view to render the new result`, () => panelOf(c.kind).find((q) => q.rendered?.view === 'result'));
-        assert.equal(panelOf(c.kind).length, 1, `${c.kind}: one view`);
-        assert.equal(webviewTabs().length, tabs, `${c.kind}: no new tab ${groupsDesc()}`);
-        assert.equal(vscode.window.tabGroups.all.length, groups, `${c.kind}: no new group ${groupsDesc()}`);
-        // A bad value: one sentence, nothing run, the result stays.
-        const shown = p.result;
-        await fromView(c.kind, { type: 'rerun', kind: c.kind, params: c.bad });
-        const after = panelOf(c.kind)[0]!;
-        assert.equal(after.lastRerun?.refused, c.sentence, c.kind);
-        assert.equal(after.result, shown, `${c.kind}: the result stays`);
-        assert.equal(after.rendered?.view, 'result');
-        // Malformed (a field of another kind, a path) or of another kind: ignored, nothing recorded.
-        await fromView(c.kind, { type: 'rerun', kind: c.kind, params: { ...c.values, inputs: '/etc/passwd' } });
-        await fromView(c.kind, { type: 'rerun', kind: c.kind === 'path' ? 'local' : 'path', params: {} });
-        assert.deepEqual(panelOf(c.kind)[0]!.lastRerun?.params, c.bad, `${c.kind}: the malformed Runs were not taken`);
-        assert.equal(panelOf(c.kind)[0]!.result, shown);
+      // The views' render reports in order: a Run's 'busy' report can arrive after the host is done with the Run, so
+      // "renders its result" means a 'busy' report since the Run and a 'result' one after it, not the panel's last state.
+      const renders: { kind: string; view: string }[] = [];
+      const sub = getApi().onDidAnalysisRender((a) => void (a.rendered && renders.push({ kind: a.kind, view: a.rendered.view })));
+      const renderedSince = (kind: string, mark: number) => {
+        const mine = renders.slice(mark).filter((r) => r.kind === kind);
+        return mine.some((r) => r.view === 'busy') && mine.at(-1)?.view === 'result';
+      };
+      try {
+        for (const c of cases) {
+          const first = await vscode.commands.executeCommand(`polytopeLens.${c.command}`, m, c.opts);
+          assert.ok(first, `${c.kind}: ${JSON.stringify(getApi().lastRun())}`);
+          await waitFor(`the ${c.kind} view to render`, () => panelOf(c.kind).find((p) => p.rendered?.view === 'result'));
+          const tabs = webviewTabs().length;
+          const groups = vscode.window.tabGroups.all.length;
+          // Resolves once the host is done with the Run: the run has finished and its result is in the panel.
+          const mark = renders.length;
+          await fromView(c.kind, { type: 'rerun', kind: c.kind, params: c.values });
+          assert.equal(getApi().lastRun()?.status, 'done', `${c.kind}: ${JSON.stringify(getApi().lastRun())}`);
+          const p = panelOf(c.kind)[0]!;
+          assert.equal(p.lastRerun?.refused, undefined, `${c.kind}: ${p.lastRerun?.refused}`);
+          c.check(p.result);
+          await waitFor(`the ${c.kind} view to render the new result`, () => renderedSince(c.kind, mark));
+          assert.equal(panelOf(c.kind).length, 1, `${c.kind}: one view`);
+          assert.equal(webviewTabs().length, tabs, `${c.kind}: no new tab ${groupsDesc()}`);
+          assert.equal(vscode.window.tabGroups.all.length, groups, `${c.kind}: no new group ${groupsDesc()}`);
+          // A bad value: one sentence, nothing run, the result stays.
+          const shown = p.result;
+          await fromView(c.kind, { type: 'rerun', kind: c.kind, params: c.bad });
+          const after = panelOf(c.kind)[0]!;
+          assert.equal(after.lastRerun?.refused, c.sentence, c.kind);
+          assert.equal(after.result, shown, `${c.kind}: the result stays`);
+          assert.equal(after.rendered?.view, 'result', `${c.kind}: the view still shows the result`);
+          // Malformed (a field of another kind, a path) or of another kind: ignored, nothing recorded.
+          await fromView(c.kind, { type: 'rerun', kind: c.kind, params: { ...c.values, inputs: '/etc/passwd' } });
+          await fromView(c.kind, { type: 'rerun', kind: c.kind === 'path' ? 'local' : 'path', params: {} });
+          assert.deepEqual(panelOf(c.kind)[0]!.lastRerun?.params, c.bad, `${c.kind}: the malformed Runs were not taken`);
+          assert.equal(panelOf(c.kind)[0]!.result, shown);
+        }
+      } finally {
+        sub.dispose();
       }
       // A long Run: a second Run meanwhile is refused with one sentence; the view's Cancel stops it, "cancelled".
       const long = fromView('study', { type: 'rerun', kind: 'study', params: { pairs: 5000, steps: 400, studyWindow: 5, permutations: 100 } });
       await waitFor('the study view to show the run in progress', () => panelOf('study').find((q) => q.rendered?.view === 'busy'), 30_000);
       await fromView('study', { type: 'rerun', kind: 'study', params: { pairs: 5, steps: 20, studyWindow: 3, permutations: 50 } });
-      assert.equal(panelOf('study')[0]!.lastRerun?.refused, 'This analysis is still running: wait for it, or press Cancel first.');
+      assert.equal(panelOf('study')[0]!.lastRerun?.refused, 'This analysis is still running: wait for it, or press Cancel first.', 'a second Run while one is going');
       await fromView('study', { type: 'cancel' });
       await long;
       assert.equal(getApi().lastRun()?.status, 'cancelled', JSON.stringify(getApi().lastRun()));
