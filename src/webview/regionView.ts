@@ -12,7 +12,7 @@ import { keyBox, type LegendEntry } from './charts/key';
 import { fmt, popcountHex, regionColour, startPage, type PageContext, type Rendered } from './charts/page';
 import { appendXTitle, wrapText } from './charts/bars';
 import { Plot, plotSvg } from './charts/plot';
-import { chartFontPx, MIN_CHART_WIDTH, niceStep, textWidth, ticksBetween } from './charts/size';
+import { chartFontPx, MIN_CHART_WIDTH, niceStep, textWidth, ticksBetween, watchWidth } from './charts/size';
 import { h, s } from './vscodeApi';
 import { counted, term } from './term';
 import { plural, type GlossaryTermId } from '../shared/glossary';
@@ -386,17 +386,10 @@ function renderSlice(r: SliceResult, sampleShape: number[], ctx: PageContext): R
     });
   };
   box.append(figure);
-  const ro = new ResizeObserver(() => {
-    if (!box.isConnected) {
-      ro.disconnect();
-      return;
-    }
-    const w = Math.max(MIN_CHART_WIDTH, Math.floor(box.clientWidth));
-    if (!box.clientWidth || w === boxWidth) return;
+  watchWidth(box, boxWidth, (w) => {
     boxWidth = w;
     drawFrame();
   });
-  ro.observe(box);
   const legendEntries: LegendEntry[] = [
     { text: 'decision boundary (the predicted class changes)', shape: 'line', cls: 'boundary' },
     { text: `linear region (one colour per ${mode === 'exact' ? 'exact region' : 'sampled code'}, from its code; neighbours may look alike)`, shape: 'rect', cls: 'region-key', more: ['region-key', 'region-key'], fills: [0, 1, 2].map((i) => regionColour(`key-${i}`)) },

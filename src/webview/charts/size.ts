@@ -68,6 +68,21 @@ export function responsive<T extends Drawn>(draw: (width: number) => T, cls = 'c
   let width = Math.max(MIN_CHART_WIDTH, Math.floor(column?.clientWidth || 900));
   let cur = draw(width);
   box.append(cur.svg);
+  watchWidth(box, width, (w) => {
+    const focused = document.activeElement === cur.svg;
+    const next = draw(w);
+    cur.svg.replaceWith(next.svg);
+    cur = next;
+    if (focused) next.svg.focus();
+  });
+  return { box, current: () => cur };
+}
+
+/**
+ * Calls `resized` with `box`'s new width (at least MIN_CHART_WIDTH) when it differs from the last one, starting from
+ * `width`; stops watching once the box has left the document.
+ */
+export function watchWidth(box: HTMLElement, width: number, resized: (width: number) => void): void {
   const ro = new ResizeObserver(() => {
     if (!box.isConnected) {
       ro.disconnect();
@@ -76,12 +91,7 @@ export function responsive<T extends Drawn>(draw: (width: number) => T, cls = 'c
     const w = Math.max(MIN_CHART_WIDTH, Math.floor(box.clientWidth));
     if (!box.clientWidth || w === width) return;
     width = w;
-    const focused = document.activeElement === cur.svg;
-    const next = draw(w);
-    cur.svg.replaceWith(next.svg);
-    cur = next;
-    if (focused) next.svg.focus();
+    resized(w);
   });
   ro.observe(box);
-  return { box, current: () => cur };
 }
