@@ -4,8 +4,7 @@ import { UserError } from '../core/errors';
 import { hasOrigins, layerOrigin, type CodesResult } from '../shared/results';
 import { runCodes as runCodesJob, type InputSource } from '../worker/jobs';
 import { EnginePool } from '../worker/pool';
-import { poolLayout } from '../worker/layout';
-import { statSync } from 'node:fs';
+import { modelPoolLayout } from '../worker/layout';
 import type { CliArgs } from './args';
 import { pct, Progress, table } from './format';
 import { modelRef } from './summary';
@@ -33,7 +32,7 @@ export function inputSource(a: CliArgs): InputSource {
 
 export async function runCodes(a: CliArgs): Promise<void> {
   const model = modelRef(a);
-  const pool = new EnginePool(poolLayout(fileSize(model.path), a));
+  const pool = new EnginePool(modelPoolLayout(model.path, a));
   const progress = new Progress('codes', !a.quiet && process.stderr.isTTY === true);
   try {
     const result = await runCodesJob(
@@ -77,14 +76,6 @@ export function formatCodes(r: CodesResult): string {
 }
 
 /** The file's size in bytes, or 0 when it cannot be read (the job then says why, in its own words). */
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
 /** The --near-ties tolerance, or undefined without --near-ties. */
 function nearTies(a: CliArgs): number | undefined {
   const t = a.flags['near-tie-tol'];

@@ -4,10 +4,9 @@
  * run in the pool of their layout (src/worker/layout.ts): large models in one worker with intra-op threads, so that
  * their weights are loaded once, small ones in several single-threaded workers.
  */
-import { statSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { EnginePool } from '../worker/pool';
-import { poolLayout } from '../worker/layout';
+import { modelPoolLayout } from '../worker/layout';
 import type { ModelRef } from '../shared/worker-protocol';
 import { readConfig, SECTION } from './config';
 import { ModelViews } from './modelPage';
@@ -69,7 +68,7 @@ export class Services implements vscode.Disposable {
   /** Runs a job on the pool for `model` (its file's size picks the layout), starting it if needed. */
   async withPool<T>(job: (pool: EnginePool) => Promise<T>, model?: vscode.Uri): Promise<T> {
     const { workers } = readConfig();
-    const layout = poolLayout(model ? fileSize(model.fsPath) : 0, { workers: workers || undefined });
+    const layout = modelPoolLayout(model?.fsPath, { workers: workers || undefined });
     const key = `${layout.workers}x${layout.threadsPerWorker}`;
     let pool = this.pools.get(key);
     if (!pool) {
@@ -140,11 +139,3 @@ export class Services implements vscode.Disposable {
   }
 }
 
-/** A missing file is 0 bytes here: the engine says what is wrong with it. */
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}

@@ -5,6 +5,7 @@
  * parallelise well inside onnxruntime. Small models gain more from processes: their per-call work is too small
  * for intra-op threads, and the host's share of the pipeline runs beside the workers.
  */
+import { statSync } from 'node:fs';
 import { cpus } from 'node:os';
 
 /**
@@ -29,4 +30,15 @@ export function poolLayout(modelBytes: number, given: { workers?: number; thread
     workers: given.workers || (large ? 1 : parallel),
     threadsPerWorker: given.threads || (large ? parallel : 1),
   };
+}
+
+/** The layout for the model file at `path` (none: a small model's); a missing file counts as small, the engine says what is wrong with it. */
+export function modelPoolLayout(path: string | undefined, given: { workers?: number; threads?: number } = {}): PoolLayout {
+  let bytes = 0;
+  try {
+    bytes = path ? statSync(path).size : 0;
+  } catch {
+    // not there: the engine reports it
+  }
+  return poolLayout(bytes, given);
 }
