@@ -87,7 +87,7 @@ class PolytopeInspector {
         if (v === undefined) return undefined;
         index = Number(v);
       }
-      if (!Number.isSafeInteger(index) || index < 0 || index >= n) throw new InspectError(`Sample index ${index} is out of range: ${basename(inputs)} has ${n} samples (0 to ${n - 1}).`);
+      checkIndex(index, n, inputs);
       let box = Array.isArray(o.box) && o.box.length === 2 && o.box.every((b) => typeof b === 'number') ? (o.box as [number, number]) : undefined;
       if (!box && o.box === undefined) {
         // Without a box most regions are unbounded (no inradius): the data's value range is the default.
@@ -267,10 +267,15 @@ function parseBox(s: string): [number, number] | undefined {
   return s.trim() && xs.length === 2 && xs.every(Number.isFinite) && xs[0]! < xs[1]! ? [xs[0]!, xs[1]!] : undefined;
 }
 
+/** Refuses an index that is not one of the data file's `n` samples, in one sentence. */
+function checkIndex(index: number, n: number, path: string): void {
+  if (!Number.isSafeInteger(index) || index < 0 || index >= n) throw new InspectError(`Sample index ${index} is out of range: ${basename(path)} has ${n} samples (0 to ${n - 1}).`);
+}
+
 /** Sample `index` of a data file as float64 (the index was checked against the file). */
 function rowOf(path: string, index: number, sampleShape: number[]): Float64Array {
   const s = loadSamples({ kind: 'file', path }, sampleShape);
-  if (!Number.isSafeInteger(index) || index < 0 || index >= s.n) throw new InspectError(`Sample index ${index} is out of range: ${basename(path)} has ${s.n} samples (0 to ${s.n - 1}).`);
+  checkIndex(index, s.n, path);
   const size = sampleShape.reduce((p, d) => p * d, 1);
   return Float64Array.from(s.data.subarray(index * size, (index + 1) * size));
 }

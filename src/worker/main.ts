@@ -14,7 +14,7 @@ import { Lens } from '../core/lens';
 import { computePath, pathEndpoints } from '../core/analyses/path';
 import { shardRange } from '../core/shard';
 import { computeLocal } from '../core/analyses/local';
-import { loadInputs, readNpyRows } from '../core/inputs';
+import { checkSampleIndex, loadInputs, readNpyRows } from '../core/inputs';
 import type { CodeBatch, EngineApi, LayerSelection, ModelRef, ProgressMessage, TaskInput } from '../shared/worker-protocol';
 import { slice } from '../core/analyses/slice';
 import { scaleActivations } from '../core/analyses/scale';
@@ -169,7 +169,7 @@ const api: EngineApi = {
     let point = x;
     if (!point) {
       const { n, data } = loadInputs(inputs ?? '', l.sampleShape);
-      if (!Number.isInteger(index) || index < 0 || index >= n) throw new UserError(`--index ${index} is out of range: the inputs have ${n} sample${n === 1 ? '' : 's'} (valid indices 0..${n - 1})`);
+      checkSampleIndex('--index', index, n);
       point = data.subarray(index * l.sampleSize, (index + 1) * l.sampleSize);
     }
     const report = progressOf(progressTask);

@@ -17,6 +17,7 @@
 import { hashBytes, popcountRange } from '../bits';
 import { UserError } from '../errors';
 import { CodeExtractor } from '../extract';
+import { checkSampleIndex } from '../inputs/npy';
 import type { Lens, LensLayer } from '../lens';
 import { layerInfos } from '../lens';
 import type { PathResult } from '../../shared/results';
@@ -37,11 +38,8 @@ export interface PathOptions {
 
 /** Rows `from` and `to` of n samples, as float64 endpoints. */
 export function pathEndpoints(data: Float32Array, n: number, size: number, from: number, to: number): { a: Float64Array; b: Float64Array } {
-  for (const [flag, i] of [['--from', from], ['--to', to]] as const) {
-    if (!Number.isInteger(i) || i < 0 || i >= n) {
-      throw new UserError(`${flag} ${i} is out of range: the inputs have ${n} sample${n === 1 ? '' : 's'} (valid indices 0..${n - 1})`);
-    }
-  }
+  checkSampleIndex('--from', from, n);
+  checkSampleIndex('--to', to, n);
   return { a: Float64Array.from(data.subarray(from * size, (from + 1) * size)), b: Float64Array.from(data.subarray(to * size, (to + 1) * size)) };
 }
 

@@ -360,6 +360,13 @@ export function toModelInput(
 }
 
 /** How many samples of `sampleShape` an array of `shape` holds, by toModelInput's rules; UserError if none fit. */
+/** Refuses a sample index that is not one of the `n` samples, naming the option it came from (`--from`, `--index`). */
+export function checkSampleIndex(flag: string, i: number, n: number): void {
+  if (!Number.isInteger(i) || i < 0 || i >= n) {
+    throw new UserError(`${flag} ${i} is out of range: the inputs have ${n} sample${n === 1 ? '' : 's'} (valid indices 0..${n - 1})`);
+  }
+}
+
 export function sampleCount(shape: readonly number[], sampleShape: number[], name: string, opts: ModelInputOptions = {}): number {
   checkSampleShape(sampleShape);
   const size = product(sampleShape);
