@@ -16,6 +16,7 @@ import { runSlice } from './slice';
 import { runScale } from './scale';
 import { runCluster } from './cluster';
 import { runPolytope } from './polytope';
+import { exposeGc } from '../core/collect';
 
 /**
  * `polytope-lens lsp --stdio`: the language server (out/server/main.js) in this process, for editors other than
@@ -58,6 +59,8 @@ async function main(argv: string[]): Promise<number> {
   if (args.shard && !SHARDED.has(args.command)) {
     throw new UserError(`--shard splits the inputs of ${[...SHARDED].join(', ')}; '${args.command}' does not map over inputs one by one`);
   }
+  // The CLI's process is its own: collections on demand bound the buffers a codes job leaves behind.
+  exposeGc();
   await run(args);
   return 0;
 }

@@ -15,6 +15,7 @@ import { TOOL_VERSION } from '../core/version';
 import type { CodeSample, CodesResult, ModelSummary } from '../shared/results';
 import type { LayerSelection, ModelRef } from '../shared/worker-protocol';
 import type { EnginePool, RunOptions, Samples } from './pool';
+import { GarbageBudget } from '../core/collect';
 
 export type InputSource =
   | { kind: 'file'; path: string }
@@ -196,6 +197,7 @@ export async function runCodes(pool: EnginePool, req: CodesRequest, opts: RunOpt
       })
     : undefined;
   const rows: CodeSample[] = [];
+  const garbage = new GarbageBudget();
   try {
     let index = samples.first;
     for await (const b of pool.codes(req.model, req.selection, samples.samples, samples.n, size, chunk, opts)) {
@@ -212,6 +214,8 @@ export async function runCodes(pool: EnginePool, req: CodesRequest, opts: RunOpt
         }
       }
       index += b.n;
+      // The batch's arrays are garbage once counted and written (src/core/collect.ts).
+      garbage.add(b.codes.byteLength);
     }
   } catch (e) {
     await writer?.abort();

@@ -23,6 +23,7 @@ import { pairDensity } from '../core/analyses/density-study';
 import { checkPiecewiseLinear, comparePolytopes, computePolytope } from '../core/analyses/polytope';
 import { computePolytopeWithAcross } from '../core/analyses/polytope-across';
 import { UserError } from '../core/errors';
+import { GarbageBudget } from '../core/collect';
 
 const config = workerConfig();
 const host = hostEndpoint();
@@ -54,6 +55,7 @@ class Cache<T extends object> {
 
 const lenses = new Cache<Lens>(4);
 const extractors = new Cache<CodeExtractor>(4);
+const garbage = new GarbageBudget();
 const forwards = new Cache<PlainForward>(2);
 const nearTieFinders = new Cache<NearTieFinder>(2);
 
@@ -87,7 +89,10 @@ const api: EngineApi = {
       const l = await lens(m);
       return CodeExtractor.create(l, l.select(selection), config.threads);
     });
-    const b = await ex.run(samples(data, n, ex.lens.sampleSize), n);
+    const input = samples(data, n, ex.lens.sampleSize);
+    const b = await ex.run(input, n);
+    // The task's input and onnxruntime's output tensors are garbage once it returns (src/core/collect.ts).
+    garbage.add(input.byteLength + b.codes.byteLength);
     return Comlink.transfer(b, [b.codes.buffer, b.preds.buffer, b.active.buffer, b.layerHash.buffer, b.prefixHash.buffer] as ArrayBuffer[]);
   },
   async nearTies(m, selection, data, n, tol) {

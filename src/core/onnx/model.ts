@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve, sep } from 'node:path';
 import Long from 'long';
+import { collectGarbage } from '../collect';
 import * as protobuf from 'protobufjs/minimal';
 import { onnx } from 'onnx-proto';
 import { UserError } from '../errors';
@@ -94,8 +95,8 @@ export function readModel(path: string, opts: { maxBytes?: number; weightsOnDisk
   const model = decodeModel(readFileSync(abs), name, abs, opts.weightsOnDisk);
   // The file's bytes are garbage now (large weights stay on disk, onnx/weights.ts), but V8 does not see the
   // native memory onnxruntime is about to take: without a collection here a 500 MB model is held twice while its
-  // first session loads. `gc` exists in the engine's worker processes (--expose-gc) and is skipped elsewhere.
-  if (st.size >= COLLECT_AFTER_BYTES) (globalThis as { gc?: () => void }).gc?.();
+  // first session loads (src/core/collect.ts says where a collection happens).
+  if (st.size >= COLLECT_AFTER_BYTES) collectGarbage();
   return model;
 }
 
