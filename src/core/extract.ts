@@ -37,7 +37,7 @@ export class CodeExtractor {
   static async create(lens: Lens, layers: LensLayer[], threads?: number): Promise<CodeExtractor> {
     if (layers.length === 0) throw new UserError(`${lens.model.name} has no piecewise-linear units to compute codes for.`);
     const built = codeModel(lens.model.proto, lens.model.opset, layers);
-    const session = await createSession(built.proto, lens.model.name, { threads });
+    const session = await createSession(built.proto, lens.model.name, { threads, memPattern: false });
     return new CodeExtractor(lens, layers, session, built.outputs);
   }
 
