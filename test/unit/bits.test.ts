@@ -28,7 +28,7 @@ test('HashSet53 counts the same distinct values as a Set, through growth', () =>
   assert.ok(ref.size > 1000 && ref.size < 20000);
 });
 
-test('UnitCounter counts every bit like a per-bit loop, for word-aligned and unaligned rows, before and past the 4,080-row flush; result() is final', () => {
+test('UnitCounter counts every bit like a per-bit loop, for word-aligned and unaligned rows, before and past the 4,080-row flush (16- then 32-bit counts); result() is final', () => {
   const rng = new Rng(5);
   for (const [bytes, rows] of [[8, 700], [13, 700], [8, 4500], [13, 4500]] as const) {
     // One byte of lead-in makes the second pass's rows start off a 4-byte boundary.
@@ -40,6 +40,8 @@ test('UnitCounter counts every bit like a per-bit loop, for word-aligned and una
       counter.addRows(codes.subarray(0, 300 * bytes), 300);
       counter.addRows(codes.subarray(300 * bytes), rows - 300);
       const got = counter.result();
+      // Before the first flush (4,080 rows) the counts are 16-bit, after it 32-bit.
+      assert.equal(got.constructor, rows < 4080 ? Uint16Array : Uint32Array);
       for (let b = 0; b < 8 * bytes; b++) {
         let c = 0;
         for (let r = 0; r < rows; r++) c += getBit(codes, r * bytes, b);
