@@ -33,6 +33,12 @@ class GraphEditor {
     return name;
   }
 
+  bytes(values: number[], dims: number[]): string {
+    const name = this.fresh('u');
+    this.initializers.push(onnx.TensorProto.create({ name, dataType: DataType.UINT8, dims, rawData: Uint8Array.from(values) }));
+    return name;
+  }
+
   ints(values: number[]): string {
     const name = this.fresh('i');
     this.initializers.push(onnx.TensorProto.create({ name, dataType: DataType.INT64, dims: [values.length], int64Data: values }));
@@ -163,14 +169,19 @@ export type LayerOutput =
 /**
  * The code model. Per layer: packed bits as uint8 [N, packedRowBytes(units)], MSB first, or for a MaxPool the
  * index of each window's first maximum (or, for pools that do not tile their input, the input as floats).
- * Packing is Greater -> Cast(float) -> Reshape into rows of 64 bits (one row for small layers) -> MatMul by powers
- * of two (128, 64, ..., 1) -> Cast(uint8): exact, since every partial sum is an integer below 256.
+ * Packing is Greater -> Cast -> Reshape into rows of 64 bits (one row for small layers) -> MatMul by powers of two
+ * (128, 64, ..., 1) -> Cast(uint8): exact, since every partial sum is an integer below 256. From opset 11 the bits
+ * are uint8 and the product a MatMulInteger (uint8 x uint8 -> int32): Cast(bool -> uint8) is a byte copy where
+ * Cast(bool -> float) writes 4 bytes per bit, and the product reads a quarter of the bytes. Below opset 11 (no
+ * MatMulInteger before 10, Pad of uint8 from 11) the bits are floats and the product a MatMul.
  * A 'between' rule (Clip, HardSwish, HardSigmoid) compares its source with lo and with hi as two Greater nodes,
  * packs each half with its own matrix (rows to the even or to the odd bits) and adds the two products: that
  * interleaves the bits (unit 2e = source > lo, 2e + 1 = source > hi) without a Concat along a new last axis.
  */
 export function codeModel(proto: ModelProto, opset: number, layers: SizedLayer[]): { proto: ModelProto; outputs: LayerOutput[] } {
   const ed = new GraphEditor(opset);
+  const int = opset >= 11;
+  const bitType = int ? DataType.UINT8 : DataType.FLOAT;
   const weights = new Map<string, string>();
   /**
    * A packing matrix [rows, cols]: row i sets bit u = stride * i + offset, that is 128 >> (u % 8) in column u / 8
@@ -182,14 +193,15 @@ export function codeModel(proto: ModelProto, opset: number, layers: SizedLayer[]
     let w = weights.get(key);
     if (!w) {
       const m = powersMatrix(rows, cols, stride, offset);
-      weights.set(key, (w = ed.floats(m, [rows, cols])));
+      weights.set(key, (w = int ? ed.bytes(m, [rows, cols]) : ed.floats(m, [rows, cols])));
     }
     return w;
   };
-  /** bits [N, ..., rows] times a packing matrix: the bytes as floats. */
-  const product = (bits: string, rows: number, cols: number, stride = 1, offset = 0) => ed.node('MatMul', [bits, powers(rows, cols, stride, offset)]);
+  /** bits [N, ..., rows] times a packing matrix: the bytes as int32 or floats. */
+  const product = (bits: string, rows: number, cols: number, stride = 1, offset = 0) =>
+    ed.node(int ? 'MatMulInteger' : 'MatMul', [bits, powers(rows, cols, stride, offset)]);
   /**
-   * Packs float 0/1 bits [N, ...] (units per sample) into uint8 [N, packedRowBytes(units)], MSB first, as one GEMM by a
+   * Packs 0/1 bits [N, ...] (units per sample) into uint8 [N, packedRowBytes(units)], MSB first, as one GEMM by a
    * matrix of powers of two (exact: every sum is an integer below 256). Layers that are a multiple of 64 bits go
    * in groups of 64 ([N, U/64, 64] x [64, 8]: K = 64 keeps onnxruntime's GEMM efficient where K = 8 is very
    * slow); other small layers in one [U, packedRowBytes(U)] product, which needs no Pad; only large odd layers are
@@ -206,9 +218,9 @@ export function codeModel(proto: ModelProto, opset: number, layers: SizedLayer[]
    * Packs two halves of bits, `lo` and `hi` ([N, ...], e elements each), interleaved: unit 2i is lo's element i,
    * unit 2i + 1 is hi's. Each half is multiplied by its own matrix (even or odd bits) and the products are added:
    * 32 elements of each half fill 8 bytes. On mobilenet_v2 (35 ReLU6 layers; 2 threads, best of 12 rounds) the code
-   * model took 50 ms per sample this way, 60 with Cast(float) + Concat of the halves along a new last axis (the
-   * Concat copies one element at a time), and 118 with one Greater broadcasting the source as [N, e, 1] against the
-   * constant [lo, hi] (onnxruntime's broadcast then loops over spans of 2 elements).
+   * model took 50 ms per sample this way with float bits, 60 with a Concat of [N, e, 1] halves along the last axis,
+   * and 118 with one Greater broadcasting the source as [N, e, 1] against the constant [lo, hi] (onnxruntime's
+   * broadcast then loops over spans of 2 elements).
    */
   const packPairs = (lo: string, hi: string, e: number): string => {
     const units = 2 * e;
@@ -268,9 +280,9 @@ export function codeModel(proto: ModelProto, opset: number, layers: SizedLayer[]
     let packed: string;
     if (rule.kind === 'positive') {
       zero ??= ed.floats([0], []);
-      packed = pack(ed.cast(ed.node('Greater', [rule.source, zero]), DataType.FLOAT), units);
+      packed = pack(ed.cast(ed.node('Greater', [rule.source, zero]), bitType), units);
     } else {
-      const above = (b: Bound) => ed.cast(ed.node('Greater', [rule.source, ed.bound(b)]), DataType.FLOAT);
+      const above = (b: Bound) => ed.cast(ed.node('Greater', [rule.source, ed.bound(b)]), bitType);
       packed = packPairs(above(rule.lo), above(rule.hi), elements);
     }
     ed.output(packed, DataType.UINT8);
