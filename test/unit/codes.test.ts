@@ -57,11 +57,17 @@ for (const name of ['mlp', 'cnn', 'resmlp', 'mixed', 'gelu_tf', 'mlp2d', 'onelay
   test(`${name}: codes equal PyTorch forward hooks bit for bit`, () => checkAgainstTorch(fixture(`${name}.onnx`), name));
 }
 
+// Clip layers of 128, 10 and 1200 units (the pair packing's three shapes), with bounds as Constant inputs (opset 14:
+// uint8 bits and MatMulInteger) and as attributes (opset 10: float bits and MatMul).
+for (const name of ['clips', 'clips10']) {
+  test(`${name}: Clip codes equal PyTorch forward hooks bit for bit`, () => checkAgainstTorch(fixture(`${name}.onnx`), name));
+}
+
 test('mnist-8 (CNTK export, fixed batch 1): codes equal a PyTorch re-implementation bit for bit', () =>
   checkAgainstTorch(fixture('mnist-8.onnx'), 'mnist8'));
 
 test('the graph edit is lossless: every original output of the code model equals the plain model bit for bit', async () => {
-  for (const [path, name] of [...['mlp', 'cnn', 'mixed', 'gelu_tf', 'hard'].map((n) => [fixture(`${n}.onnx`), n]), [fixture('mnist-8.onnx'), 'mnist8']] as const) {
+  for (const [path, name] of [...['mlp', 'cnn', 'mixed', 'gelu_tf', 'hard', 'clips10'].map((n) => [fixture(`${n}.onnx`), n]), [fixture('mnist-8.onnx'), 'mnist8']] as const) {
     const lens = await Lens.open(path);
     const { n, data } = toModelInput(readNpy(fixture(`${name}.inputs.npy`)), lens.sampleShape, name);
     const built = codeModel(lens.model.proto, lens.model.opset, lens.layers);
