@@ -7,14 +7,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Lens } from '../../src/core/lens';
 import { CodeExtractor } from '../../src/core/extract';
 import { PreactRunner } from '../../src/core/analyses/preacts';
 import { cutAt, cutValues } from '../../src/core/analyses/cut';
-import { onnx } from '../../src/core/onnx/model';
+import { onnx, readModel } from '../../src/core/onnx/model';
+import { collectGarbage, exposeGc } from '../../src/core/collect';
 import { tensorBytes, WEIGHTS_ON_DISK } from '../../src/core/onnx/weights';
 import { computePolytope } from '../../src/core/analyses/polytope';
 import { readNpy, toModelInput } from '../../src/core/inputs';
@@ -97,3 +98,32 @@ for (const name of ['mlp', 'resmlp']) {
     }
   });
 }
+
+test('a model file of 64 MiB or more: once read, its bytes are collected (no frame holds them) and only the graph stays in JavaScript', () => {
+  // One Gemm with a 68 MiB weight, written by onnx-proto: above the size from which readModel collects.
+  const rows = 4352;
+  const cols = 4096;
+  const weight = new Float32Array(rows * cols).fill(0.5);
+  const graph = onnx.GraphProto.create({
+    name: 'big',
+    node: [onnx.NodeProto.create({ opType: 'Gemm', input: ['x', 'w'], output: ['y'], name: 'gemm' })],
+    initializer: [onnx.TensorProto.create({ name: 'w', dataType: onnx.TensorProto.DataType.FLOAT, dims: [cols, rows], rawData: new Uint8Array(weight.buffer) })],
+    input: [onnx.ValueInfoProto.create({ name: 'x', type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: cols }] } } } })],
+    output: [onnx.ValueInfoProto.create({ name: 'y', type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: rows }] } } } })],
+  });
+  const bytes = onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph })).finish();
+  const dir = mkdtempSync(join(tmpdir(), 'polytope-lens-big-'));
+  const file = join(dir, 'big.onnx');
+  writeFileSync(file, bytes);
+  try {
+    exposeGc();
+    collectGarbage();
+    const before = process.memoryUsage().arrayBuffers;
+    const model = readModel(file);
+    const held = process.memoryUsage().arrayBuffers - before;
+    assert.equal(model.proto.graph!.initializer![0]!.dataLocation, onnx.TensorProto.DataLocation.EXTERNAL);
+    assert.ok(held < 8 * 2 ** 20, `${(held / 2 ** 20).toFixed(1)} MiB of buffers still held after reading a ${(bytes.length / 2 ** 20).toFixed(0)} MiB model`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
