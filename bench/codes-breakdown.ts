@@ -16,8 +16,8 @@
  * Writes bench/codes-breakdown-results.json. Numbers are measured, never asserted.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, loadavg, tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { CodeExtractor } from '../src/core/extract';
 import { PlainForward } from '../src/core/forward';
@@ -27,10 +27,9 @@ import { Lens } from '../src/core/lens';
 import { ort } from '../src/core/ort';
 import { withLoadableModel } from '../src/core/onnx/weights';
 import { chunkSize } from '../src/worker/jobs';
+import { ARCHS, CORPUS, makeCorpus } from './lib/corpus';
 
 const ROOT = resolve(__dirname, '../..');
-const CORPUS = process.env.POLYTOPE_LENS_CORPUS ?? join(homedir(), '.cache', 'polytope-lens', 'corpus');
-const ARCHS = ['resnet18', 'resnet50', 'vgg11_bn', 'alexnet', 'squeezenet1_1', 'shufflenet_v2_x0_5', 'mobilenet_v2', 'densenet121', 'googlenet'];
 const N = 64;
 const THREADS = 2;
 
@@ -85,6 +84,7 @@ async function nodeKinds(lens: Lens, data: Float32Array, chunk: number): Promise
 
 async function main(): Promise<void> {
   const archs = arg('--arch')?.split(',') ?? ARCHS;
+  makeCorpus(archs);
   const results: Record<string, unknown> = {};
   const shape = [3, 224, 224];
   const data = makeProbes({ type: 'gaussian' }, N, shape, 0);
@@ -139,7 +139,10 @@ async function main(): Promise<void> {
     rmSync(inputs, { force: true });
     rmSync(`${inputs}.codes`, { force: true });
   }
-  writeFileSync(join(ROOT, 'bench/codes-breakdown-results.json'), JSON.stringify({ machine: '2 cores', command: 'node out/bench/codes-breakdown.js', n: N, threads: THREADS, models: results }, null, 1) + '\n');
+  // Models not measured in this run (--arch) keep their last numbers.
+  const file = join(ROOT, 'bench/codes-breakdown-results.json');
+  const old = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { models?: Record<string, unknown> }) : {};
+  writeFileSync(file, JSON.stringify({ machine: '2 cores', command: 'node out/bench/codes-breakdown.js', n: N, threads: THREADS, models: { ...(old.models ?? {}), ...results } }, null, 1) + '\n');
 }
 
 function round(x: number): number {

@@ -19,15 +19,14 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { homedir, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PlainForward } from '../src/core/forward';
 import { encodeNpy, makeProbes } from '../src/core/inputs';
 import { Lens } from '../src/core/lens';
+import { ARCHS, CORPUS, makeCorpus } from './lib/corpus';
 
 const ROOT = resolve(__dirname, '../..');
-const CORPUS = process.env.POLYTOPE_LENS_CORPUS ?? join(homedir(), '.cache', 'polytope-lens', 'corpus');
-const ARCHS = ['resnet18', 'resnet50', 'vgg11_bn', 'alexnet', 'squeezenet1_1', 'shufflenet_v2_x0_5', 'mobilenet_v2', 'densenet121', 'googlenet'];
 const ROUNDS = 2;
 const MB = 2 ** 20;
 
@@ -84,8 +83,7 @@ function codesRun(model: string, inputs: string, out: string): Promise<{ seconds
 async function main(): Promise<void> {
   const archs = arg('--arch')?.split(',') ?? ARCHS;
   const n = Number(arg('--n') ?? 256);
-  const made = spawnSync('/usr/bin/python3', ['bench/torchvision_corpus.py', '--out', CORPUS, '--archs', archs.join(',')], { cwd: ROOT, encoding: 'utf8' });
-  if (made.status !== 0) throw new Error(`bench/torchvision_corpus.py failed (Debian's python3-torch and python3-torchvision are needed):\n${made.stderr}`);
+  makeCorpus(archs);
   const tmp = join(ROOT, 'bench/tmp');
   mkdirSync(tmp, { recursive: true });
   const inputs = join(tmp, `torchvision-inputs-${n}.npy`);
