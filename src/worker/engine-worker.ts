@@ -86,7 +86,8 @@ function startProcess(opts: StartOptions): EngineWorker {
   const child = fork(opts.script, [JSON.stringify(opts.config)], {
     serialization: 'advanced',
     // Not the host's flags (an inspector port, --test, ...): the worker is a plain Node process. --expose-gc lets
-    // readModel free a large model file's bytes before onnxruntime loads its weights (onnx/weights.ts).
+    // readModel free a large model file's bytes before onnxruntime loads its weights (onnx/weights.ts), and codes
+    // tasks collect their dead buffers (core/collect.ts).
     execArgv: ['--expose-gc', ...(heapMb ? [`--max-old-space-size=${heapMb}`] : [])],
     // Inside VS Code the host is Electron: run its binary as plain Node. glibc's malloc raises its mmap threshold
     // after large blocks are freed (the shape probe's and the sessions' arenas) and then keeps later large blocks
