@@ -204,10 +204,7 @@ function renderCluster(r: ClusterResult, thumbs: Thumbs, ctx: PageContext): Rend
   const wanted = ctx.ui.method as ClusterMethodKey | undefined;
   const selected: ClusterMethodKey = wanted && r.methods[wanted] ? wanted : r.methods[r.method] ? r.method : keys[0]!;
   const select = (m: ClusterMethodKey) => {
-    ctx.ui.method = m;
-    ctx.ui.cursor = undefined;
-    ctx.saveUi();
-    ctx.rerender();
+    ctx.setUi({ method: m, cursor: undefined });
   };
   const m = r.methods[selected];
   const act = r.activation_layer;

@@ -117,16 +117,12 @@ function renderPath(r: PathResult, endpoints: [number, number] | undefined, endp
     (name) => {
       if (hidden.has(name)) hidden.delete(name);
       else hidden.add(name);
-      ctx.ui.layersHidden = [...hidden];
-      ctx.saveUi();
-      ctx.rerender();
+      ctx.setUi({ layersHidden: [...hidden] });
     },
   );
   const densityToggle = h('button', { type: 'button', class: 'toggle', id: 'toggle-density', 'aria-pressed': String(showDensity) }, density.kind === 'bars' ? 'right axis: density' : '— density (right axis)');
   densityToggle.addEventListener('click', () => {
-    ctx.ui.density = !showDensity;
-    ctx.saveUi();
-    ctx.rerender();
+    ctx.setUi({ density: !showDensity });
   });
   toggles.append(densityToggle);
 

@@ -261,9 +261,7 @@ function renderPolytope(r: PolytopeResult, origin: PolytopeOrigin, ctx: PageCont
     if (r.neighbours.length > FIRST_NEIGHBOURS) {
       const more = h('button', { type: 'button', class: 'toggle', id: 'all-neighbours', 'aria-pressed': String(showAll) }, showAll ? `Show the first ${FIRST_NEIGHBOURS}` : `Show all ${r.neighbours.length}`);
       more.addEventListener('click', () => {
-        ctx.ui.allNeighbours = !showAll;
-        ctx.saveUi();
-        ctx.rerender();
+        ctx.setUi({ allNeighbours: !showAll });
       });
       parts.push(more);
     }

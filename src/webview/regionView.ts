@@ -405,9 +405,7 @@ function renderSlice(r: SliceResult, sampleShape: number[], ctx: PageContext): R
   if (exact) {
     const t = h('button', { type: 'button', class: 'toggle', id: 'toggle-mode', 'aria-pressed': String(mode === 'exact') }, 'exact regions');
     t.addEventListener('click', () => {
-      ctx.ui.mode = mode === 'exact' ? 'grid' : 'exact';
-      ctx.saveUi();
-      ctx.rerender();
+      ctx.setUi({ mode: mode === 'exact' ? 'grid' : 'exact' });
     });
     tools.append(t);
   }

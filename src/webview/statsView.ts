@@ -93,9 +93,7 @@ function renderGeneric(g: Generic, ctx: PageContext): Rendered {
     (name) => {
       if (hidden.has(name)) hidden.delete(name);
       else hidden.add(name);
-      ctx.ui.layersHidden = [...hidden];
-      ctx.saveUi();
-      ctx.rerender();
+      ctx.setUi({ layersHidden: [...hidden] });
     },
   );
   const root = h(

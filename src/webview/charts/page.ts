@@ -36,6 +36,8 @@ export interface PageContext {
   /** Page-specific view settings, kept in the state. */
   ui: Record<string, unknown>;
   saveUi(): void;
+  /** Sets view settings, keeps them in the state and renders the page again with them. */
+  setUi(patch: Record<string, unknown>): void;
   post(m: AnalysisToHost): void;
   rerender(): void;
 }
@@ -60,6 +62,11 @@ export function startPage(spec: PageSpec): void {
       return (state.ui ??= {});
     },
     saveUi: save,
+    setUi: (patch) => {
+      Object.assign((state.ui ??= {}), patch);
+      save();
+      render();
+    },
     post: (m) => api.post(m),
     rerender: () => render(),
   };
