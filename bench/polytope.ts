@@ -5,8 +5,8 @@
  *    facet by rays + LPs, neighbours), median of 3 after a warm-up (target < 2 s);
  *  - mnist-8 (784 inputs, 17,984 bits) at a random probe of test/fixtures/mnist8.inputs.npy (row 30) in [0, 255]:
  *    constraints, inradius, nearest boundary and the facets rays find with their neighbours (`--facets rays`,
- *    target < 30 s), then the full facet list (rays, local LPs over each row's own inputs, then Clarkson LPs for
- *    the rows neither decides) under a 300 s limit (target < 5 min), with how many rows were left untested if
+ *    target < 30 s), then the full facet list (rays, a growing LP per row from its own inputs, then Clarkson LPs for
+ *    the rows it leaves undecided) under a 300 s limit (target < 5 min), with how many rows were left untested if
  *    the limit was reached.
  * Writes bench/polytope-results.json with the machine's load average (timings on a shared machine are noisy).
  *

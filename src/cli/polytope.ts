@@ -128,7 +128,7 @@ export function formatPolytope(r: PolytopeResult): string {
     if (r.facets.length > shown.length) out += `(${r.facets.length - shown.length} more with --json)\n`;
   }
   const t = r.timing;
-  const local = r.method.local_tested ? `, local LPs on ${r.method.local_tested} rows found ${r.method.local_facets} and proved ${r.method.local_redundant} redundant` : '';
+  const local = r.method.local_tested ? `, growing LPs on ${r.method.local_tested} rows found ${r.method.local_facets} and proved ${r.method.local_redundant} redundant` : '';
   out += `\n${r.method.rays} rays found ${r.method.ray_facets} facets${local}, ${r.method.lps} Clarkson LPs (${r.method.lp_solver}); ${t.total_s.toFixed(2)} s (affine ${t.affine_s.toFixed(2)}, Chebyshev ${t.chebyshev_s.toFixed(2)}, facets ${t.facets_s.toFixed(2)}, neighbours ${t.neighbours_s.toFixed(2)})\n`;
   return out;
 }

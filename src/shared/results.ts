@@ -480,7 +480,7 @@ export interface PolytopeResult {
   /** Facets per layer key. */
   facets_per_layer: Record<string, number>;
   /** How the facets were found: rays from the Chebyshev centre, LPs for the rest. */
-  /** local_*: the slice LPs of local-facets.ts (rows tested, LPs run, facets they showed, rows they proved redundant); clarkson_facets: the
+  /** local_*: the growing LPs of local-facets.ts (rows tested, LPs run, facets they showed, rows they proved redundant); clarkson_facets: the
    *  facets Clarkson's LPs found (the nearest row, when no ray hit it, counts here too). */
   method: { rays: number; ray_facets: number; lps: number; unresolved: number; box_pruned: number; local_tested?: number; local_lps?: number; local_facets?: number; local_redundant?: number; clarkson_facets?: number; lp_solver: string };
   /** facets_s = rays_s + local_s + clarkson_s. */

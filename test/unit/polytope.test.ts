@@ -113,7 +113,7 @@ test('polytope of the CNN (Conv, BatchNorm, MaxPool, float32): inradius and near
   assert.ok(r.neighbours.filter((n) => n.confirmed).length >= 0.95 * r.neighbours.length);
 });
 
-test('polytope facets with the local LPs (local-facets.ts) equal the plain method (rays, then Clarkson for every other row) on the MLP fixtures and the digits MLP', async () => {
+test('polytope facets with the growing LPs (local-facets.ts) equal the plain method (rays, then Clarkson for every other row) on the MLP fixtures and the digits MLP', async () => {
   const cases: { model: string; inputs: string; index: number; box: [number, number] }[] = [
     ...REF.cases.filter((c) => c.model !== 'cnn' && c.box).map((c) => ({ model: fixture(`${c.model}.onnx`), inputs: fixture(`${c.model}.inputs.npy`), index: c.index, box: c.box! })),
     { model: join(ROOT, 'examples/digits/digits.onnx'), inputs: join(ROOT, 'examples/digits/digits-x.npy'), index: 0, box: [0, 1] },
@@ -128,13 +128,13 @@ test('polytope facets with the local LPs (local-facets.ts) equal the plain metho
     assert.equal(local.facets_complete, true);
     assert.equal(plain.facets_complete, true);
     assert.deepEqual(local.facets.map(key).sort(), plain.facets.map(key).sort(), c.model);
-    // The local stage ran and decided rows (dense rows: the slice is the whole region, so it decides nearly all).
+    // The local stage ran and decided rows.
     assert.ok(local.method.local_tested! > 0 && local.method.local_facets! + local.method.local_redundant! > 0, `${c.model}: ${JSON.stringify(local.method)}`);
     assert.equal(plain.method.local_tested, 0);
   }
 });
 
-test('polytope of the CNN, full facet list with the local LPs: the same facet set as the float64 LP-per-row reference, so neither the box filter nor the local redundancy proofs dropped a facet', async () => {
+test('polytope of the CNN, full facet list with the growing LPs: the same facet set as the float64 LP-per-row reference, so neither the box filter nor the local redundancy proofs dropped a facet', async () => {
   const ref = REF.cases.find((c) => c.model === 'cnn')!;
   const lens = await Lens.open(fixture('cnn.onnx'));
   const x = await input(lens, 'cnn', ref.index);
@@ -150,7 +150,7 @@ test('polytope of the CNN, full facet list with the local LPs: the same facet se
   }
   assert.equal(r.facets.length, ref.facets.length);
   assert.equal(matched.size, ref.facets.length);
-  // Each stage contributed: rays, local facets, local redundancy proofs, Clarkson.
+  // Each stage contributed: rays, and the growing LPs with facets and redundancy proofs.
   assert.ok(r.method.ray_facets > 0 && r.method.local_facets! > 0 && r.method.local_redundant! > 0, JSON.stringify(r.method));
 });
 

@@ -1,18 +1,23 @@
 /**
- * Facet certificates from small local LPs (issue #17). Rows of convolutional models have small supports (a
- * first-layer unit sees 25 pixels of mnist-8), so whether a row's hyperplane touches the region can often be shown
- * by moving only the inputs in its support, the others held at the Chebyshev centre c:
+ * Each row decided by one LP that starts small and grows (issue #17). Rows of convolutional models have small
+ * supports (a first-layer unit of mnist-8 sees 25 pixels), and whether a row's hyperplane touches the region can
+ * usually be shown by moving a few inputs, the others held at the Chebyshev centre c:
  *
- *   min g_i(y)  over y with y_k = c_k outside S_i, y_k in the box on S_i, g_j(y) >= 0 for every other row j.
+ *   min g_i(y)  over y in the box, y_k = c_k for the fixed inputs k, g_j(y) >= 0 for every other row j.
  *
- * (needs --box: the inputs of S_i range over it). This LP has |S_i| variables, and only the rows that share inputs with S_i (and that the box allows to be
- * violated there) enter it, lazily: the most violated ones are added until none is. Its feasible set is a slice of
- * the region (c is in it), so a minimum below zero is a point y where row i alone is violated: the segment from c
- * to y leaves the region through row i, which is then a facet (certified again by a ray from c, as for the other
- * ray hits). A minimum >= 0 proves nothing (the slice is smaller than the region); then a second LP over S_i
- * relaxes instead: every row sharing inputs with S_i, its other inputs at their most favourable box value, contains
- * the region's projection on S_i, so a minimum >= 0 there proves row i redundant. Rows neither LP decides go on
- * to Clarkson's LPs over all inputs. Both answers are proofs, so the facet set equals the LP-per-row method's.
+ * (needs --box: the free inputs range over it). Columns: every input; at first only the 25 with the largest weights
+ * in row i are free, the rest fixed at c. Rows: added lazily, the 64 most violated at the LP's minimiser each round.
+ * Any minimiser that violates no other row and has g_i < 0 is a point where row i alone is violated: a facet. At a
+ * minimiser that violates no row and has g_i >= 0, a fixed input with a non-zero reduced cost could lower g_i: those
+ * (at least 25, or the quarter with the largest reduced costs) are freed and the LP runs on, warm. When no fixed
+ * input has a reduced cost left, the minimum is the whole LP's (LP duality), which proves row i redundant.
+ * Both answers are proofs, so the facet set equals the LP-per-row method's; the LPs stay small when the proof
+ * needs few inputs, the common case (mnist-8: median 86 inputs free at the end for a facet).
+ *
+ * Every minimiser y also shows a facet on the way: the segment from c to y leaves the region through the first row
+ * it crosses, certified when the next crossing (twins aside) is strictly farther. Rows that are one hyperplane up
+ * to rounding (twins: a MaxPool row and the ReLU row of its winner, in float32) are decided together and stay out
+ * of each other's LP: with one in, each would prove the other redundant and the facet between them would be lost.
  */
 import type { Highs } from '../lp';
 
@@ -21,10 +26,11 @@ export interface SparseRows {
   start: Int32Array;
   cols: Int32Array;
   vals: Float64Array;
-  /** For each input, the rows whose support contains it. */
+  /** For each input, the rows whose support contains it (colRows) and their coefficients of it (colVals). */
   colStart: Int32Array;
   colRows: Int32Array;
-  /** Scratch for localTest, reset after each call: an input's LP column (-1: none), rows already gathered. */
+  colVals: Float64Array;
+  /** Scratch, zero between calls: a position per input (-1: none) and a flag per row. */
   posOf: Int32Array;
   mark: Uint8Array;
 }
@@ -51,177 +57,155 @@ export function sparseRows(N: Float64Array, m: number, d: number): SparseRows {
   for (let k = 0; k < d; k++) colStart[k + 1] = colStart[k]! + colCount[k + 1]!;
   const fill = colStart.slice(0, d);
   const colRows = new Int32Array(nnz);
-  for (let j = 0; j < m; j++) for (let q = start[j]!; q < start[j + 1]!; q++) colRows[fill[cols[q]!]!++] = j;
-  return { start, cols, vals, colStart, colRows, posOf: new Int32Array(d).fill(-1), mark: new Uint8Array(m) };
+  const colVals = new Float64Array(nnz);
+  for (let j = 0; j < m; j++) {
+    for (let q = start[j]!; q < start[j + 1]!; q++) {
+      const at = fill[cols[q]!]!++;
+      colRows[at] = j;
+      colVals[at] = vals[q]!;
+    }
+  }
+  return { start, cols, vals, colStart, colRows, colVals, posOf: new Int32Array(d).fill(-1), mark: new Uint8Array(m) };
 }
 
-export interface LocalTest {
-  /** The point y (full length) where row i is violated and every other row of the slice holds, or undefined. */
+/**
+ * Twin groups: for each row, the first row of its group (itself when it has no twin). Twins have the same value at
+ * c (within 1e-3 relative) and normals with a dot product >= 1 - 1e-4.
+ */
+export function twinGroups(sp: SparseRows, gc: Float64Array, rows: number[]): Int32Array {
+  const rep = Int32Array.from({ length: gc.length }, (_, j) => j);
+  const order = [...rows].sort((p, q) => gc[p]! - gc[q]!);
+  const pos = sp.posOf;
+  for (let a = 0; a < order.length; a++) {
+    const i = order[a]!;
+    if (rep[i] !== i) continue;
+    for (let q = sp.start[i]!; q < sp.start[i + 1]!; q++) pos[sp.cols[q]!] = q;
+    for (let b = a + 1; b < order.length && gc[order[b]!]! - gc[i]! <= 1e-3 * (1 + Math.abs(gc[i]!)); b++) {
+      const j = order[b]!;
+      if (rep[j] !== j) continue;
+      let dot = 0;
+      for (let q = sp.start[j]!; q < sp.start[j + 1]!; q++) {
+        const at = pos[sp.cols[q]!]!;
+        if (at >= 0) dot += sp.vals[q]! * sp.vals[at]!;
+      }
+      if (dot >= 1 - 1e-4) rep[j] = i;
+    }
+    for (let q = sp.start[i]!; q < sp.start[i + 1]!; q++) pos[sp.cols[q]!] = -1;
+  }
+  return rep;
+}
+
+export interface RowDecision {
+  /** A point (full length) where row i alone is violated: row i is a facet. */
   y?: Float64Array;
-  /** True when the relaxed local LP proves row i redundant. */
+  /** The whole LP's minimum of row i is >= -tol: row i is redundant. */
   redundant?: boolean;
   lps: number;
 }
 
-interface SliceRow {
-  idx: number[];
-  val: number[];
-  off: number;
-}
+/** Inputs free at the start, and the least number freed per round. */
+const FIRST_FREE = 25;
+/** Rows joining the LP per round (measured on mnist-8: 16, 32 and 256 were slower). */
+const ROWS_PER_ROUND = 64;
 
 /**
- * min of row i over the inputs V (LP columns `pos`), subject to the given rows, lazily: the LP starts with none and
- * gains the most violated ones until none is. Returns the minimiser over V and row i's value there, or undefined
- * when HiGHS does not end optimal or the rows do not settle.
+ * Row i decided by the growing LP (see the file comment). gc: every row's value at the centre c; alive: rows the
+ * box lets be violated at all; rep: twinGroups; onFacet: a facet crossed on the way, with its witness. Undecided
+ * (neither field set) when HiGHS does not end optimal or after `maxRounds` LPs.
  */
-function sliceLp(highs: Highs, own: SliceRow, nv: number, rows: SliceRow[], lo: number, hi: number, tol: number, stopAt: number): { yS: Float64Array; gi: number; lps: number } | undefined {
+export function decideRow(highs: Highs, sp: SparseRows, gc: Float64Array, c: Float64Array, alive: Uint8Array, rep: Int32Array, i: number, lo: number, hi: number, tol: number, onFacet: (j: number, w: Float64Array) => void, maxRounds = 400): RowDecision {
+  const d = c.length;
   const INF = highs.infinity;
+  const s0 = sp.start[i]!;
+  const s1 = sp.start[i + 1]!;
+  if (s1 === s0) return { lps: 0 };
+  const own = new Float64Array(d);
+  for (let q = s0; q < s1; q++) own[sp.cols[q]!] = sp.vals[q]!;
+  const isFree = new Uint8Array(d);
+  const freeList: number[] = [];
+  const inLp = new Set<number>();
   const lp = highs.createModel();
+  const free = (ks: number[]) => {
+    for (const k of ks) (isFree[k] = 1), freeList.push(k);
+    lp.changeColsBounds({ kind: 'set', indices: Int32Array.from(ks).sort() }, new Float64Array(ks.length).fill(lo), new Float64Array(ks.length).fill(hi));
+  };
+  /** g_j(y) = gc_j + n_j·(y - c) >= 0 over all inputs (the fixed ones sit at c). */
+  const addRows = (js: number[]) => {
+    const starts = new Int32Array(js.length + 1);
+    js.forEach((j, r) => (starts[r + 1] = starts[r]! + sp.start[j + 1]! - sp.start[j]!));
+    const idx = new Int32Array(starts[js.length]!);
+    const val = new Float64Array(idx.length);
+    const lower = new Float64Array(js.length);
+    js.forEach((j, r) => {
+      idx.set(sp.cols.subarray(sp.start[j]!, sp.start[j + 1]!), starts[r]!);
+      val.set(sp.vals.subarray(sp.start[j]!, sp.start[j + 1]!), starts[r]!);
+      let nc = 0;
+      for (let q = sp.start[j]!; q < sp.start[j + 1]!; q++) nc += sp.vals[q]! * c[sp.cols[q]!]!;
+      lower[r] = nc - gc[j]!;
+      inLp.add(j);
+    });
+    lp.addRows({ lower, upper: new Float64Array(js.length).fill(INF), matrix: { format: 'csr', numRows: js.length, numCols: d, starts, indices: idx, values: val } });
+  };
+  const gv = new Float64Array(gc.length);
+  const touched: number[] = [];
+  const mark = sp.mark;
+  /** Where the segment from c to the minimiser crosses row j (0..1), or Infinity. */
+  const crossing = (j: number) => (gv[j]! < 0 && alive[j] ? gc[j]! / (gc[j]! - gv[j]!) : Infinity);
   let lps = 0;
   try {
     lp.options.set({ output_flag: false, presolve: 'off' });
-    lp.addVars(new Float64Array(nv).fill(lo), new Float64Array(nv).fill(hi));
-    const cost = new Float64Array(nv);
-    own.idx.forEach((col, n) => (cost[col] = own.val[n]!));
-    lp.changeColsCost({ kind: 'range', from: 0, to: nv - 1 }, cost);
-    const addRows = (rs: SliceRow[]) => {
-      const starts = [0];
-      const idx: number[] = [];
-      const val: number[] = [];
-      for (const r of rs) {
-        for (let n = 0; n < r.idx.length; n++) idx.push(r.idx[n]!), val.push(r.val[n]!);
-        starts.push(idx.length);
-      }
-      lp.addRows({ lower: Float64Array.from(rs, (r) => -r.off), upper: new Float64Array(rs.length).fill(INF), matrix: { format: 'csr', numRows: rs.length, numCols: nv, starts: Int32Array.from(starts), indices: Int32Array.from(idx), values: Float64Array.from(val) } });
-    };
-    const inLp = new Uint8Array(rows.length);
-    for (let round = 0; round < 100; round++) {
+    lp.addVars(Float64Array.from(c), Float64Array.from(c));
+    lp.changeColsCost({ kind: 'range', from: 0, to: d - 1 }, own);
+    free(Array.from(sp.cols.subarray(s0, s1)).sort((a, b) => Math.abs(own[b]!) - Math.abs(own[a]!)).slice(0, FIRST_FREE));
+    for (let round = 0; round < maxRounds; round++) {
       const res = lp.run();
       lps++;
-      if (res.modelStatus !== 7) return undefined;
-      const yS = lp.getSolution().colValue;
-      let gi = own.off;
-      own.idx.forEach((col, n) => (gi += own.val[n]! * yS[col]!));
-      // Fewer rows give a lower minimum: at or above stopAt it stays there as rows join, so stop.
-      if (gi >= stopAt) return { yS: Float64Array.from(yS), gi, lps };
-      const viol: { r: number; v: number }[] = [];
-      rows.forEach((r, q) => {
-        if (inLp[q]) return;
-        let v = r.off;
-        for (let n = 0; n < r.idx.length; n++) v += r.val[n]! * yS[r.idx[n]!]!;
-        if (v < -tol * 1e-3) viol.push({ r: q, v });
-      });
-      if (!viol.length) return { yS: Float64Array.from(yS), gi, lps };
-      viol.sort((p, q) => p.v - q.v);
-      const add = viol.slice(0, 64).map((v) => v.r);
-      for (const q of add) inLp[q] = 1;
-      addRows(add.map((q) => rows[q]!));
-    }
-    return undefined;
-  } finally {
-    lp.dispose();
-  }
-}
-
-/**
- * The local LPs of row i (see the file comment). gc: every row's value at the centre c; alive: rows that can be
- * violated inside the box at all; lo/hi: the box (the test needs one: the caller skips it without). First the slice through c (inputs
- * outside S_i held at c): a minimum below zero shows a facet. Then the relaxation: every row that shares inputs
- * with S_i, its other inputs free in the box (a row can only get easier to satisfy), so the region's projection
- * on S_i lies inside; a minimum >= 0 there proves row i redundant. `maxRows` caps the rows (beyond: undecided).
- */
-export function localTest(highs: Highs, sp: SparseRows, gc: Float64Array, c: Float64Array, alive: Uint8Array, i: number, lo: number, hi: number, tol: number, maxRows = 20000): LocalTest {
-  const s0 = sp.start[i]!;
-  const s1 = sp.start[i + 1]!;
-  const nv = s1 - s0;
-  if (nv === 0) return { lps: 0 };
-  const pos = sp.posOf;
-  for (let q = s0; q < s1; q++) pos[sp.cols[q]!] = q - s0;
-  try {
-    return localTestOn(highs, sp, gc, c, alive, i, lo, hi, tol, maxRows);
-  } finally {
-    for (let q = s0; q < s1; q++) pos[sp.cols[q]!] = -1;
-  }
-}
-
-function localTestOn(highs: Highs, sp: SparseRows, gc: Float64Array, c: Float64Array, alive: Uint8Array, i: number, lo: number, hi: number, tol: number, maxRows: number): LocalTest {
-  const s0 = sp.start[i]!;
-  const s1 = sp.start[i + 1]!;
-  const nv = s1 - s0;
-  const pos = sp.posOf;
-  /** Row j over S_i's LP columns: its value at y_S = 0 with the other inputs at c (slice) or at their most
-   *  favourable box value (relaxed), and the least value the box allows on S_i. */
-  const rowOn = (j: number, relaxed: boolean): { r: SliceRow; least: number } => {
-    const idx: number[] = [];
-    const val: number[] = [];
-    let off = gc[j]!;
-    let least = 0;
-    for (let q = sp.start[j]!; q < sp.start[j + 1]!; q++) {
-      const k = sp.cols[q]!;
-      const v = sp.vals[q]!;
-      off -= v * c[k]!;
-      const col = pos[k]!;
-      if (col < 0) {
-        if (relaxed) off += v > 0 ? v * hi : v * lo;
-        else off += v * c[k]!;
+      if (res.modelStatus !== 7) return { lps };
+      const sol = lp.getSolution();
+      const y = sol.colValue;
+      // The rows' values at y: only rows touching a free input moved from their value at c.
+      for (const j of touched) mark[j] = 0;
+      touched.length = 0;
+      for (const k of freeList) {
+        const dk = y[k]! - c[k]!;
+        for (let p = sp.colStart[k]!; p < sp.colStart[k + 1]!; p++) {
+          const j = sp.colRows[p]!;
+          if (!mark[j]) (mark[j] = 1), (gv[j] = gc[j]!), touched.push(j);
+          gv[j]! += sp.colVals[p]! * dk;
+        }
+      }
+      let t1 = Infinity;
+      let j1 = -1;
+      for (const j of touched) {
+        const t = crossing(j);
+        if (t < t1) (t1 = t), (j1 = j);
+      }
+      if (j1 >= 0) {
+        let t2 = Infinity;
+        for (const j of touched) if (rep[j] !== rep[j1]) t2 = Math.min(t2, crossing(j));
+        if (t2 > t1 * (1 + 1e-9) + tol * 1e-3) {
+          const w = Float64Array.from(c);
+          for (const k of freeList) w[k] = c[k]! + t1 * (y[k]! - c[k]!);
+          onFacet(j1, w);
+        }
+      }
+      const viol: { j: number; v: number }[] = [];
+      for (const j of touched) if (!inLp.has(j) && rep[j] !== rep[i] && alive[j] && gv[j]! < -tol * 1e-3) viol.push({ j, v: gv[j]! });
+      if (viol.length) {
+        addRows(viol.sort((p, q) => p.v - q.v).slice(0, ROWS_PER_ROUND).map((v) => v.j));
         continue;
       }
-      idx.push(col);
-      val.push(v);
-      least += v > 0 ? v * lo : v * hi;
+      if (gv[i]! < -tol) return { y: Float64Array.from(y), lps };
+      const rc = sol.colDual;
+      const grow: number[] = [];
+      for (let k = 0; k < d; k++) if (!isFree[k] && Math.abs(rc[k]!) > 1e-9) grow.push(k);
+      if (!grow.length) return { redundant: true, lps };
+      grow.sort((a, b) => Math.abs(rc[b]!) - Math.abs(rc[a]!));
+      free(grow.slice(0, Math.max(FIRST_FREE, Math.ceil(grow.length / 4))));
     }
-    return { r: { idx, val, off }, least: off + least };
-  };
-  const neighbours: number[] = [];
-  const seen = sp.mark;
-  seen[i] = 1;
-  for (let q = s0; q < s1; q++) {
-    const k = sp.cols[q]!;
-    for (let p = sp.colStart[k]!; p < sp.colStart[k + 1]!; p++) {
-      const j = sp.colRows[p]!;
-      if (!seen[j] && alive[j]) (seen[j] = 1), neighbours.push(j);
-    }
+    return { lps };
+  } finally {
+    for (const j of touched) mark[j] = 0;
+    lp.dispose();
   }
-  seen[i] = 0;
-  for (const j of neighbours) seen[j] = 0;
-  const own = rowOn(i, false).r;
-  let lps = 0;
-  // Rows the box cannot violate on the slice (or the relaxation) are left out: they hold there anyway.
-  const sliceRows: SliceRow[] = [];
-  for (const j of neighbours) {
-    const { r, least } = rowOn(j, false);
-    if (least <= tol) sliceRows.push(r);
-  }
-  if (sliceRows.length <= maxRows) {
-    const inner = sliceLp(highs, own, nv, sliceRows, lo, hi, tol, -tol);
-    lps += inner?.lps ?? 0;
-    if (inner && inner.gi < -tol) {
-      const y = Float64Array.from(c);
-      for (let q = s0; q < s1; q++) y[sp.cols[q]!] = inner.yS[q - s0]!;
-      return { y, lps };
-    }
-  }
-  const relaxedRows: SliceRow[] = [];
-  const ownVal = new Float64Array(nv);
-  own.idx.forEach((col, n) => (ownVal[col] = own.val[n]!));
-  for (const j of neighbours) {
-    // A row equal to row i up to rounding (a MaxPool row and the ReLU row of its winner) would prove it
-    // redundant, and row i would prove that row redundant in turn: the facet between them would be lost. Such
-    // rows stay out (leaving rows out only weakens the relaxation, so its proofs stay proofs).
-    if (Math.abs(gc[j]! - gc[i]!) <= 1e-3 * (1 + Math.abs(gc[i]!))) {
-      let dot = 0;
-      for (let q = sp.start[j]!; q < sp.start[j + 1]!; q++) {
-        const col = pos[sp.cols[q]!]!;
-        if (col >= 0) dot += sp.vals[q]! * ownVal[col]!;
-      }
-      if (dot >= 1 - 1e-4) continue;
-    }
-    const { r, least } = rowOn(j, true);
-    if (Number.isFinite(r.off) && least <= tol) relaxedRows.push(r);
-  }
-  if (relaxedRows.length > maxRows) return { lps };
-  const outer = sliceLp(highs, own, nv, relaxedRows, lo, hi, tol, -tol);
-  lps += outer?.lps ?? 0;
-  if (outer && outer.gi >= -tol) return { redundant: true, lps };
-  return { lps };
 }

@@ -20,8 +20,8 @@
  * 4. Facets (non-redundant rows in region ∩ box). Rows that no point of the box can violate are dropped first.
  *    Rays from the Chebyshev centre (random directions and the normals of the rows that touch the inscribed ball)
  *    hit a facet first: a hit is certified when the next row along the ray is strictly farther. With a box, each
- *    other row then gets two small LPs over its own inputs (local-facets.ts): one can show it a facet, the other
- *    prove it redundant. The rest go through Clarkson's method: minimise n_i·y over the facets found so far (with row i relaxed by 1); if the
+ *    other row then gets an LP that starts over a few of its own inputs and grows until it shows the row a facet
+ *    or proves it redundant (local-facets.ts). The rest go through Clarkson's method: minimise n_i·y over the facets found so far (with row i relaxed by 1); if the
  *    minimum does not violate row i, i is redundant; otherwise the ray from the centre to the minimiser hits a
  *    new facet (maybe i), which joins the LP. Each LP is small (the facets found, not all rows) and warm-started.
  * 5. Neighbours: a point on each facet (where its ray hit it) is moved just across; its code must differ from
@@ -34,7 +34,7 @@ import type { Lens } from '../lens';
 import { layerInfos } from '../lens';
 import { windowTable } from '../maxpool';
 import { loadHighs } from '../lp';
-import { localTest, sparseRows } from './local-facets';
+import { decideRow, sparseRows, twinGroups } from './local-facets';
 import { PlainForward } from '../forward';
 import { MatMul64 } from '../matmul';
 import type { PolytopeCompareGroup, PolytopeCompareResult, PolytopeDistribution, PolytopeFacet, PolytopeNeighbour, PolytopeResult, PolytopeUnit } from '../../shared/results';
@@ -53,8 +53,8 @@ export interface PolytopeOptions {
   maxSeconds?: number;
   /** Origins near found facets for further rays (64 each; default min(16, facets found from the centre)). */
   origins?: number;
-  /** With a box, local LPs over each row's own inputs before Clarkson's (local-facets.ts; default true; false:
-   *  rays then Clarkson only, the plain method). */
+  /** With a box, a growing LP per row, from its own inputs, before Clarkson's (local-facets.ts; default true;
+   *  false: rays then Clarkson only, the plain method). */
   local?: boolean;
   /** Neighbours across each facet (default true). */
   neighbours?: boolean;
@@ -480,31 +480,48 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
     let localTested = 0;
     let localRedundantCount = 0;
     const localRedundant = new Uint8Array(m);
+    const twinOfFacet = new Uint8Array(m);
     let tLocal = tRays;
     const complete = (opts.facets ?? 'full') === 'full';
     const deadline = opts.maxSeconds === undefined ? Infinity : t0 + opts.maxSeconds * 1000;
     if (complete && box && (opts.local ?? true)) {
-      // Local slices first: a row whose own inputs alone can cross it (the rest held at c) is a facet, shown by a
-      // small LP; only the rows this cannot show go on to Clarkson's LPs over all inputs.
+      // Growing LPs, row by row (nearest first): each decides its row exactly and shows facets on the way; only
+      // the rows left undecided go on to Clarkson's LPs over all inputs.
       const sp = sparseRows(N, m, d);
+      const rep = twinGroups(sp, gc, aliveIdx);
+      const twins = new Map<number, number[]>();
+      for (const j of aliveIdx) if (rep[j] !== j) twins.set(rep[j]!, [...(twins.get(rep[j]!) ?? [rep[j]!]), j]);
+      const group = (j: number) => twins.get(rep[j]!) ?? [j];
+      // Twins are one hyperplane: one row of the group is the facet, the others join its `also` (and their bits
+      // its neighbour check) and are not tested again.
+      const onFacet = (j: number, w: Float64Array) => {
+        const members = group(j);
+        if (members.some((q) => twinOfFacet[q])) return;
+        let first = members.find((q) => isFacet[q]);
+        if (first === undefined) addFacet((first = j), w), localFacets++;
+        for (const q of members) {
+          if (q === first || isFacet[q]) continue;
+          twinOfFacet[q] = 1;
+          rows.dups.set(first, [...(rows.dups.get(first) ?? []), { layer: infos[rows.layer[q]!]!.key, unit: rows.unit[q]! }]);
+          rows.dupBits.set(first, [...(rows.dupBits.get(first) ?? []), rows.bitA[q]!, ...(rows.bitB[q]! >= 0 ? [rows.bitB[q]!] : [])]);
+        }
+      };
       const cands = aliveIdx.filter((j) => !isFacet[j]).sort((p, q) => gc[p]! - gc[q]!);
       for (const i of cands) {
         if (performance.now() > deadline) break;
-        if (isFacet[i]) continue;
+        if (isFacet[i] || localRedundant[i] || twinOfFacet[i]) continue;
         localTested++;
         if (localTested % 50 === 0) opts.onProgress?.('local facets', localTested, cands.length);
-        const t = localTest(highs, sp, gc, center, alive, i, lo, hi, tol);
+        const t = decideRow(highs, sp, gc, center, alive, rep, i, lo, hi, tol, onFacet);
         localLps += t.lps;
-        if (t.redundant) {
-          localRedundant[i] = 1;
-          localRedundantCount++;
-          continue;
+        if (t.redundant) for (const q of group(i)) (localRedundant[q] = 1), localRedundantCount++;
+        else if (t.y && !isFacet[i]) {
+          // Its own witness: the segment from c to y crosses row i first (certified by a ray over all rows).
+          const u = new Float64Array(d);
+          for (let k = 0; k < d; k++) u[k] = t.y[k]! - center[k]!;
+          const [hit] = await shoot([u], (j) => alive[j] === 1, [1 + 1e-9]);
+          if (hit && hit.j >= 0 && hit.certified) onFacet(hit.j, along(u, hit.t));
         }
-        if (!t.y) continue;
-        const u = new Float64Array(d);
-        for (let k = 0; k < d; k++) u[k] = t.y[k]! - center[k]!;
-        const [hit] = await shoot([u], (j) => alive[j] === 1, [1 + 1e-9]);
-        if (hit && hit.j >= 0 && hit.certified && addFacet(hit.j, along(u, hit.t))) localFacets++;
       }
       tLocal = performance.now();
     }
@@ -522,7 +539,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
         });
         return { lower: Float64Array.from(js, lower), upper: new Float64Array(js.length).fill(INF), matrix: { format: 'csr' as const, numRows: js.length, numCols: d, starts, indices: idx, values: val } };
       };
-      const todo = aliveIdx.filter((j) => !isFacet[j] && !localRedundant[j]).sort((p, q) => gc[p]! - gc[q]!);
+      const todo = aliveIdx.filter((j) => !isFacet[j] && !localRedundant[j] && !twinOfFacet[j]).sort((p, q) => gc[p]! - gc[q]!);
       let done = 0;
       for (const i of todo) {
         if (performance.now() > deadline) {
