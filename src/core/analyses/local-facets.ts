@@ -100,6 +100,8 @@ export interface RowDecision {
   y?: Float64Array;
   /** The whole LP's minimum of row i is >= -tol: row i is redundant. */
   redundant?: boolean;
+  /** Stopped because the proof would need more than `maxFree` free inputs (undecided). */
+  deferred?: boolean;
   lps: number;
 }
 
@@ -111,9 +113,10 @@ const ROWS_PER_ROUND = 64;
 /**
  * Row i decided by the growing LP (see the file comment). gc: every row's value at the centre c; alive: rows the
  * box lets be violated at all; rep: twinGroups; onFacet: a facet crossed on the way, with its witness. Undecided
- * (neither field set) when HiGHS does not end optimal or after `maxRounds` LPs.
+ * (neither y nor redundant) when HiGHS does not end optimal, after `maxRounds` LPs, or (deferred) when the LP
+ * would free more than `maxFree` inputs.
  */
-export function decideRow(highs: Highs, sp: SparseRows, gc: Float64Array, c: Float64Array, alive: Uint8Array, rep: Int32Array, i: number, lo: number, hi: number, tol: number, onFacet: (j: number, w: Float64Array) => void, maxRounds = 400): RowDecision {
+export function decideRow(highs: Highs, sp: SparseRows, gc: Float64Array, c: Float64Array, alive: Uint8Array, rep: Int32Array, i: number, lo: number, hi: number, tol: number, onFacet: (j: number, w: Float64Array) => void, maxFree = Infinity, maxRounds = 400): RowDecision {
   const d = c.length;
   const INF = highs.infinity;
   const s0 = sp.start[i]!;
@@ -201,7 +204,9 @@ export function decideRow(highs: Highs, sp: SparseRows, gc: Float64Array, c: Flo
       for (let k = 0; k < d; k++) if (!isFree[k] && Math.abs(rc[k]!) > 1e-9) grow.push(k);
       if (!grow.length) return { redundant: true, lps };
       grow.sort((a, b) => Math.abs(rc[b]!) - Math.abs(rc[a]!));
-      free(grow.slice(0, Math.max(FIRST_FREE, Math.ceil(grow.length / 4))));
+      const more = grow.slice(0, Math.max(FIRST_FREE, Math.ceil(grow.length / 4)));
+      if (freeList.length + more.length > maxFree) return { deferred: true, lps };
+      free(more);
     }
     return { lps };
   } finally {

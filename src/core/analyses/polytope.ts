@@ -506,14 +506,18 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
           rows.dupBits.set(first, [...(rows.dupBits.get(first) ?? []), rows.bitA[q]!, ...(rows.bitB[q]! >= 0 ? [rows.bitB[q]!] : [])]);
         }
       };
+      // Rows whose proof needs more than a quarter of the inputs free (redundant rows that only the whole region
+      // implies: 40-100 s each on mnist-8, against milliseconds for most rows) wait for a second pass.
       const cands = aliveIdx.filter((j) => !isFacet[j]).sort((p, q) => gc[p]! - gc[q]!);
-      for (const i of cands) {
+      const deferred: number[] = [];
+      const passes = [{ rows: cands, maxFree: Math.max(64, d / 4) }, { rows: deferred, maxFree: Infinity }];
+      for (const pass of passes) for (const i of pass.rows) {
         if (performance.now() > deadline) break;
         if (isFacet[i] || localRedundant[i] || twinOfFacet[i]) continue;
-        localTested++;
-        if (localTested % 50 === 0) opts.onProgress?.('local facets', localTested, cands.length);
-        const t = decideRow(highs, sp, gc, center, alive, rep, i, lo, hi, tol, onFacet);
+        if (pass.rows === cands && ++localTested % 50 === 0) opts.onProgress?.('local facets', localTested, cands.length);
+        const t = decideRow(highs, sp, gc, center, alive, rep, i, lo, hi, tol, onFacet, pass.maxFree);
         localLps += t.lps;
+        if (t.deferred) deferred.push(i);
         if (t.redundant) for (const q of group(i)) (localRedundant[q] = 1), localRedundantCount++;
         else if (t.y && !isFacet[i]) {
           // Its own witness: the segment from c to y crosses row i first (certified by a ray over all rows).
