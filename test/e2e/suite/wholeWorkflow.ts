@@ -90,6 +90,7 @@ export function registerWholeWorkflowTests(getApi: () => LensApi, driverStep: Dr
         ['local', 'Local complexity'],
         ['scale', 'Scaling'],
         ['cluster', 'Clusters'],
+        ['polytope', 'Polytope'],
       ] as const
     ).map(([kind, label]) => ({ tab: `${label}: digits.onnx`, title: `Polytope Lens: ${label} of digits.onnx`, slug: kind, rendered: () => analysis(kind)?.rendered?.view === 'result' })),
     { tab: 'Lens: digits.onnx', title: 'Polytope Lens: digits.onnx', slug: 'summary', rendered: () => modelPage('panel')?.rendered?.view === 'codes' },
@@ -164,6 +165,12 @@ export function registerWholeWorkflowTests(getApi: () => LensApi, driverStep: Dr
         answers: [whichModel(), { when: 'cluster the inputs of which data file?', pick: x }, { when: 'labels to score the clusters against', pick: 'digits-y.npy' }, { when: 'How many inputs', value: 360 }],
         rendered: () => analysis('cluster')?.rendered?.view === 'result',
       },
+      {
+        title: 'Inspect Polytope at Input',
+        command: 'inspectPolytope',
+        answers: [whichModel(), { when: 'Inspect the polytope of an input of which data file?', pick: x }, { when: 'Sample index', value: 3 }, { when: 'Clip the region to a box' }],
+        rendered: () => analysis('polytope')?.rendered?.view === 'result',
+      },
     ];
     // Each command is run from the code (train.py focused), as a user working in the script does: a results tab
     // that loads in the other group does not take the focus from the command's quick picks, which close on blur.
@@ -181,12 +188,12 @@ export function registerWholeWorkflowTests(getApi: () => LensApi, driverStep: Dr
     }
     await fromTheCode();
     await palette('Show Model Summary', [whichModel()]);
-    await waitFor('the summary with the codes and the six results', () => (modelPage('panel')?.rendered?.view === 'codes' && modelPage('panel')?.rendered?.results === 7 ? true : undefined), 30_000).catch((e: Error) =>
+    await waitFor('the summary with the codes and the seven results', () => (modelPage('panel')?.rendered?.view === 'codes' && modelPage('panel')?.rendered?.results === 8 ? true : undefined), 30_000).catch((e: Error) =>
       assert.fail(`${e.message}: ${JSON.stringify(getApi().pages())}`),
     );
 
-    // One group of code (train.py) and one results group holding the model view, the six analyses and the summary.
-    await waitFor('the tab model to settle', () => (vscode.window.tabGroups.all.flatMap((g) => g.tabs).length === 9 ? true : undefined), 10_000).catch(() => assert.fail(`nine tabs: ${groupsDesc()}`));
+    // One group of code (train.py) and one results group holding the model view, the seven analyses and the summary.
+    await waitFor('the tab model to settle', () => (vscode.window.tabGroups.all.flatMap((g) => g.tabs).length === 10 ? true : undefined), 10_000).catch(() => assert.fail(`ten tabs: ${groupsDesc()}`));
     const groups = vscode.window.tabGroups.all;
     assert.equal(groups.length, 2, `no group beyond the code group and the results group: ${groupsDesc()}`);
     const code = groups.find((g) => g.tabs.some((t) => t.label === 'train.py'));
@@ -218,8 +225,10 @@ export function registerWholeWorkflowTests(getApi: () => LensApi, driverStep: Dr
           await vscode.commands.executeCommand('workbench.action.focusSecondEditorGroup');
           for (const v of VIEWS) {
             const index = results.tabs.findIndex((t) => t.label === v.tab);
-            assert.ok(index >= 0 && index < 9, `${v.tab} in the results group: ${groupsDesc()}`);
-            await vscode.commands.executeCommand(`workbench.action.openEditorAtIndex${index + 1}`);
+            assert.ok(index >= 0, `${v.tab} in the results group: ${groupsDesc()}`);
+            // VS Code has openEditorAtIndex1..9; the tenth tab is the ninth's next.
+            await vscode.commands.executeCommand(`workbench.action.openEditorAtIndex${Math.min(index + 1, 9)}`);
+            for (let k = 9; k <= index; k++) await vscode.commands.executeCommand('workbench.action.nextEditorInGroup');
             await waitFor(`${v.tab} to be the active tab`, () => (vscode.window.tabGroups.activeTabGroup.activeTab?.label === v.tab ? true : undefined), 10_000);
             const name = `${theme.slug}-${width.slug}-${v.slug}`;
             const got = JSON.parse(await step(`view:${JSON.stringify({ title: v.title, theme: theme.body, name: `workflow/${name}` })}`)) as {
@@ -267,17 +276,17 @@ export function registerWholeWorkflowTests(getApi: () => LensApi, driverStep: Dr
     await vscode.commands.executeCommand('vscode.openWith', m, 'polytopeLens.modelView');
     const r = await waitFor('the model view with the kept codes and results', () => {
       const p = modelPage('editor');
-      return p?.rendered?.view === 'codes' && (p.rendered.results ?? 0) >= 7 ? p.rendered : undefined;
+      return p?.rendered?.view === 'codes' && (p.rendered.results ?? 0) >= 8 ? p.rendered : undefined;
     }, 30_000).catch((e: Error) => assert.fail(`${e.message}; pages: ${JSON.stringify(getApi().pages())}`));
     assert.equal(r.statsRows, 3);
-    assert.equal(r.results, 7, 'the codes and the six analyses');
+    assert.equal(r.results, 8, 'the codes and the seven analyses');
     await step('shot:workflow/after-reload-model-view');
 
     await vscode.commands.executeCommand('polytopeLens.sidePanel.focus');
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(train()), vscode.ViewColumn.One);
     const s = await waitFor('the side panel with the kept analysis', () => {
       const i = getApi().sidePanel();
-      return i.model === m.fsPath && i.analysed && i.results >= 7 && i.rendered?.view === 'model' ? i : undefined;
+      return i.model === m.fsPath && i.analysed && i.results >= 8 && i.rendered?.view === 'model' ? i : undefined;
     }, 30_000).catch((e: Error) => assert.fail(`${e.message}; side panel: ${JSON.stringify(getApi().sidePanel())}`));
     assert.equal(s.previousExport, false);
     assert.equal(s.layers, 3);
