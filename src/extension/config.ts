@@ -12,11 +12,13 @@ export interface LensConfig {
   maxModelSizeMB: number;
   /** Side panel: re-run the last Probe Codes when the model file is re-exported. */
   autoRefresh: boolean;
+  /** Find every facet: seconds after which the LPs stop and the facets found so far are shown, marked partial (0: no limit). */
+  facetTimeLimit: number;
 }
 
 export const SECTION = 'polytopeLens';
 
-const DEFAULTS: LensConfig = { workers: 0, batchSize: 0, defaultProbes: 1000, maxModelSizeMB: 200, autoRefresh: true };
+const DEFAULTS: LensConfig = { workers: 0, batchSize: 0, defaultProbes: 1000, maxModelSizeMB: 200, autoRefresh: true, facetTimeLimit: 300 };
 
 function intIn(v: unknown, lo: number, hi: number, fallback: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? Math.min(hi, Math.max(lo, Math.round(v))) : fallback;
@@ -30,5 +32,6 @@ export function readConfig(): LensConfig {
     defaultProbes: intIn(c.get('defaultProbes'), 1, 1_000_000, DEFAULTS.defaultProbes),
     maxModelSizeMB: intIn(c.get('maxModelSizeMB'), 1, 1_000_000, DEFAULTS.maxModelSizeMB),
     autoRefresh: typeof c.get('autoRefresh') === 'boolean' ? c.get<boolean>('autoRefresh')! : DEFAULTS.autoRefresh,
+    facetTimeLimit: intIn(c.get('facetTimeLimit'), 0, 86_400, DEFAULTS.facetTimeLimit),
   };
 }

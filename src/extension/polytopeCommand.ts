@@ -20,6 +20,7 @@ import { layerOrigin, type PolytopeResult } from '../shared/results';
 import type { AnalysisData, AnalysisParams, AnalysisToHost, PolytopeOrigin } from '../shared/webview-protocol';
 import { loadSamples, sampleShapeOf } from '../worker/jobs';
 import { trustedDataUri, type AnalysisPanel, type AnalysisPanels } from './analysisPanel';
+import { readConfig } from './config';
 import { inputsProblem } from './dataFiles';
 import { pickModel, pickNpy } from './pickers';
 import type { Services } from './services';
@@ -201,7 +202,10 @@ class PolytopeInspector {
     const title = `Polytope of ${origin.text}`;
     panel.post({ type: 'busy', label: `${title}…`, ...panel.head() });
     const started = Date.now();
-    log.info(`inspectPolytope: ${model.fsPath} ${origin.text} ${JSON.stringify(params)}`);
+    // Only the full list can run long (its LPs); the setting bounds it, and a stopped list is shown as partial.
+    const limit = readConfig().facetTimeLimit;
+    const maxSeconds = params.facets === 'full' && limit > 0 ? limit : undefined;
+    log.info(`inspectPolytope: ${model.fsPath} ${origin.text} ${JSON.stringify(params)}${maxSeconds ? ` (facet LPs stop after ${maxSeconds} s)` : ''}`);
     try {
       const { result, across } = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `${title} (${panel.fileName})`, cancellable: true },
@@ -211,7 +215,7 @@ class PolytopeInspector {
           try {
             return await this.services.withPool((pool) =>
               pool.submit(
-                (api, progressTask) => api.polytopeAcross(this.services.modelRef(model), { x, index: origin.from === 'sample' ? origin.index : -1, box: params.box, facets: params.facets ?? 'rays', progressTask }),
+                (api, progressTask) => api.polytopeAcross(this.services.modelRef(model), { x, index: origin.from === 'sample' ? origin.index : -1, box: params.box, facets: params.facets ?? 'rays', maxSeconds, progressTask }),
                 abort.signal,
                 { onProgress: (done, total, stage) => progress.report({ message: `${stage ? `${STAGES[stage] ?? stage}: ` : ''}${done} / ${total}` }) },
               ),
