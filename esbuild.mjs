@@ -30,7 +30,7 @@ const node = {
 };
 
 const builds = [
-  { ...node, entryPoints: { 'cli/main': 'src/cli/main.ts', 'worker/main': 'src/worker/main.ts', 'server/main': 'src/server/main.ts' }, outdir: 'out' },
+  { ...node, entryPoints: { 'cli/main': 'src/cli/main.ts', 'worker/main': 'src/worker/main.ts', 'worker/row-decider': 'src/worker/row-decider.ts', 'server/main': 'src/server/main.ts' }, outdir: 'out' },
   // The VS Code extension host bundle (vscode and onnxruntime-node stay external).
   { ...node, entryPoints: { 'extension/main': 'src/extension/main.ts' }, outdir: 'out' },
   // Webview pages: browser bundles, one per page, loaded by the webviews through asWebviewUri.

@@ -58,6 +58,7 @@ function checkContents(names, target) {
     'extension/package.json',
     'extension/out/extension/main.js',
     'extension/out/worker/main.js',
+    'extension/out/worker/row-decider.js',
     'extension/out/server/main.js',
     'extension/out/server/web-tree-sitter.wasm',
     'extension/out/server/tree-sitter-python.wasm',

@@ -23,7 +23,7 @@ Usage:
   polytope-lens density-study MODEL --inputs X.npy [--labels y.npy] [--pairs N] [--json]
   polytope-lens scale MODEL --inputs X.npy --layer KEY --alphas 0.5,1,2 [--json]
   polytope-lens polytope MODEL --inputs X.npy --index I [--box LO,HI] [--facets full|rays] [--rays N]
-                         [--time-limit S] [--json]
+                         [--time-limit S] [--lp-threads N] [--json]
   polytope-lens polytope MODEL --compare NAME=FILE.npy,...,uniform,gaussian,correct,misclassified
                          [--inputs X.npy --labels y.npy] [--n N] [--box LO,HI] [--json]
   polytope-lens demo [--out-dir DIR]
@@ -50,6 +50,8 @@ Options:
   --input-shape DIMS   per-sample input shape for models with dynamic dimensions, e.g. 3,224,224
   --workers N          worker processes (default: CPU cores, at most 4; one for model files of 4 MB or more)
   --threads N          codes: onnxruntime threads per worker (default 1; the CPU cores, at most 4, for model files of 4 MB or more)
+  --lp-threads N       polytope: threads deciding facets by LPs (default: CPU cores, at most 4; one below
+                       500 rows)
   --chunk N            samples per worker task (default: sized from the model)
   --max-model-mb N     refuse larger models (default 512)
   --quiet              no progress on stderr

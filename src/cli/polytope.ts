@@ -23,6 +23,7 @@ export const POLYTOPE_FLAGS = {
   rays: { type: 'string' },
   compare: { type: 'string' },
   'time-limit': { type: 'string' },
+  'lp-threads': { type: 'string' },
   'no-neighbours': { type: 'boolean' },
 } as const;
 
@@ -48,6 +49,7 @@ export async function runPolytope(a: CliArgs): Promise<void> {
     facets: f.facets as 'full' | 'rays' | undefined,
     rays: f.rays === undefined ? undefined : intFlag(f.rays, '--rays', undefined, 0),
     maxSeconds: f['time-limit'] === undefined ? undefined : intFlag(f['time-limit'], '--time-limit', undefined, 1),
+    lpThreads: f['lp-threads'] === undefined ? undefined : intFlag(f['lp-threads'], '--lp-threads', undefined, 1),
     seed: a.seed,
   };
   const pool = new EnginePool({ workers: 1 });
@@ -128,7 +130,7 @@ export function formatPolytope(r: PolytopeResult): string {
     if (r.facets.length > shown.length) out += `(${r.facets.length - shown.length} more with --json)\n`;
   }
   const t = r.timing;
-  const local = r.method.local_tested ? `, growing LPs on ${r.method.local_tested} rows found ${r.method.local_facets} and proved ${r.method.local_redundant} redundant` : '';
+  const local = r.method.local_tested ? `, growing LPs on ${r.method.local_tested} rows (${r.method.local_threads ?? 1} threads) found ${r.method.local_facets} and proved ${r.method.local_redundant} redundant` : '';
   out += `\n${r.method.rays} rays found ${r.method.ray_facets} facets${local}, ${r.method.lps} Clarkson LPs (${r.method.lp_solver}); ${t.total_s.toFixed(2)} s (affine ${t.affine_s.toFixed(2)}, Chebyshev ${t.chebyshev_s.toFixed(2)}, facets ${t.facets_s.toFixed(2)}, neighbours ${t.neighbours_s.toFixed(2)})\n`;
   return out;
 }

@@ -96,6 +96,8 @@ export interface PolytopeParams {
   facets?: 'full' | 'rays';
   rays?: number;
   maxSeconds?: number;
+  /** Threads deciding rows by growing LPs (default: CPU cores, at most 4, from 500 rows on). */
+  lpThreads?: number;
   seed?: number;
   /** Where to report progress (ProgressMessage), as EnginePool.submit gives it. */
   progressTask?: number;

@@ -113,7 +113,7 @@ test('polytope of the CNN (Conv, BatchNorm, MaxPool, float32): inradius and near
   assert.ok(r.neighbours.filter((n) => n.confirmed).length >= 0.95 * r.neighbours.length);
 });
 
-test('polytope facets with the growing LPs (local-facets.ts) equal the plain method (rays, then Clarkson for every other row) on the MLP fixtures and the digits MLP', async () => {
+test('polytope facets with the growing LPs (local-facets.ts), on one thread and with two helper threads, equal the plain method (rays, then Clarkson for every other row) on the MLP fixtures and the digits MLP', async () => {
   const cases: { model: string; inputs: string; index: number; box: [number, number] }[] = [
     ...REF.cases.filter((c) => c.model !== 'cnn' && c.box).map((c) => ({ model: fixture(`${c.model}.onnx`), inputs: fixture(`${c.model}.inputs.npy`), index: c.index, box: c.box! })),
     { model: join(ROOT, 'examples/digits/digits.onnx'), inputs: join(ROOT, 'examples/digits/digits-x.npy'), index: 0, box: [0, 1] },
@@ -122,12 +122,19 @@ test('polytope facets with the growing LPs (local-facets.ts) equal the plain met
     const lens = await Lens.open(c.model);
     const { data } = toModelInput(readNpy(c.inputs), lens.sampleShape, c.inputs);
     const x = data.slice(c.index * lens.sampleSize, (c.index + 1) * lens.sampleSize);
-    const local = await computePolytope(lens, x, c.index, { box: c.box, neighbours: false });
+    const local = await computePolytope(lens, x, c.index, { box: c.box, neighbours: false, lpThreads: 3 });
+    const single = await computePolytope(lens, x, c.index, { box: c.box, neighbours: false, lpThreads: 1 });
     const plain = await computePolytope(lens, x, c.index, { box: c.box, neighbours: false, local: false });
     const key = (f: { layer: string; unit: number }) => `${f.layer}#${f.unit}`;
     assert.equal(local.facets_complete, true);
     assert.equal(plain.facets_complete, true);
     assert.deepEqual(local.facets.map(key).sort(), plain.facets.map(key).sort(), c.model);
+    assert.deepEqual(single.facets.map(key).sort(), plain.facets.map(key).sort(), c.model);
+    // The helpers (out/worker/row-decider.js) decided rows; one thread means none.
+    assert.equal(local.method.local_threads, 3);
+    assert.ok(local.method.local_helper_rows! > 0, JSON.stringify(local.method));
+    assert.equal(single.method.local_threads, 1);
+    assert.equal(single.method.local_helper_rows, 0);
     // The local stage ran and decided rows.
     assert.ok(local.method.local_tested! > 0 && local.method.local_facets! + local.method.local_redundant! > 0, `${c.model}: ${JSON.stringify(local.method)}`);
     assert.equal(plain.method.local_tested, 0);

@@ -27,6 +27,7 @@
  * 5. Neighbours: a point on each facet (where its ray hit it) is moved just across; its code must differ from
  *    x's only in the bits of that hyperplane (confirmed), and its prediction is the neighbour's class.
  */
+import { availableParallelism } from 'node:os';
 import { UserError } from '../errors';
 import { bytesFor, setBit, toHex } from '../bits';
 import { Rng } from '../inputs/random';
@@ -34,7 +35,8 @@ import type { Lens } from '../lens';
 import { layerInfos } from '../lens';
 import { windowTable } from '../maxpool';
 import { loadHighs } from '../lp';
-import { decideRow, sparseRows, twinGroups } from './local-facets';
+import { decideRow, sparseRows, twinGroups, type RowDecision } from './local-facets';
+import { deciderScript, RowDecider, type DeciderAnswer } from './row-deciders';
 import { PlainForward } from '../forward';
 import { MatMul64 } from '../matmul';
 import type { PolytopeCompareGroup, PolytopeCompareResult, PolytopeDistribution, PolytopeFacet, PolytopeNeighbour, PolytopeResult, PolytopeUnit } from '../../shared/results';
@@ -56,6 +58,8 @@ export interface PolytopeOptions {
   /** With a box, a growing LP per row, from its own inputs, before Clarkson's (local-facets.ts; default true;
    *  false: rays then Clarkson only, the plain method). */
   local?: boolean;
+  /** Threads deciding rows by growing LPs, the caller's included (default: CPU cores, at most 4, from 500 rows on). */
+  lpThreads?: number;
   /** Neighbours across each facet (default true). */
   neighbours?: boolean;
   /** Called with each point just across a facet that the neighbour check evaluated (the last call per facet is the
@@ -479,6 +483,8 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
     let localFacets = 0;
     let localTested = 0;
     let localRedundantCount = 0;
+    let localThreads = 1;
+    let helperRows = 0;
     const localRedundant = new Uint8Array(m);
     const twinOfFacet = new Uint8Array(m);
     let tLocal = tRays;
@@ -511,14 +517,10 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       const cands = aliveIdx.filter((j) => !isFacet[j]).sort((p, q) => gc[p]! - gc[q]!);
       const deferred: number[] = [];
       const passes = [{ rows: cands, maxFree: Math.max(64, d / 4) }, { rows: deferred, maxFree: Infinity }];
-      for (const pass of passes) for (const i of pass.rows) {
-        if (performance.now() > deadline) break;
-        if (isFacet[i] || localRedundant[i] || twinOfFacet[i]) continue;
-        if (pass.rows === cands && ++localTested % 50 === 0) opts.onProgress?.('local facets', localTested, cands.length);
-        const t = decideRow(highs, sp, gc, center, alive, rep, i, lo, hi, tol, onFacet, pass.maxFree);
+      const apply = async (i: number, t: RowDecision) => {
         localLps += t.lps;
         if (t.deferred) deferred.push(i);
-        if (t.redundant) for (const q of group(i)) (localRedundant[q] = 1), localRedundantCount++;
+        if (t.redundant && !localRedundant[i]) for (const q of group(i)) (localRedundant[q] = 1), localRedundantCount++;
         else if (t.y && !isFacet[i]) {
           // Its own witness: the segment from c to y crosses row i first (certified by a ray over all rows).
           const u = new Float64Array(d);
@@ -526,6 +528,47 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
           const [hit] = await shoot([u], (j) => alive[j] === 1, [1 + 1e-9]);
           if (hit && hit.j >= 0 && hit.certified) onFacet(hit.j, along(u, hit.t));
         }
+      };
+      // Helper threads take rows while this one decides others; their answers are applied here, in arrival order.
+      // Two tasks queue in each, so a helper has the next row while this thread is inside a long LP. A helper takes
+      // about 0.1 s to start (a thread and its HiGHS), so by default only from 500 rows on (the digits MLP has 112).
+      const lpThreads = opts.lpThreads ?? (cands.length >= 500 ? Math.min(4, availableParallelism()) : 1);
+      const script = lpThreads > 1 ? deciderScript() : undefined;
+      const helpers = script ? Array.from({ length: lpThreads - 1 }, () => new RowDecider(script, { rows: sp, gc, c: center, alive, rep, lo, hi, tol })) : [];
+      localThreads = 1 + helpers.length;
+      const answers: DeciderAnswer[] = [];
+      const inFlight = new Set<Promise<void>>();
+      const drain = async () => {
+        for (let a = answers.shift(); a; a = answers.shift()) {
+          if (a.error) continue; // the row stays undecided: Clarkson's LPs below take it
+          helperRows++;
+          for (const f of a.onWay) onFacet(f.j, f.w);
+          await apply(a.i, a.decision);
+        }
+      };
+      const untilDeadline = () => new Promise<void>((res) => setTimeout(res, Math.max(0, Math.min(deadline - performance.now(), 2 ** 31 - 1))).unref());
+      try {
+        for (const pass of passes) {
+          for (const i of pass.rows) {
+            if (performance.now() > deadline) break;
+            if (helpers.length) await new Promise(setImmediate); // lets the helpers' answers in
+            await drain();
+            if (isFacet[i] || localRedundant[i] || twinOfFacet[i]) continue;
+            if (pass.rows === cands && ++localTested % 50 === 0) opts.onProgress?.('local facets', localTested, cands.length);
+            const idle = helpers.find((h) => !h.error && h.pending < 2);
+            if (idle) {
+              const p: Promise<void> = idle.decide({ i, maxFree: pass.maxFree }).then((a) => void (answers.push(a), inFlight.delete(p)));
+              inFlight.add(p);
+              continue;
+            }
+            await apply(i, decideRow(highs, sp, gc, center, alive, rep, i, lo, hi, tol, onFacet, pass.maxFree));
+          }
+          // The helpers' rows of this pass are in before the next pass reads `deferred` (until the deadline).
+          while (inFlight.size && performance.now() <= deadline) await Promise.race([...inFlight, untilDeadline()]);
+          await drain();
+        }
+      } finally {
+        await Promise.all(helpers.map((h) => h.terminate()));
       }
       tLocal = performance.now();
     }
@@ -730,7 +773,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       neighbours,
       layers: infos,
       facets_per_layer: perLayer,
-      method: { rays: raysTotal, ray_facets: rayFacets, lps, unresolved, box_pruned: boxPruned, local_tested: localTested, local_lps: localLps, local_facets: localFacets, local_redundant: localRedundantCount, clarkson_facets: facetList.length - rayFacets - localFacets, lp_solver: `HiGHS ${highs.version.string} (WebAssembly, npm highs)` },
+      method: { rays: raysTotal, ray_facets: rayFacets, lps, unresolved, box_pruned: boxPruned, local_tested: localTested, local_lps: localLps, local_facets: localFacets, local_redundant: localRedundantCount, local_threads: localThreads, local_helper_rows: helperRows, clarkson_facets: facetList.length - rayFacets - localFacets, lp_solver: `HiGHS ${highs.version.string} (WebAssembly, npm highs)` },
       timing: {
         affine_s: (tAffine - t0) / 1000,
         constraints_s: (tRows - tAffine) / 1000,
