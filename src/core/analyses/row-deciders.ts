@@ -22,7 +22,7 @@ export interface DeciderInit {
   tol: number;
 }
 
-/** Caller to helper, after the init message: decide row i. */
+/** Caller to helper (the init comes as workerData): decide row i. */
 export interface DeciderTask {
   i: number;
   maxFree: number;
@@ -33,7 +33,7 @@ export interface DeciderAnswer {
   i: number;
   decision: RowDecision;
   onWay: { j: number; w: Float64Array }[];
-  /** Set instead of a decision when the helper failed (the caller decides the row itself). */
+  /** Set when the helper failed: the row stays undecided and goes on to the caller's Clarkson LPs. */
   error?: string;
 }
 
