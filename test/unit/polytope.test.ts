@@ -10,13 +10,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { Lens } from '../../src/core/lens';
 import { isUserError } from '../../src/core/errors';
 import { readNpy, toModelInput } from '../../src/core/inputs';
 import { CodeExtractor } from '../../src/core/extract';
 import { toHex } from '../../src/core/bits';
 import { comparePolytopes, computePolytope } from '../../src/core/analyses/polytope';
+import { deciderScript, RowDecider } from '../../src/core/analyses/row-deciders';
 import { join } from 'node:path';
 import { fixture, ROOT } from '../support/paths';
 
@@ -182,5 +184,29 @@ test('polytope --compare: distributions per group, one entry per input', async (
     assert.equal(g.facets.n, 3);
     assert.ok(g.inradius.min! <= g.inradius.median! && g.inradius.median! <= g.inradius.max!);
     assert.ok(g.per_input.every((p) => p.facets > 0 && p.nearest > 0));
+  }
+});
+
+test('polytope helper threads: the built script is found beside the bundles, and a helper that dies answers every row it holds and every later one with its error, so those rows go on undecided instead of hanging', async () => {
+  assert.match(deciderScript() ?? '', /[\\/]out[\\/]worker[\\/]row-decider\.js$/);
+  const dir = mkdtempSync(join(tmpdir(), 'polytope-lens-decider-'));
+  const script = join(dir, 'dies.js');
+  // Dies after its first task arrives, as a thread that runs out of memory inside HiGHS would.
+  writeFileSync(script, "require('node:worker_threads').parentPort.on('message', () => { throw new Error('boom in the helper'); });");
+  const rows = { start: new Int32Array(1), cols: new Int32Array(0), vals: new Float64Array(0), colStart: new Int32Array(1), colRows: new Int32Array(0), colVals: new Float64Array(0) };
+  const helper = new RowDecider(script, { rows, gc: new Float64Array(0), c: new Float64Array(0), alive: new Uint8Array(0), rep: new Int32Array(0), lo: 0, hi: 1, tol: 1e-9 });
+  try {
+    const [a, b] = await Promise.all([helper.decide({ i: 3, maxFree: 8 }), helper.decide({ i: 4, maxFree: 8 })]);
+    assert.match(a.error ?? '', /boom in the helper/);
+    assert.match(b.error ?? '', /boom in the helper/);
+    assert.equal(helper.pending, 0);
+    const later = await helper.decide({ i: 5, maxFree: 8 });
+    assert.equal(later.i, 5);
+    assert.match(later.error ?? '', /boom in the helper/);
+    assert.equal(later.decision.redundant, undefined);
+    assert.equal(later.decision.y, undefined);
+  } finally {
+    await helper.terminate();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
