@@ -43,7 +43,10 @@ interface ShownPolytope {
   params: AnalysisParams;
 }
 
-const STAGES: Record<string, string> = { affine: 'affine forms', rays: 'rays', facets: 'facet LPs', neighbours: 'neighbours' };
+const STAGES: Record<string, string> = { affine: 'affine forms', rays: 'rays', 'local facets': 'facet LPs', facets: 'facet LPs', neighbours: 'neighbours' };
+/** After Cancel in the facet LPs, how long the run has to stop them and answer before it is cancelled outright (a
+ * single LP of mnist-8's hardest rows can take a minute; the run checks the stop between LPs). */
+const STOP_GRACE_MS = 60_000;
 
 export function registerPolytopeCommand(context: vscode.ExtensionContext, services: Services, panels: AnalysisPanels): void {
   const inspector = new PolytopeInspector(services, panels);
@@ -202,6 +205,7 @@ class PolytopeInspector {
     const title = `Polytope of ${origin.text}`;
     panel.post({ type: 'busy', label: `${title}…`, ...panel.head() });
     const started = Date.now();
+    let stopped = false;
     // Only the full list can run long (its LPs); the setting bounds it, and a stopped list is shown as partial.
     const limit = readConfig().facetTimeLimit;
     const maxSeconds = params.facets === 'full' && limit > 0 ? limit : undefined;
@@ -211,17 +215,40 @@ class PolytopeInspector {
         { location: vscode.ProgressLocation.Notification, title: `${title} (${panel.fileName})`, cancellable: true },
         async (progress, token) => {
           const abort = new AbortController();
-          const sub = token.onCancellationRequested(() => abort.abort());
+          let stage = '';
+          let stopLps: (() => void) | undefined;
+          let grace: NodeJS.Timeout | undefined;
+          // Cancel during the facet LPs keeps what they found: the run is asked to stop them, as at the time limit,
+          // and the partial list is shown. Before the LPs, or when the run does not answer in time, Cancel cancels.
+          const sub = token.onCancellationRequested(() => {
+            if (!stopLps || !STAGES[stage]?.startsWith('facet')) return abort.abort();
+            stopLps();
+            stopped = true;
+            progress.report({ message: 'stopping the facet LPs…' });
+            panel.post({ type: 'busy', label: `${title}: stopping the facet LPs; the facets found so far will be shown…`, ...panel.head() });
+            grace = setTimeout(() => abort.abort(), STOP_GRACE_MS);
+          });
           try {
             return await this.services.withPool((pool) =>
               pool.submit(
-                (api, progressTask) => api.polytopeAcross(this.services.modelRef(model), { x, index: origin.from === 'sample' ? origin.index : -1, box: params.box, facets: params.facets ?? 'rays', maxSeconds, progressTask }),
+                (api, progressTask) => {
+                  stopLps = () => void api.stopPolytope(progressTask).catch(() => abort.abort());
+                  return api.polytopeAcross(this.services.modelRef(model), { x, index: origin.from === 'sample' ? origin.index : -1, box: params.box, facets: params.facets ?? 'rays', maxSeconds, progressTask });
+                },
                 abort.signal,
-                { onProgress: (done, total, stage) => progress.report({ message: `${stage ? `${STAGES[stage] ?? stage}: ` : ''}${done} / ${total}` }) },
+                {
+                  onProgress: (done, total, s) => {
+                    stage = s ?? '';
+                    // Past the LPs the stop was honoured; the neighbours of the facets found still come.
+                    if (stage === 'neighbours') clearTimeout(grace);
+                    progress.report({ message: `${s ? `${STAGES[s] ?? s}: ` : ''}${done} / ${total}` });
+                  },
+                },
               ),
               model,
             );
           } finally {
+            clearTimeout(grace);
             sub.dispose();
           }
         },
@@ -233,7 +260,8 @@ class PolytopeInspector {
       panel.lastPolytope = { from: origin.from, text: origin.text, codeHex: result.code_hex, pred: result.pred, facets: result.facets.length, facetsComplete: result.facets_complete, neighbours: result.neighbours.length, inradius: result.inradius };
       panel.post({ type: 'result', data, ...panel.head() });
       this.services.lastRun = { command: 'inspectPolytope', status: 'done', ms: Date.now() - started };
-      log.info(`inspectPolytope: done in ${Date.now() - started} ms (${result.facets.length} facets${result.facets_complete ? '' : ', partial'})`);
+      log.info(`inspectPolytope: done in ${Date.now() - started} ms (${result.facets.length} facets${result.facets_complete ? '' : ', partial'}${stopped ? ', LPs stopped by Cancel' : ''})`);
+      if (stopped && !result.facets_complete) void vscode.window.showInformationMessage(`Polytope Lens: facet LPs stopped; the view shows the ${result.facets.length} facets found so far (${result.method.unresolved} constraints untested).`);
       return result;
     } catch (e) {
       const cancelled = e instanceof Error && e.name === 'CancelledError';

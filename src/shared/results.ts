@@ -482,7 +482,9 @@ export interface PolytopeResult {
   /** How the facets were found: rays from the Chebyshev centre, LPs for the rest. */
   /** local_*: the growing LPs of local-facets.ts (rows tested, LPs run, facets they showed, rows they proved redundant); clarkson_facets: the
    *  facets Clarkson's LPs found (the nearest row, when no ray hit it, counts here too). */
-  method: { rays: number; ray_facets: number; lps: number; unresolved: number; box_pruned: number; local_tested?: number; local_lps?: number; local_facets?: number; local_redundant?: number; local_threads?: number; local_helper_rows?: number; clarkson_facets?: number; lp_solver: string };
+  method: { rays: number; ray_facets: number; lps: number; unresolved: number; box_pruned: number; local_tested?: number; local_lps?: number; local_facets?: number; local_redundant?: number; local_threads?: number; local_helper_rows?: number; clarkson_facets?: number; lp_solver: string;
+    /** Why the LPs left `unresolved` rows untested: the time limit (maxSeconds) or a stop request (Cancel). */
+    stopped?: 'time limit' | 'request' };
   /** facets_s = rays_s + local_s + clarkson_s. */
   timing: { affine_s: number; constraints_s: number; chebyshev_s: number; facets_s: number; rays_s?: number; local_s?: number; clarkson_s?: number; neighbours_s: number; total_s: number };
   note?: string;

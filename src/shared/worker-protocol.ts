@@ -84,6 +84,11 @@ export interface EngineApi {
    * view: the host keeps the points so that a click on a neighbour inspects it (src/core/analyses/polytope-across).
    */
   polytopeAcross(model: ModelRef, req: PolytopeRequest): Promise<{ result: PolytopeResult; across: Float64Array }>;
+  /**
+   * Asks the polytope run whose request carries this progressTask to stop its facet LPs: it ends as at the time
+   * limit, with the facets found so far (a partial list). False when no such run is in this worker.
+   */
+  stopPolytope(progressTask: number): Promise<boolean>;
   /** Why the polytope cannot be inspected on this model (a smooth or non-affine layer), in one sentence; null when it can. */
   polytopeProblem(model: ModelRef): Promise<string | null>;
   /** Distributions of polytope size over groups of inputs (polytope --compare). */

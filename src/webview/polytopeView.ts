@@ -45,7 +45,7 @@ function boundedText(r: PolytopeResult): string {
 }
 
 function partialText(r: PolytopeResult): string {
-  if (r.method.unresolved > 0) return `Partial facet list: the time limit stopped the redundancy LPs with ${r.method.unresolved} constraints untested, so facets may be missing.`;
+  if (r.method.unresolved > 0) return `Partial facet list: ${r.method.stopped === 'request' ? 'Cancel' : 'the time limit'} stopped the redundancy LPs with ${r.method.unresolved} constraints untested, so facets may be missing.`;
   if (r.method.lps === 0) return `Partial facet list: these ${r.facets.length} facets were found by ${r.method.rays} rays from the Chebyshev centre (and the nearest boundary); facets no ray hit are missing. Counts, the histogram and the neighbours cover only these.`;
   return `Partial facet list: some redundancy LPs did not end optimal, so facets may be missing.`;
 }
@@ -84,11 +84,11 @@ function renderPolytope(r: PolytopeResult, origin: PolytopeOrigin, ctx: PageCont
     all.addEventListener('click', () => ctx.post({ type: 'inspect', target: 'allFacets' }));
     parts.push(h('div', { class: 'notice partial', id: 'partial', role: 'status' }, h('span', {}, partialText(r), ' '), all));
   }
-  // The engine's notes name the CLI's flag (here the box is the command's question); the rays-only note is the
-  // partial notice above.
+  // The engine's notes name the CLI's flag (here the box is the command's question); the rays-only and stopped-LP
+  // notes are the partial notice above.
   const note = (r.note ?? '')
     .split('; ')
-    .filter((n) => !n.startsWith('facets found by rays only'))
+    .filter((n) => !/^(facets found by rays only|time limit reached|stopped on request)/.test(n))
     .map((n) => n.replace(/give --box LO,HI/g, 'give a box'))
     .join('; ');
   if (note) parts.push(h('p', { class: 'hint', id: 'note' }, `Note: ${note}.`));

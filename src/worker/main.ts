@@ -34,6 +34,21 @@ function progressOf(task: number | undefined): ((done: number, total: number, st
   return (done, total, stage) => host.postMessage({ polytopeLensProgress: { task, done, total, ...(stage ? { stage } : {}) } } satisfies ProgressMessage);
 }
 
+/** Polytope runs in this worker by the progressTask of their request, and those asked to stop their facet LPs. */
+const polytopeRuns = new Map<number, { stop: boolean }>();
+
+/** A polytope run's stop flag (polled by its LPs; stopPolytope sets it), registered for the run's duration. */
+async function withStop<T>(task: number | undefined, run: (stop?: () => boolean) => Promise<T>): Promise<T> {
+  if (task === undefined) return run();
+  const flag = { stop: false };
+  polytopeRuns.set(task, flag);
+  try {
+    return await run(() => flag.stop);
+  } finally {
+    polytopeRuns.delete(task);
+  }
+}
+
 /** Keeps the most recently used entries; sessions hold native memory, so the cache is small. */
 class Cache<T extends object> {
   private readonly map = new Map<string, Promise<T>>();
@@ -178,14 +193,19 @@ const api: EngineApi = {
       point = data.subarray(index * l.sampleSize, (index + 1) * l.sampleSize);
     }
     const report = progressOf(progressTask);
-    return computePolytope(l, point, index, { ...opts, threads: config.threads, onProgress: report && ((_s, done, total) => report(done, total)) });
+    return withStop(progressTask, (stop) => computePolytope(l, point, index, { ...opts, stop, threads: config.threads, onProgress: report && ((_s, done, total) => report(done, total)) }));
   },
   async polytopeAcross(m, req) {
     const l = await lens(m);
     const { progressTask, inputs: _inputs, index, x, ...opts } = req;
     if (!x) throw new UserError('polytopeAcross needs the point itself (x)');
     const report = progressOf(progressTask);
-    return computePolytopeWithAcross(l, x, index, { ...opts, threads: config.threads, onProgress: report && ((stage, done, total) => report(done, total, stage)) });
+    return withStop(progressTask, (stop) => computePolytopeWithAcross(l, x, index, { ...opts, stop, threads: config.threads, onProgress: report && ((stage, done, total) => report(done, total, stage)) }));
+  },
+  async stopPolytope(task) {
+    const run = polytopeRuns.get(task);
+    if (run) run.stop = true;
+    return run !== undefined;
   },
   async polytopeProblem(m) {
     const l = await lens(m);

@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { CodeExtractor } from '../../src/core/extract';
 import { encodeNpy, loadInputs, makeProbes, npyRowsSource } from '../../src/core/inputs';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lens } from '../../src/core/lens';
@@ -274,3 +274,37 @@ for (const kind of ['process', 'thread'] as const) {
     }
   });
 }
+
+test('process workers: stopPolytope during the facet LPs ends the run with the facets found so far (on one LP thread and with a helper), a subset of the float64 reference facets', async () => {
+  const path = fixture('cnn.onnx');
+  const ref = (JSON.parse(readFileSync(fixture('polytope.expected.json'), 'utf8')) as { cases: { model: string; index: number; box: [number, number]; facets: { layer: string; unit: number }[] }[] }).cases.find((c) => c.model === 'cnn')!;
+  const refSet = new Set(ref.facets.map((f) => `${f.layer}#${f.unit}`));
+  const lens = await Lens.open(path);
+  const { data } = loadInputs(fixture('cnn.inputs.npy'), lens.sampleShape);
+  const x = Float64Array.from(data.subarray(ref.index * lens.sampleSize, (ref.index + 1) * lens.sampleSize));
+  const pool = new EnginePool({ workers: 1 });
+  try {
+    for (const lpThreads of [1, 2]) {
+      let asked: Promise<boolean> | undefined;
+      let stop: (() => Promise<boolean>) | undefined;
+      const { result: r } = await pool.submit(
+        (api, task) => ((stop = () => api.stopPolytope(task)), api.polytopeAcross({ path }, { x, index: ref.index, box: ref.box, facets: 'full', lpThreads, progressTask: task })),
+        undefined,
+        // The LPs' first progress report (50 rows tested): the stop message reaches a worker that is inside them.
+        { onProgress: (_done, _total, stage) => void (stage === 'local facets' && (asked ??= stop!())) },
+      );
+      assert.equal(await asked, true, 'the run was found in the worker');
+      assert.equal(r.facets_complete, false);
+      assert.equal(r.method.stopped, 'request', JSON.stringify(r.method));
+      assert.equal(r.method.local_threads, lpThreads);
+      assert.ok(r.method.unresolved > 0, JSON.stringify(r.method));
+      assert.match(r.note ?? '', /stopped on request: \d+ of the rows no ray hit were not tested/);
+      assert.ok(r.facets.length < ref.facets.length, `${r.facets.length} facets before the stop, ${ref.facets.length} in all`);
+      for (const f of r.facets) assert.ok([f, ...(f.also ?? [])].some((u) => refSet.has(`${u.layer}#${u.unit}`)), `${f.layer}#${f.unit} is a reference facet`);
+      assert.equal(r.neighbours.length, r.facets.length, 'the neighbours of the facets found still come');
+    }
+    assert.equal(await pool.submit((api) => api.stopPolytope(12345)), false, 'no such run');
+  } finally {
+    await pool.dispose();
+  }
+});

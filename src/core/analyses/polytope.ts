@@ -53,6 +53,9 @@ export interface PolytopeOptions {
   rays?: number;
   /** Stop the facet LPs after this many seconds (the list is then marked incomplete). */
   maxSeconds?: number;
+  /** Polled between rows: true stops the facet LPs as the time limit does (Cancel in the editor keeps the facets
+   *  found so far). The loops give the event loop a turn about every 100 ms so that a stop message gets in. */
+  stop?: () => boolean;
   /** Origins near found facets for further rays (64 each; default min(16, facets found from the centre)). */
   origins?: number;
   /** With a box, a growing LP per row, from its own inputs, before Clarkson's (local-facets.ts; default true;
@@ -490,6 +493,14 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
     let tLocal = tRays;
     const complete = (opts.facets ?? 'full') === 'full';
     const deadline = opts.maxSeconds === undefined ? Infinity : t0 + opts.maxSeconds * 1000;
+    let stopped: 'time limit' | 'request' | undefined;
+    const stopNow = () => (stopped ??= performance.now() > deadline ? 'time limit' : opts.stop?.() ? 'request' : undefined) !== undefined;
+    let turnAt = performance.now();
+    const giveTurn = async () => {
+      if (!opts.stop || performance.now() - turnAt < 100) return;
+      await new Promise(setImmediate);
+      turnAt = performance.now();
+    };
     if (complete && box && (opts.local ?? true)) {
       // Growing LPs, row by row (nearest first): each decides its row exactly and shows facets on the way; only
       // the rows left undecided go on to Clarkson's LPs over all inputs.
@@ -546,12 +557,13 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
           await apply(a.i, a.decision);
         }
       };
-      const untilDeadline = () => new Promise<void>((res) => setTimeout(res, Math.max(0, Math.min(deadline - performance.now(), 2 ** 31 - 1))).unref());
+      const untilDeadline = () => new Promise<void>((res) => setTimeout(res, Math.max(0, Math.min(deadline - performance.now(), opts.stop ? 100 : 2 ** 31 - 1))).unref());
       try {
         for (const pass of passes) {
           for (const i of pass.rows) {
-            if (performance.now() > deadline) break;
+            if (stopNow()) break;
             if (helpers.length) await new Promise(setImmediate); // lets the helpers' answers in
+            else await giveTurn();
             await drain();
             if (isFacet[i] || localRedundant[i] || twinOfFacet[i]) continue;
             if (pass.rows === cands && ++localTested % 50 === 0) opts.onProgress?.('local facets', localTested, cands.length);
@@ -564,7 +576,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
             await apply(i, decideRow(highs, sp, gc, center, alive, rep, i, lo, hi, tol, onFacet, pass.maxFree));
           }
           // The helpers' rows of this pass are in before the next pass reads `deferred` (until the deadline).
-          while (inFlight.size && performance.now() <= deadline) await Promise.race([...inFlight, untilDeadline()]);
+          while (inFlight.size && !stopNow()) await Promise.race([...inFlight, untilDeadline()]);
           await drain();
         }
       } finally {
@@ -589,7 +601,8 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       const todo = aliveIdx.filter((j) => !isFacet[j] && !localRedundant[j] && !twinOfFacet[j]).sort((p, q) => gc[p]! - gc[q]!);
       let done = 0;
       for (const i of todo) {
-        if (performance.now() > deadline) {
+        await giveTurn();
+        if (stopNow()) {
           unresolved = todo.length - done;
           break;
         }
@@ -658,7 +671,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
           lp.dispose();
         }
       }
-      if (unresolved) notes.push(`time limit reached: ${unresolved} of the rows no ray hit were not tested for redundancy, so the facet list may be incomplete`);
+      if (unresolved) notes.push(`${stopped === 'request' ? 'stopped on request' : 'time limit reached'}: ${unresolved} of the rows no ray hit were not tested for redundancy, so the facet list may be incomplete`);
       if (lpTrouble) notes.push(`${lpTrouble} redundancy LP${lpTrouble === 1 ? '' : 's'} did not end optimal (numerical trouble); those rows were counted as redundant`);
     } else notes.push('facets found by rays only (no LPs): the list may miss facets');
     const tFacets = performance.now();
@@ -773,7 +786,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       neighbours,
       layers: infos,
       facets_per_layer: perLayer,
-      method: { rays: raysTotal, ray_facets: rayFacets, lps, unresolved, box_pruned: boxPruned, local_tested: localTested, local_lps: localLps, local_facets: localFacets, local_redundant: localRedundantCount, local_threads: localThreads, local_helper_rows: helperRows, clarkson_facets: facetList.length - rayFacets - localFacets, lp_solver: `HiGHS ${highs.version.string} (WebAssembly, npm highs)` },
+      method: { rays: raysTotal, ray_facets: rayFacets, lps, unresolved, box_pruned: boxPruned, local_tested: localTested, local_lps: localLps, local_facets: localFacets, local_redundant: localRedundantCount, local_threads: localThreads, local_helper_rows: helperRows, ...(unresolved && stopped ? { stopped } : {}), clarkson_facets: facetList.length - rayFacets - localFacets, lp_solver: `HiGHS ${highs.version.string} (WebAssembly, npm highs)` },
       timing: {
         affine_s: (tAffine - t0) / 1000,
         constraints_s: (tRows - tAffine) / 1000,

@@ -119,6 +119,28 @@ export function registerPolytopeTests(getApi: () => LensApi, driverStep: DriverS
     assert.ok(await vscode.commands.executeCommand('polytopeLens.inspectPolytope', digits(), { inputs: digitsX(), index: 0, box: [0, 1] }));
   }, 180_000);
 
+  test('UI: Cancel during the facet LPs of Find every facet keeps the facets found so far: the view shows them as a partial list that Cancel stopped (the fixture CNN)', async () => {
+    if (!ui) return;
+    const cnn = vscode.Uri.joinPath(ext(), 'test', 'fixtures', 'cnn.onnx');
+    await vscode.commands.executeCommand('notifications.clearAll');
+    const running = vscode.commands.executeCommand<PolytopeResult | undefined>('polytopeLens.inspectPolytope', cnn, { inputs: vscode.Uri.joinPath(ext(), 'test', 'fixtures', 'cnn.inputs.npy').fsPath, index: 50, box: [0, 1], facets: 'full' });
+    await vscode.commands.executeCommand('notifications.showList');
+    // The notification of this run once its message names the LP stage ("facet LPs: 50 / ..."); 13-22 s in all.
+    const verdict = await driverStep('analysis-cancel:facet LPs');
+    assert.ok(verdict.ok, `cancel: ${verdict.detail}`);
+    const r = await running;
+    assert.ok(r, `a result (last run: ${JSON.stringify(getApi().lastRun())})`);
+    assert.equal(getApi().lastRun()?.status, 'done');
+    assert.equal(r.facets_complete, false);
+    assert.equal(r.method.stopped, 'request', JSON.stringify(r.method));
+    assert.match(r.note ?? '', /stopped on request/);
+    await shown(cnn, (x) => !x.facetsComplete && x.facets === r.facets.length);
+    await vscode.commands.executeCommand('notifications.hideList');
+    assert.ok((await driverStep('shot:polytope-cancel-partial')).ok);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    assert.ok(await vscode.commands.executeCommand('polytopeLens.inspectPolytope', digits(), { inputs: digitsX(), index: 0, box: [0, 1] }));
+  }, 180_000);
+
   test('UI: clicking a neighbour in the polytope view shows its polytope in the same tab', async () => {
     if (!ui) return;
     const before = polytopePanels(digits())[0]?.lastPolytope;
