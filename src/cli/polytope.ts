@@ -67,11 +67,37 @@ export async function runPolytope(a: CliArgs): Promise<void> {
     }
     if (!a.inputs) throw new UserError(`'polytope' needs inputs: --inputs FILE.npy (or a folder of images) and --index I`);
     const index = intFlag(f.index, '--index', undefined, 0);
-    const r = await pool.submit(
-      (api, progressTask) => api.polytope(modelRef(a), { ...params, inputs: a.inputs, index, neighbours: f['no-neighbours'] !== true, progressTask }),
-      undefined,
-      { onProgress: (d, t) => progress.update(d, t) },
-    );
+    // Ctrl-C during a full facet list stops its LPs and prints the facets found so far; a second Ctrl-C quits.
+    let stop: (() => Promise<boolean>) | undefined;
+    let stopping = false;
+    const onInterrupt = () => {
+      if (stopping || !stop) {
+        for (const pid of pool.pids) process.kill(pid, 'SIGKILL');
+        process.exit(130);
+      }
+      stopping = true;
+      progress.end();
+      process.stderr.write('polytope: stopping the facet LPs; the facets found so far follow (Ctrl-C again to quit)\n');
+      void stop().catch(() => undefined);
+    };
+    if (params.facets !== 'rays') process.on('SIGINT', onInterrupt);
+    let r: PolytopeResult;
+    try {
+      r = await pool.submit(
+        (api, progressTask) => ((stop = () => api.stopPolytope(progressTask)), api.polytope(modelRef(a), { ...params, inputs: a.inputs, index, neighbours: f['no-neighbours'] !== true, progressTask })),
+        undefined,
+        { onProgress: (d, t) => progress.update(d, t) },
+      );
+    } catch (e) {
+      // A Ctrl-C that came before the worker took the run ended the worker with it.
+      if (stopping) {
+        process.stderr.write('polytope: interrupted\n');
+        process.exit(130);
+      }
+      throw e;
+    } finally {
+      process.off('SIGINT', onInterrupt);
+    }
     progress.end();
     process.stdout.write(a.json ? JSON.stringify(r) + '\n' : formatPolytope(r));
   } finally {

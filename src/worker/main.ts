@@ -42,9 +42,14 @@ async function withStop<T>(task: number | undefined, run: (stop?: () => boolean)
   if (task === undefined) return run();
   const flag = { stop: false };
   polytopeRuns.set(task, flag);
+  // A terminal's Ctrl-C reaches the whole process group: a worker process leaves it to the CLI, which asks this
+  // run to stop its LPs (and kills the worker on a second Ctrl-C).
+  const leaveToHost = () => undefined;
+  if (process.send) process.on('SIGINT', leaveToHost);
   try {
     return await run(() => flag.stop);
   } finally {
+    process.off('SIGINT', leaveToHost);
     polytopeRuns.delete(task);
   }
 }

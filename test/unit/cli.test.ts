@@ -4,12 +4,12 @@
  * Error messages are covered by the corpus table in corpus.test.ts.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import type { CodesResult, ModelSummary } from '../../src/shared/results';
+import type { CodesResult, ModelSummary, PolytopeResult } from '../../src/shared/results';
 import { ROOT } from '../support/paths';
 
 const CLI = join(ROOT, 'out/cli/main.js');
@@ -168,4 +168,62 @@ test('text output says the glossary\'s one names, with units and plurals (#13): 
   for (const out of [codes.stdout, path.stdout, local.stdout]) {
     assert.doesNotMatch(out, /distinct codes|bit flips|\b1 (inputs|steps|points|directions|paths)\b/);
   }
+});
+
+/** The pids of a process's children (Linux /proc). */
+function childPids(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+  } catch {
+    return [];
+  }
+}
+
+/** CPU seconds a process has used (utime + stime of /proc/PID/stat, at 100 ticks per second). */
+function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+test('polytope: Ctrl-C (SIGINT to the process group, as a terminal sends it) during the full facet list prints the facets found so far; a second Ctrl-C quits', async () => {
+  const args = [CLI, 'polytope', 'test/fixtures/cnn.onnx', '--inputs', 'test/fixtures/cnn.inputs.npy', '--index', '50', '--box', '0,1', '--json'];
+  const run = async (presses: number) => {
+    // Its own process group, as a command line started from a terminal.
+    const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b));
+    child.stderr.on('data', (b: Buffer) => (stderr += b));
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    // The worker process is inside the run once it has used 2 s of CPU (starting takes about 0.5 s; the whole run
+    // on this CNN 13-22 s on 2 cores): CPU time, not a wall-clock wait, so a loaded machine does not make it early.
+    let worker: number | undefined;
+    while (worker === undefined) {
+      worker = childPids(child.pid!).find((pid) => cpuSeconds(pid) >= 2);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (let p = 0; p < presses; p++) {
+      process.kill(-child.pid!, 'SIGINT');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return { code: await exited, stdout, stderr, worker };
+  };
+  const stopped = await run(1);
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.match(stopped.stderr, /stopping the facet LPs; the facets found so far follow/);
+  const r = JSON.parse(stopped.stdout) as PolytopeResult;
+  assert.equal(r.facets_complete, false);
+  assert.equal(r.method.stopped, 'request', JSON.stringify(r.method));
+  assert.ok(r.method.unresolved > 0 && r.facets.length > 0, JSON.stringify(r.method));
+  const quit = await run(2);
+  assert.equal(quit.code, 130, quit.stderr);
+  assert.equal(quit.stdout, '');
+  // The worker is killed too: gone, or a zombie that nobody reaps yet (its parent, the CLI, has exited).
+  const state = () => /^State:\s*(\w)/m.exec(existsSync(`/proc/${quit.worker}/status`) ? readFileSync(`/proc/${quit.worker}/status`, 'utf8') : '')?.[1];
+  for (let t = 0; t < 50 && !['Z', undefined].includes(state()); t++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(['Z', undefined].includes(state()), `worker ${quit.worker} state ${state()}`);
 });
