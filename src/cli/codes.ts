@@ -38,7 +38,7 @@ export async function runCodes(a: CliArgs): Promise<void> {
     const result = await runCodesJob(
       pool,
       { model, selection: { ops: a.ops, layers: a.layers }, inputs: inputSource(a), limit: a.limit, shard: a.shard, out: a.out, outFormat: outFormat(a), chunk: a.chunk, nearTies: nearTies(a) },
-      { onProgress: (d, t) => progress.update(d, t) },
+      { onProgress: (d, t) => progress.update(d, t), workersDone: () => pool.dispose() },
     );
     progress.end();
     process.stdout.write(a.json ? JSON.stringify(result) + '\n' : formatCodes(result));

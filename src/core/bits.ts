@@ -188,7 +188,7 @@ export class HashSet53 {
 }
 
 /**
- * Per-bit on-counts of packed rows, counted 32 bits at a time with no per-bit work. Rows are staged in blocks of 16
+ * Per-bit on-counts of packed rows, counted 32 bits at a time with no per-bit work. Rows are staged in blocks of 16 (or 8)
  * and each block is reduced by a Harley-Seal carry-save adder tree into per-word "ones, twos, fours, eights"
  * accumulators; what overflows them (sixteens) ripples into eight bit planes of a vertical counter, flushed into
  * 32-bit counts every 255 blocks. About five word operations per row word, without data-dependent branches: on
@@ -209,17 +209,25 @@ export class UnitCounter {
   private planes: Int32Array;
   private planeAdds = 0;
   /**
-   * Sixteens flushed from the planes, per bit (MSB-first bit order); allocated at the first flush (after 4,080 rows)
-   * and turned into the counts in place by result(). Memory per code byte: 28 bytes until then, 60 after, 36 at the
-   * end (it was 60 throughout and 92 at the end: for ResNet-50's 1.4 MB codes, 132 MB of the host's 209 MB); 20 at
-   * the end for fewer than 4,080 rows, whose counts are 16-bit.
+   * Sixteens flushed from the planes, per bit (MSB-first bit order); allocated at the first flush (after 255
+   * blocks) and turned into the counts in place by result(). Memory per code byte: 28 bytes until then (20 with
+   * 8-row blocks), 60 after, 36 at the end (it was 60 throughout and 92 at the end: for ResNet-50's 1.4 MB codes,
+   * 132 MB of the host's 209 MB); 20 at the end before a flush, whose counts are 16-bit.
    */
   private sixteens: Uint16Array | Uint32Array | undefined;
   private finished = false;
 
-  constructor(private readonly bytes: number) {
+  /**
+   * blockRows: rows staged per block, 16, or 8 for rows of 1 MiB or more: the block is the largest array while
+   * rows come in (DenseNet-121's 2.2 MB rows: 35 instead of 70 MB), and beside a forward pass of such a model the
+   * host's counting time does not matter.
+   */
+  constructor(
+    private readonly bytes: number,
+    private readonly blockRows: 8 | 16 = bytes >= 2 ** 20 ? 8 : 16,
+  ) {
     const w = (this.words = Math.ceil(bytes / 4));
-    this.block = new Int32Array(16 * w);
+    this.block = new Int32Array(blockRows * w);
     this.blockBytes = new Uint8Array(this.block.buffer);
     this.ones = new Int32Array(w);
     this.twos = new Int32Array(w);
@@ -235,16 +243,16 @@ export class UnitCounter {
     let r = 0;
     while (r < rows) {
       // Whole-word rows are copied several at a time; others one by one, each to its word-aligned slot.
-      const k = bytes === 4 * words ? Math.min(16 - this.staged, rows - r) : 1;
+      const k = bytes === 4 * words ? Math.min(this.blockRows - this.staged, rows - r) : 1;
       this.blockBytes.set(codes.subarray(r * bytes, (r + k) * bytes), this.staged * 4 * words);
       r += k;
       this.staged += k;
-      if (this.staged === 16) this.addBlock();
+      if (this.staged === this.blockRows) this.addBlock();
     }
   }
 
   private addBlock(): void {
-    const { block: d, ones, twos, fours, eights, words: w } = this;
+    const { block: d, ones, twos, fours, eights, words: w, blockRows } = this;
     for (let j = 0; j < w; j++) {
       let o = ones[j]!;
       let t = twos[j]!;
@@ -252,9 +260,9 @@ export class UnitCounter {
       let e = eights[j]!;
       let eightsA = 0;
       let carry = 0;
-      // CSA(high, low) of (x, y, z): low = x ^ y ^ z, high = majority(x, y, z). Each half of the block (8 rows)
-      // yields one "eights" word; the second half's is added to the first's, and what carries out is sixteens.
-      for (let r = 0; r < 16; r += 8) {
+      // CSA(high, low) of (x, y, z): low = x ^ y ^ z, high = majority(x, y, z). Each 8 rows of the block yield
+      // one "eights" word; a 16-row block adds its second one to the first's, and what carries out is sixteens.
+      for (let r = 0; r < blockRows; r += 8) {
         let a: number, b: number, u: number, twosA: number, twosB: number, foursA: number, foursB: number;
         a = d[r * w + j]!, b = d[(r + 1) * w + j]!, u = o ^ a, twosA = (o & a) | (u & b), o = u ^ b;
         a = d[(r + 2) * w + j]!, b = d[(r + 3) * w + j]!, u = o ^ a, twosB = (o & a) | (u & b), o = u ^ b;
@@ -265,7 +273,10 @@ export class UnitCounter {
         u = f ^ foursA;
         const eights = (f & foursA) | (u & foursB);
         f = u ^ foursB;
-        if (r === 0) {
+        if (blockRows === 8) {
+          carry = e & eights;
+          e ^= eights;
+        } else if (r === 0) {
           eightsA = eights;
         } else {
           u = e ^ eightsA;
@@ -308,7 +319,7 @@ export class UnitCounter {
 
   /**
    * On-count of every bit, MSB-first bit order (bit i of the row is counts[i]). Called once, after the last row.
-   * Before the first flush of the planes (fewer than 4,080 rows) every count fits 16 bits, and the counts are a
+   * Before the first flush of the planes (fewer than 255 blocks of rows) every count fits 16 bits, and the counts are a
    * Uint16Array: half the memory at the host's peak (DenseNet-121's 17.5M bits: 35 MB instead of 70).
    */
   result(): Uint16Array | Uint32Array {
@@ -322,7 +333,7 @@ export class UnitCounter {
     // The block is done with, and the planes once flushed: each goes before the next large array is made.
     this.block = new Int32Array(0);
     this.blockBytes = new Uint8Array(0);
-    // No flush yet: fewer than 4,080 rows, so every count fits 16 bits.
+    // No flush yet: fewer than 255 blocks of rows, so every count fits 16 bits.
     this.sixteens ??= new Uint16Array(8 * this.bytes);
     this.flushPlanes();
     this.planes = new Int32Array(0);

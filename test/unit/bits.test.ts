@@ -28,24 +28,24 @@ test('HashSet53 counts the same distinct values as a Set, through growth', () =>
   assert.ok(ref.size > 1000 && ref.size < 20000);
 });
 
-test('UnitCounter counts every bit like a per-bit loop, for word-aligned and unaligned rows, before and past the 4,080-row flush (16- then 32-bit counts); result() is final', () => {
+test('UnitCounter counts every bit like a per-bit loop, for word-aligned and unaligned rows, in blocks of 16 and of 8 rows, before and past the flush after 255 blocks (16- then 32-bit counts); result() is final', () => {
   const rng = new Rng(5);
-  for (const [bytes, rows] of [[8, 700], [13, 700], [8, 4500], [13, 4500]] as const) {
+  for (const [bytes, rows, blockRows] of [[8, 700, 16], [13, 700, 16], [8, 4500, 16], [13, 4500, 16], [8, 700, 8], [13, 2500, 8]] as const) {
     // One byte of lead-in makes the second pass's rows start off a 4-byte boundary.
     for (const lead of [0, 1]) {
       const all = new Uint8Array(lead + rows * bytes);
       for (let i = 0; i < all.length; i++) all[i] = rng.int(256) & rng.int(256); // about a quarter of bits on
       const codes = all.subarray(lead);
-      const counter = new UnitCounter(bytes);
+      const counter = new UnitCounter(bytes, blockRows);
       counter.addRows(codes.subarray(0, 300 * bytes), 300);
       counter.addRows(codes.subarray(300 * bytes), rows - 300);
       const got = counter.result();
-      // Before the first flush (4,080 rows) the counts are 16-bit, after it 32-bit.
-      assert.equal(got.constructor, rows < 4080 ? Uint16Array : Uint32Array);
+      // Before the first flush (255 blocks) the counts are 16-bit, after it 32-bit.
+      assert.equal(got.constructor, rows < 255 * blockRows ? Uint16Array : Uint32Array);
       for (let b = 0; b < 8 * bytes; b++) {
         let c = 0;
         for (let r = 0; r < rows; r++) c += getBit(codes, r * bytes, b);
-        assert.equal(got[b], c, `bytes ${bytes} rows ${rows} lead ${lead} bit ${b}`);
+        assert.equal(got[b], c, `bytes ${bytes} rows ${rows} block ${blockRows} lead ${lead} bit ${b}`);
       }
       assert.throws(() => counter.addRows(codes.subarray(0, bytes), 1), /after result/);
       assert.throws(() => counter.result(), /called twice/);
