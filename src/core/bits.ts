@@ -188,8 +188,8 @@ export class HashSet53 {
 }
 
 /**
- * Per-bit on-counts of packed rows, counted 32 bits at a time with no per-bit work. Rows are staged in blocks of 16 (or 8)
- * and each block is reduced by a Harley-Seal carry-save adder tree into per-word "ones, twos, fours, eights"
+ * Per-bit on-counts of packed rows, counted 32 bits at a time with no per-bit work. Rows are staged in blocks of 16
+ * (or 8) and each block is reduced by a Harley-Seal carry-save adder tree into per-word "ones, twos, fours, eights"
  * accumulators; what overflows them (sixteens) ripples into eight bit planes of a vertical counter, flushed into
  * 32-bit counts every 255 blocks. About five word operations per row word, without data-dependent branches: on
  * mnist-8's 2,248-byte rows about ten times faster than rippling every row through the planes. Rows are read as
@@ -319,8 +319,8 @@ export class UnitCounter {
 
   /**
    * On-count of every bit, MSB-first bit order (bit i of the row is counts[i]). Called once, after the last row.
-   * Before the first flush of the planes (fewer than 255 blocks of rows) every count fits 16 bits, and the counts are a
-   * Uint16Array: half the memory at the host's peak (DenseNet-121's 17.5M bits: 35 MB instead of 70).
+   * Before the first flush of the planes (fewer than 255 blocks of rows) every count fits 16 bits, and the counts
+   * are a Uint16Array: half the memory at the host's peak (DenseNet-121's 17.5M bits: 35 MB instead of 70).
    */
   result(): Uint16Array | Uint32Array {
     if (this.finished) throw new Error('UnitCounter: result() called twice');

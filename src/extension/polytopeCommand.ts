@@ -44,6 +44,8 @@ interface ShownPolytope {
 }
 
 const STAGES: Record<string, string> = { affine: 'affine forms', rays: 'rays', 'local facets': 'facet LPs', facets: 'facet LPs', neighbours: 'neighbours' };
+/** The stages of the facet LPs (growing LPs, then Clarkson's), which a stop request ends early. */
+const LP_STAGES = new Set(['local facets', 'facets']);
 /** After Cancel in the facet LPs, how long the run has to stop them and answer before it is cancelled outright (a
  * single LP of mnist-8's hardest rows can take a minute; the run checks the stop between LPs). */
 const STOP_GRACE_MS = 60_000;
@@ -221,7 +223,7 @@ class PolytopeInspector {
           // Cancel during the facet LPs keeps what they found: the run is asked to stop them, as at the time limit,
           // and the partial list is shown. Before the LPs, or when the run does not answer in time, Cancel cancels.
           const sub = token.onCancellationRequested(() => {
-            if (!stopLps || !STAGES[stage]?.startsWith('facet')) return abort.abort();
+            if (!stopLps || !LP_STAGES.has(stage)) return abort.abort();
             stopLps();
             stopped = true;
             progress.report({ message: 'stopping the facet LPs…' });
