@@ -44,14 +44,15 @@ function change(v: BeforeAfter, tag: 'td' | 'span' = 'td'): HTMLElement {
   return h(tag, { class: `num ${d > 0 ? 'up' : d < 0 ? 'down' : 'same'}`, title: `${a} → ${b}` }, `${b}`, h('span', { class: 'delta' }, d === 0 ? ' ±0' : ` ${d > 0 ? '+' : ''}${d}`));
 }
 
-function table(id: string, caption: string, head: Column[], rows: HTMLElement[]): HTMLElement {
+/** A table; `stack` (per-layer tables) lets a narrow panel put each row's name on a line above its numbers. */
+function table(id: string, caption: string, head: Column[], rows: HTMLElement[], stack = false): HTMLElement {
   // Narrow panels scroll a wide table sideways instead of cutting it off.
   return h(
     'div',
     { class: 'scroll' },
     h(
       'table',
-      { id, class: 'grid' },
+      { id, class: stack ? `grid stack cols-${head.length - 1}` : 'grid' },
       h('caption', {}, caption),
       h('thead', {}, h('tr', {}, ...headerCells(head))),
       h('tbody', {}, ...rows),
@@ -111,6 +112,7 @@ function modelSection(st: SidePanelState): HTMLElement[] {
             ...(paths ? [h('td', { class: 'num' }, l.crossings === undefined ? '–' : l.crossings.toFixed(2))] : []),
           ),
         ),
+        true,
       ),
     );
   }
@@ -123,7 +125,7 @@ function modelSection(st: SidePanelState): HTMLElement[] {
         h('h2', {}, 'Since the previous export'),
         h('p', { class: 'hint' }, `Re-exported at ${when(d.at)}.`, d.analysed ? '' : ' Codes are compared once both exports were probed.'),
         h('p', { id: 'delta-total' }, term('regions-hit'), ' ', change(d.distinct, 'span'), ' · ', term('unit', 'units'), ' ', change(d.totalUnits, 'span')),
-        table('delta-table', 'Per layer (after, change)', ['layer', ['unit', 'units'], ['regions-hit', 'regions'], ['dead-unit', 'dead'], ['always-on-unit', 'on']], d.rows.map((r) => h('tr', { 'data-key': r.key }, h('th', { scope: 'row' }, ...layerName(r)), change(r.units), change(r.distinct), change(r.dead), change(r.alwaysOn)))),
+        table('delta-table', 'Per layer (after, change)', ['layer', ['unit', 'units'], ['regions-hit', 'regions'], ['dead-unit', 'dead'], ['always-on-unit', 'on']], d.rows.map((r) => h('tr', { 'data-key': r.key }, h('th', { scope: 'row', title: layerText(r) }, ...layerName(r)), change(r.units), change(r.distinct), change(r.dead), change(r.alwaysOn))), true),
       ),
     );
   }
@@ -141,8 +143,9 @@ function modelSection(st: SidePanelState): HTMLElement[] {
           st.checkpoints.map((c) =>
             h(
               'tr',
-              { class: c.current ? 'current' : '', 'aria-current': c.current ? 'true' : undefined, title: c.error ?? new Date(c.mtimeMs).toLocaleString() },
-              h('th', { scope: 'row' }, c.fileName),
+              { class: c.current ? 'current' : '', 'aria-current': c.current ? 'true' : undefined, title: `${c.fileName}: ${c.error ?? new Date(c.mtimeMs).toLocaleString()}` },
+              // Without the extension every export shares, the name fits the side bar's default width.
+              h('th', { scope: 'row' }, c.fileName.replace(/\.onnx$/i, '')),
               h('td', { class: 'num' }, c.error ? '!' : num(c.units)),
               h('td', { class: 'num' }, num(c.distinct)),
               h('td', { class: 'num' }, num(c.dead)),

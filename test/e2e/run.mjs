@@ -204,6 +204,12 @@ async function sidePanelCheck(page) {
           delta: document.querySelectorAll('#delta-table tbody tr').length,
           series: document.querySelectorAll('#series-table tbody tr').length,
           distinct: document.querySelector('#distinct')?.textContent ?? '',
+          // A table wider than the panel, or a header cut short, at the side bar's default width.
+          overflow: [...document.querySelectorAll('table.grid')].flatMap((t) => [
+            ...(t.getBoundingClientRect().width > t.parentElement.clientWidth + 0.5 ? [`${t.id} ${Math.round(t.getBoundingClientRect().width)} px in ${t.parentElement.clientWidth}`] : []),
+            ...[...t.tHead.rows[0].cells].filter((c) => c.scrollWidth > c.clientWidth).map((c) => `${t.id} header "${c.textContent}" cut`),
+          ]),
+          width: document.documentElement.clientWidth,
         }));
         if (!got.panel) continue;
         last = JSON.stringify(got);
@@ -212,6 +218,7 @@ async function sidePanelCheck(page) {
           if (got.heading !== 'digits.onnx') return { ok: false, detail: `heading ${got.heading}` };
           if (!/train\.py/.test(got.source)) return { ok: false, detail: `source ${got.source}` };
           if (got.delta !== 3 || !got.distinct) return { ok: false, detail: last };
+          if (got.overflow.length) return { ok: false, detail: `at ${got.width} px: ${got.overflow.join('; ')}` };
           return { ok: true, detail: last };
         }
       } catch (e) {

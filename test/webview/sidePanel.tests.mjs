@@ -52,6 +52,34 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
     await page.close();
   });
 
+  test('side panel at its default width (300 px): every table fits, with module names and long node names', async () => {
+    // VS Code opens the side bar 300 px wide; the Layers table had cut its last header ("regions") to "regi".
+    const { page, errors } = await open('sidePanelView', { width: 300 });
+    const st = fullState();
+    const named = (r, i) => ({ ...r, key: `/features/features.${i}/block/Relu_${i}`, module: `features.${i}.block.act`, source: { file: 'train.py', line: 30 + i } });
+    st.layers = st.layers.map((l, i) => ({ ...named(l, i), crossings: 5.5 + i }));
+    st.delta.rows = st.delta.rows.map(named);
+    await send(page, { type: 'state', state: st });
+    await page.waitForSelector('#delta-table tbody tr');
+    await page.screenshot({ path: join(out, 'sidePanelView-300px.png'), fullPage: true });
+    const fit = await page.$$eval('table.grid', (ts) => ts.map((t) => ({ id: t.id, table: Math.ceil(t.getBoundingClientRect().width), column: t.parentElement.clientWidth, heads: [...t.tHead.rows[0].cells].map((c) => ({ text: c.textContent, cut: c.scrollWidth > c.clientWidth })) })));
+    assert.deepEqual(fit.map((t) => t.id), ['layers', 'delta-table', 'series-table']);
+    for (const t of fit) {
+      assert.ok(t.table <= t.column, `table ${t.id} is ${t.table} px wide in a ${t.column} px column`);
+      assert.deepEqual(t.heads.filter((c) => c.cut), [], `no header of ${t.id} is cut`);
+    }
+    assert.deepEqual(fit[0].heads.map((c) => c.text), ['layer', 'units', 'dead', 'on', 'regions', 'cross.']);
+    const names = await page.$$eval('#layers tbody th, #delta-table tbody th', (ths) => ths.map((th) => ({ text: th.textContent, cut: th.scrollWidth > th.clientWidth, above: th.getBoundingClientRect().bottom <= th.nextElementSibling.getBoundingClientRect().top + 0.5 })));
+    assert.equal(names.length, 6);
+    for (const n of names) assert.deepEqual(n, { text: n.text, cut: false, above: true }, 'each layer named in full on a line above its numbers');
+    assert.equal(names[0].text, 'features.0.block.act · train.py:30 /features/features.0/block/Relu_0');
+    // A wide panel keeps one row per layer.
+    await page.setViewportSize({ width: 700, height: 760 });
+    await page.waitForFunction(() => { const th = document.querySelector('#layers tbody th'); return th.getBoundingClientRect().top === th.nextElementSibling.getBoundingClientRect().top; });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test('side panel: ready first, a hint when no model, then the model of train.py with its analysis', async () => {
     const { page, errors } = await open('sidePanelView');
     assert.deepEqual((await posted(page))[0], { type: 'ready' });
@@ -73,8 +101,9 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
     assert.ok(await page.$eval('#delta-table tbody tr td:nth-child(3)', (td) => td.classList.contains('down')), 'fewer codes is marked as down');
     assert.match(await page.textContent('#delta-total'), new RegExp(`regions hit ${codes.distinct_codes} -4 · units 112 ±0`));
     const series = await cells(page, '#series-table');
-    assert.deepEqual(series.map((r) => r[0]), ['digits_ep1.onnx', 'digits_ep2.onnx', 'digits.onnx']);
-    assert.deepEqual(series[1], ['digits_ep2.onnx', '112', '–', '–', '–'], 'a checkpoint not probed yet');
+    assert.deepEqual(series.map((r) => r[0]), ['digits_ep1', 'digits_ep2', 'digits'], 'file names without the .onnx they share');
+    assert.deepEqual(series[1], ['digits_ep2', '112', '–', '–', '–'], 'a checkpoint not probed yet');
+    assert.match(await page.getAttribute('#series-table tbody tr:nth-child(2)', 'title'), /^digits_ep2\.onnx: /, 'the whole name in the tooltip');
     assert.equal(await page.$eval('#series-table tbody tr:nth-child(3)', (r) => r.getAttribute('aria-current')), 'true');
     assert.equal(await page.textContent('#action-probeSeries'), 'Probe all', 'not every checkpoint was probed');
     assert.match(await page.textContent('#refreshed'), /re-export of digits\.onnx .* with the last probe inputs/);
