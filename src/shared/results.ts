@@ -480,9 +480,10 @@ export interface PolytopeResult {
   /** Facets per layer key. */
   facets_per_layer: Record<string, number>;
   /** How the facets were found: rays from the Chebyshev centre, LPs for the rest. */
-  /** local_*: the growing LPs of local-facets.ts (rows tested, LPs run, facets they showed, rows they proved redundant); clarkson_facets: the
-   *  facets Clarkson's LPs found (the nearest row, when no ray hit it, counts here too). */
-  method: { rays: number; ray_facets: number; lps: number; unresolved: number; box_pruned: number; local_tested?: number; local_lps?: number; local_facets?: number; local_redundant?: number; local_threads?: number; local_helper_rows?: number; clarkson_facets?: number; lp_solver: string;
+  /** local_*: the row LPs of local-facets.ts (rows tested, LPs run, facets they showed, rows they proved redundant;
+   *  local_over_facets: the second pass's LPs over the facets found, for rows whose growing LP would free too many
+   *  inputs); clarkson_facets: the facets Clarkson's LPs found (the nearest row, when no ray hit it, counts here too). */
+  method: { rays: number; ray_facets: number; lps: number; unresolved: number; box_pruned: number; local_tested?: number; local_lps?: number; local_facets?: number; local_redundant?: number; local_threads?: number; local_helper_rows?: number; local_over_facets?: number; clarkson_facets?: number; lp_solver: string;
     /** Why the LPs left `unresolved` rows untested: the time limit (maxSeconds) or a stop request (Cancel). */
     stopped?: 'time limit' | 'request' };
   /** facets_s = rays_s + local_s + clarkson_s. */

@@ -1,9 +1,9 @@
 /**
- * A helper thread of the polytope's growing LPs (src/core/analyses/row-deciders.ts): the rows arrive once as
+ * A helper thread of the polytope's row LPs (src/core/analyses/row-deciders.ts): the rows arrive once as
  * workerData, then one row index per message; each answer is that row's decision and the facets crossed on the way.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { decideRow } from '../core/analyses/local-facets';
+import { decideRow, decideRowOverRows } from '../core/analyses/local-facets';
 import type { DeciderAnswer, DeciderInit, DeciderTask } from '../core/analyses/row-deciders';
 import { loadHighs } from '../core/lp';
 
@@ -17,7 +17,9 @@ parentPort!.on('message', (task: DeciderTask) => {
   void highs.then(
     (h) => {
       const onWay: DeciderAnswer['onWay'] = [];
-      const decision = decideRow(h, sp, init.gc, init.c, init.alive, init.rep, task.i, init.lo, init.hi, init.tol, (j, w) => onWay.push({ j, w }), task.maxFree);
+      const decision = task.over
+        ? decideRowOverRows(h, sp, init.gc, init.c, task.over, task.i, init.lo, init.hi, init.tol)
+        : decideRow(h, sp, init.gc, init.c, init.alive, init.rep, task.i, init.lo, init.hi, init.tol, (j, w) => onWay.push({ j, w }), task.maxFree);
       parentPort!.postMessage({ i: task.i, decision, onWay } satisfies DeciderAnswer);
     },
     (e: unknown) => parentPort!.postMessage({ i: task.i, decision: { lps: 0 }, onWay: [], error: String(e) } satisfies DeciderAnswer),

@@ -143,6 +143,21 @@ test('polytope facets with the growing LPs (local-facets.ts), on one thread and 
   }
 });
 
+test('polytope facets with the second pass (one LP over the facets found, every input free) for the rows a growing LP would free too many inputs for: the same set as the plain method, on one thread and with helpers (digits MLP)', async () => {
+  const lens = await Lens.open(join(ROOT, 'examples/digits/digits.onnx'));
+  const { data } = toModelInput(readNpy(join(ROOT, 'examples/digits/digits-x.npy')), lens.sampleShape, 'digits');
+  const x = data.slice(0, lens.sampleSize);
+  const key = (f: { layer: string; unit: number }) => `${f.layer}#${f.unit}`;
+  const plain = await computePolytope(lens, x, 0, { box: [0, 1], neighbours: false, local: false });
+  // localMaxFree 0: every row that its first growing LP (25 inputs free) does not decide goes to the second pass.
+  for (const lpThreads of [1, 3]) {
+    const r = await computePolytope(lens, x, 0, { box: [0, 1], neighbours: false, lpThreads, localMaxFree: 0 });
+    assert.equal(r.facets_complete, true);
+    assert.ok(r.method.local_over_facets! >= 20, `the second pass decided rows (${JSON.stringify(r.method)})`);
+    assert.deepEqual(r.facets.map(key).sort(), plain.facets.map(key).sort(), `${lpThreads} thread(s)`);
+  }
+});
+
 test('polytope of the CNN, full facet list with the growing LPs: the same facet set as the float64 LP-per-row reference, so neither the box filter nor the local redundancy proofs dropped a facet', async () => {
   const ref = REF.cases.find((c) => c.model === 'cnn')!;
   const lens = await Lens.open(fixture('cnn.onnx'));
@@ -159,8 +174,9 @@ test('polytope of the CNN, full facet list with the growing LPs: the same facet 
   }
   assert.equal(r.facets.length, ref.facets.length);
   assert.equal(matched.size, ref.facets.length);
-  // Each stage contributed: rays, and the growing LPs with facets and redundancy proofs.
-  assert.ok(r.method.ray_facets > 0 && r.method.local_facets! > 0 && r.method.local_redundant! > 0, JSON.stringify(r.method));
+  // Each stage contributed: rays, the growing LPs with facets and redundancy proofs, and the LPs over the facets
+  // found for the rows whose growing LP would free more than a quarter of the inputs.
+  assert.ok(r.method.ray_facets > 0 && r.method.local_facets! > 0 && r.method.local_redundant! > 0 && r.method.local_over_facets! > 0, JSON.stringify(r.method));
 });
 
 test('polytope: a model with a smooth layer, and a box that excludes the input, are refused with one sentence', async () => {

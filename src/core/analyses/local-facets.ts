@@ -214,3 +214,45 @@ export function decideRow(highs: Highs, sp: SparseRows, gc: Float64Array, c: Flo
     lp.dispose();
   }
 }
+
+/**
+ * Row i decided by one LP over the given rows (the facets found so far) with every input free in the box, for the
+ * rows whose growing LP would free more than maxFree inputs. The given rows' polytope contains the region, so a
+ * minimum of g_i >= -tol over it proves row i redundant; otherwise the minimiser y is returned, and the caller's ray
+ * from the centre to y shows a facet: row i, or one the list lacked (then row i is tried again with it). Interior
+ * point with crossover: on mnist-8's deferred rows (7,083 facets, 784 inputs) about 3 s a row, against 40-100 s for
+ * a growing LP with every input free.
+ */
+export function decideRowOverRows(highs: Highs, sp: SparseRows, gc: Float64Array, c: Float64Array, rows: ArrayLike<number>, i: number, lo: number, hi: number, tol: number): RowDecision {
+  const d = c.length;
+  const n = rows.length;
+  const starts = new Int32Array(n + 1);
+  for (let r = 0; r < n; r++) starts[r + 1] = starts[r]! + sp.start[rows[r]! + 1]! - sp.start[rows[r]!]!;
+  const idx = new Int32Array(starts[n]!);
+  const val = new Float64Array(idx.length);
+  const lower = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    const j = rows[r]!;
+    idx.set(sp.cols.subarray(sp.start[j]!, sp.start[j + 1]!), starts[r]!);
+    val.set(sp.vals.subarray(sp.start[j]!, sp.start[j + 1]!), starts[r]!);
+    let nc = 0;
+    for (let q = sp.start[j]!; q < sp.start[j + 1]!; q++) nc += sp.vals[q]! * c[sp.cols[q]!]!;
+    lower[r] = nc - gc[j]!; // g_j(y) = gc_j + n_j·(y - c) >= 0
+  }
+  const own = new Float64Array(d);
+  for (let q = sp.start[i]!; q < sp.start[i + 1]!; q++) own[sp.cols[q]!] = sp.vals[q]!;
+  const lp = highs.createModel();
+  try {
+    lp.options.set({ output_flag: false, solver: 'ipm', run_crossover: 'on' });
+    lp.addVars(new Float64Array(d).fill(lo), new Float64Array(d).fill(hi));
+    lp.changeColsCost({ kind: 'range', from: 0, to: d - 1 }, own);
+    if (n) lp.addRows({ lower, upper: new Float64Array(n).fill(highs.infinity), matrix: { format: 'csr', numRows: n, numCols: d, starts, indices: idx, values: val } });
+    if (lp.run().modelStatus !== 7) return { lps: 1 };
+    const y = Float64Array.from(lp.getSolution().colValue);
+    let gi = gc[i]!;
+    for (let q = sp.start[i]!; q < sp.start[i + 1]!; q++) gi += sp.vals[q]! * (y[sp.cols[q]!]! - c[sp.cols[q]!]!);
+    return gi >= -tol ? { redundant: true, lps: 1 } : { y, lps: 1 };
+  } finally {
+    lp.dispose();
+  }
+}

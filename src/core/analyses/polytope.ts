@@ -35,7 +35,7 @@ import type { Lens } from '../lens';
 import { layerInfos } from '../lens';
 import { windowTable } from '../maxpool';
 import { loadHighs } from '../lp';
-import { decideRow, sparseRows, twinGroups, type RowDecision } from './local-facets';
+import { decideRow, decideRowOverRows, sparseRows, twinGroups, type RowDecision } from './local-facets';
 import { deciderScript, RowDecider, type DeciderAnswer } from './row-deciders';
 import { PlainForward } from '../forward';
 import { MatMul64 } from '../matmul';
@@ -63,6 +63,8 @@ export interface PolytopeOptions {
   local?: boolean;
   /** Threads deciding rows by growing LPs, the caller's included (default: CPU cores, at most 4, from 500 rows on). */
   lpThreads?: number;
+  /** Inputs a growing LP may free before its row waits for the LP over the facets (default max(64, d / 4)). */
+  localMaxFree?: number;
   /** Neighbours across each facet (default true). */
   neighbours?: boolean;
   /** Called with each point just across a facet that the neighbour check evaluated (the last call per facet is the
@@ -487,6 +489,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
     let localTested = 0;
     let localRedundantCount = 0;
     let localThreads = 1;
+    let localWhole = 0;
     let helperRows = 0;
     const localRedundant = new Uint8Array(m);
     const twinOfFacet = new Uint8Array(m);
@@ -523,13 +526,15 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
           rows.dupBits.set(first, [...(rows.dupBits.get(first) ?? []), rows.bitA[q]!, ...(rows.bitB[q]! >= 0 ? [rows.bitB[q]!] : [])]);
         }
       };
-      // Rows whose proof needs more than a quarter of the inputs free (redundant rows that only the whole region
-      // implies: 40-100 s each on mnist-8, against milliseconds for most rows) wait for a second pass.
+      // Rows whose proof needs more than a quarter of the inputs free wait for a second pass, one LP over the facets
+      // found by then with every input free (mnist-8: 4,147 rows after 7,083 facets, mostly redundant rows that
+      // only the whole region implies; about 3 s each there, against 40-100 s for a growing LP freeing every input).
       const cands = aliveIdx.filter((j) => !isFacet[j]).sort((p, q) => gc[p]! - gc[q]!);
       const deferred: number[] = [];
-      const passes = [{ rows: cands, maxFree: Math.max(64, d / 4) }, { rows: deferred, maxFree: Infinity }];
-      const apply = async (i: number, t: RowDecision) => {
+      const passes = [{ rows: cands, maxFree: opts.localMaxFree ?? Math.max(64, d / 4), overFacets: false }, { rows: deferred, maxFree: Infinity, overFacets: true }];
+      const apply = async (i: number, t: RowDecision, overFacets: boolean) => {
         localLps += t.lps;
+        if (overFacets) localWhole++;
         if (t.deferred) deferred.push(i);
         if (t.redundant && !localRedundant[i]) for (const q of group(i)) (localRedundant[q] = 1), localRedundantCount++;
         else if (t.y && !isFacet[i]) {
@@ -537,7 +542,11 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
           const u = new Float64Array(d);
           for (let k = 0; k < d; k++) u[k] = t.y[k]! - center[k]!;
           const [hit] = await shoot([u], (j) => alive[j] === 1, [1 + 1e-9]);
+          const before = facetList.length;
           if (hit && hit.j >= 0 && hit.certified) onFacet(hit.j, along(u, hit.t));
+          // A facet the list lacked, not row i: row i goes back in the queue, and its next LP has that facet (each
+          // try adds a facet, so this ends).
+          if (overFacets && facetList.length > before && !isFacet[i] && !twinOfFacet[i]) deferred.push(i);
         }
       };
       // Helper threads take rows while this one decides others; their answers are applied here, in arrival order.
@@ -549,35 +558,42 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       localThreads = 1 + helpers.length;
       const answers: DeciderAnswer[] = [];
       const inFlight = new Set<Promise<void>>();
-      const drain = async () => {
+      const drain = async (overFacets: boolean) => {
         for (let a = answers.shift(); a; a = answers.shift()) {
           if (a.error) continue; // the row stays undecided: Clarkson's LPs below take it
           helperRows++;
           for (const f of a.onWay) onFacet(f.j, f.w);
-          await apply(a.i, a.decision);
+          await apply(a.i, a.decision, overFacets);
         }
       };
       const untilDeadline = () => new Promise<void>((res) => setTimeout(res, Math.max(0, Math.min(deadline - performance.now(), opts.stop ? 100 : 2 ** 31 - 1))).unref());
       try {
         for (const pass of passes) {
-          for (const i of pass.rows) {
-            if (stopNow()) break;
+          // The queue may grow while it is read (a second-pass row comes back after showing another facet).
+          for (let q = 0; !stopNow(); q++) {
+            if (q === pass.rows.length) {
+              // The helpers' rows of this pass are in before the next pass reads `deferred` (until the deadline).
+              while (inFlight.size && !stopNow()) await Promise.race([...inFlight, untilDeadline()]);
+              await drain(pass.overFacets);
+              if (q === pass.rows.length) break;
+            }
+            const i = pass.rows[q]!;
             if (helpers.length) await new Promise(setImmediate); // lets the helpers' answers in
             else await giveTurn();
-            await drain();
+            await drain(pass.overFacets);
             if (isFacet[i] || localRedundant[i] || twinOfFacet[i]) continue;
-            if (pass.rows === cands && ++localTested % 50 === 0) opts.onProgress?.('local facets', localTested, cands.length);
+            if (pass.overFacets) opts.onProgress?.('local facets', q, pass.rows.length);
+            else if (++localTested % 50 === 0) opts.onProgress?.('local facets', localTested, cands.length);
             const idle = helpers.find((h) => !h.error && h.pending < 2);
             if (idle) {
-              const p: Promise<void> = idle.decide({ i, maxFree: pass.maxFree }).then((a) => void (answers.push(a), inFlight.delete(p)));
+              const p: Promise<void> = idle.decide({ i, maxFree: pass.maxFree, over: pass.overFacets ? Int32Array.from(facetList) : undefined }).then((a) => void (answers.push(a), inFlight.delete(p)));
               inFlight.add(p);
               continue;
             }
-            await apply(i, decideRow(highs, sp, gc, center, alive, rep, i, lo, hi, tol, onFacet, pass.maxFree));
+            const t = pass.overFacets ? decideRowOverRows(highs, sp, gc, center, facetList, i, lo, hi, tol) : decideRow(highs, sp, gc, center, alive, rep, i, lo, hi, tol, onFacet, pass.maxFree);
+            await apply(i, t, pass.overFacets);
           }
-          // The helpers' rows of this pass are in before the next pass reads `deferred` (until the deadline).
-          while (inFlight.size && !stopNow()) await Promise.race([...inFlight, untilDeadline()]);
-          await drain();
+          await drain(pass.overFacets);
         }
       } finally {
         await Promise.all(helpers.map((h) => h.terminate()));
@@ -786,7 +802,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       neighbours,
       layers: infos,
       facets_per_layer: perLayer,
-      method: { rays: raysTotal, ray_facets: rayFacets, lps, unresolved, box_pruned: boxPruned, local_tested: localTested, local_lps: localLps, local_facets: localFacets, local_redundant: localRedundantCount, local_threads: localThreads, local_helper_rows: helperRows, ...(unresolved && stopped ? { stopped } : {}), clarkson_facets: facetList.length - rayFacets - localFacets, lp_solver: `HiGHS ${highs.version.string} (WebAssembly, npm highs)` },
+      method: { rays: raysTotal, ray_facets: rayFacets, lps, unresolved, box_pruned: boxPruned, local_tested: localTested, local_lps: localLps, local_facets: localFacets, local_redundant: localRedundantCount, local_threads: localThreads, local_helper_rows: helperRows, local_over_facets: localWhole, ...(unresolved && stopped ? { stopped } : {}), clarkson_facets: facetList.length - rayFacets - localFacets, lp_solver: `HiGHS ${highs.version.string} (WebAssembly, npm highs)` },
       timing: {
         affine_s: (tAffine - t0) / 1000,
         constraints_s: (tRows - tAffine) / 1000,

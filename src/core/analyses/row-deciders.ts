@@ -1,5 +1,5 @@
 /**
- * Growing LPs (local-facets.ts) on helper threads beside the caller (issue #17): each helper holds a copy of the
+ * Row LPs (local-facets.ts) on helper threads beside the caller (issue #17): each helper holds a copy of the
  * rows and its own HiGHS runtime and decides one row at a time; the caller keeps the facet list and the order,
  * decides rows itself while the helpers work, and applies their answers as they come. Rows are independent proofs,
  * so the facet set is the same as one thread's; a row a helper is deciding may meanwhile be shown a facet on the
@@ -22,10 +22,11 @@ export interface DeciderInit {
   tol: number;
 }
 
-/** Caller to helper (the init comes as workerData): decide row i. */
+/** Caller to helper (the init comes as workerData): decide row i, by a growing LP or, given `over`, by one LP over those rows. */
 export interface DeciderTask {
   i: number;
   maxFree: number;
+  over?: Int32Array;
 }
 
 /** Helper to caller: the decision of row i and the facets its LPs crossed on the way (row, witness). */
