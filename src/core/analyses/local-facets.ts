@@ -95,6 +95,25 @@ export function twinGroups(sp: SparseRows, gc: Float64Array, rows: number[]): In
   return rep;
 }
 
+/** Rows js as HiGHS rows g_j(y) = gc_j + n_j·(y - c) >= 0, that is n_j·y >= n_j·c - gc_j, over every input. */
+function lpRows(sp: SparseRows, gc: Float64Array, c: Float64Array, js: ArrayLike<number>, INF: number) {
+  const n = js.length;
+  const starts = new Int32Array(n + 1);
+  for (let r = 0; r < n; r++) starts[r + 1] = starts[r]! + sp.start[js[r]! + 1]! - sp.start[js[r]!]!;
+  const indices = new Int32Array(starts[n]!);
+  const values = new Float64Array(indices.length);
+  const lower = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    const j = js[r]!;
+    indices.set(sp.cols.subarray(sp.start[j]!, sp.start[j + 1]!), starts[r]!);
+    values.set(sp.vals.subarray(sp.start[j]!, sp.start[j + 1]!), starts[r]!);
+    let nc = 0;
+    for (let q = sp.start[j]!; q < sp.start[j + 1]!; q++) nc += sp.vals[q]! * c[sp.cols[q]!]!;
+    lower[r] = nc - gc[j]!;
+  }
+  return { lower, upper: new Float64Array(n).fill(INF), matrix: { format: 'csr' as const, numRows: n, numCols: c.length, starts, indices, values } };
+}
+
 export interface RowDecision {
   /** A point (full length) where row i alone is violated: row i is a facet. */
   y?: Float64Array;
@@ -132,22 +151,9 @@ export function decideRow(highs: Highs, sp: SparseRows, gc: Float64Array, c: Flo
     for (const k of ks) (isFree[k] = 1), freeList.push(k);
     lp.changeColsBounds({ kind: 'set', indices: Int32Array.from(ks).sort() }, new Float64Array(ks.length).fill(lo), new Float64Array(ks.length).fill(hi));
   };
-  /** g_j(y) = gc_j + n_j·(y - c) >= 0 over all inputs (the fixed ones sit at c). */
   const addRows = (js: number[]) => {
-    const starts = new Int32Array(js.length + 1);
-    js.forEach((j, r) => (starts[r + 1] = starts[r]! + sp.start[j + 1]! - sp.start[j]!));
-    const idx = new Int32Array(starts[js.length]!);
-    const val = new Float64Array(idx.length);
-    const lower = new Float64Array(js.length);
-    js.forEach((j, r) => {
-      idx.set(sp.cols.subarray(sp.start[j]!, sp.start[j + 1]!), starts[r]!);
-      val.set(sp.vals.subarray(sp.start[j]!, sp.start[j + 1]!), starts[r]!);
-      let nc = 0;
-      for (let q = sp.start[j]!; q < sp.start[j + 1]!; q++) nc += sp.vals[q]! * c[sp.cols[q]!]!;
-      lower[r] = nc - gc[j]!;
-      inLp.add(j);
-    });
-    lp.addRows({ lower, upper: new Float64Array(js.length).fill(INF), matrix: { format: 'csr', numRows: js.length, numCols: d, starts, indices: idx, values: val } });
+    for (const j of js) inLp.add(j);
+    lp.addRows(lpRows(sp, gc, c, js, INF));
   };
   const gv = new Float64Array(gc.length);
   const touched: number[] = [];
@@ -225,20 +231,6 @@ export function decideRow(highs: Highs, sp: SparseRows, gc: Float64Array, c: Flo
  */
 export function decideRowOverRows(highs: Highs, sp: SparseRows, gc: Float64Array, c: Float64Array, rows: ArrayLike<number>, i: number, lo: number, hi: number, tol: number): RowDecision {
   const d = c.length;
-  const n = rows.length;
-  const starts = new Int32Array(n + 1);
-  for (let r = 0; r < n; r++) starts[r + 1] = starts[r]! + sp.start[rows[r]! + 1]! - sp.start[rows[r]!]!;
-  const idx = new Int32Array(starts[n]!);
-  const val = new Float64Array(idx.length);
-  const lower = new Float64Array(n);
-  for (let r = 0; r < n; r++) {
-    const j = rows[r]!;
-    idx.set(sp.cols.subarray(sp.start[j]!, sp.start[j + 1]!), starts[r]!);
-    val.set(sp.vals.subarray(sp.start[j]!, sp.start[j + 1]!), starts[r]!);
-    let nc = 0;
-    for (let q = sp.start[j]!; q < sp.start[j + 1]!; q++) nc += sp.vals[q]! * c[sp.cols[q]!]!;
-    lower[r] = nc - gc[j]!; // g_j(y) = gc_j + n_j·(y - c) >= 0
-  }
   const own = new Float64Array(d);
   for (let q = sp.start[i]!; q < sp.start[i + 1]!; q++) own[sp.cols[q]!] = sp.vals[q]!;
   const lp = highs.createModel();
@@ -246,7 +238,7 @@ export function decideRowOverRows(highs: Highs, sp: SparseRows, gc: Float64Array
     lp.options.set({ output_flag: false, solver: 'ipm', run_crossover: 'on' });
     lp.addVars(new Float64Array(d).fill(lo), new Float64Array(d).fill(hi));
     lp.changeColsCost({ kind: 'range', from: 0, to: d - 1 }, own);
-    if (n) lp.addRows({ lower, upper: new Float64Array(n).fill(highs.infinity), matrix: { format: 'csr', numRows: n, numCols: d, starts, indices: idx, values: val } });
+    if (rows.length) lp.addRows(lpRows(sp, gc, c, rows, highs.infinity));
     if (lp.run().modelStatus !== 7) return { lps: 1 };
     const y = Float64Array.from(lp.getSolution().colValue);
     let gi = gc[i]!;
