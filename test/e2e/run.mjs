@@ -165,8 +165,20 @@ async function cleanup() {
   }
   writeFileSync(join(outDir, `server${suffix}.log`), serverLog);
   writeFileSync(join(outDir, `browser${suffix}.log`), browserLog);
+  // The extension's own log (its LogOutputChannel), kept for a failed run: the data folders go below.
+  const extLogs = listFiles(tmp).filter((f) => /Polytope Lens\.log$/.test(f));
+  writeFileSync(join(outDir, `extension${suffix}.log`), extLogs.map((f) => readFileSync(f, 'utf8')).join('\n'));
   if (Object.keys(viewsMeasured).length) writeFileSync(join(outDir, 'workflow', 'views.json'), JSON.stringify(viewsMeasured, null, 1));
   rmSync(tmp, { recursive: true, force: true });
+}
+
+/** Every file below dir (for the logs the server writes in its data folders). */
+function listFiles(dir) {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
+  } catch {
+    return [];
+  }
 }
 
 /** The UI-level check: F1, type the command title, Enter; then the webview's DOM through page.frames(). */
@@ -791,6 +803,13 @@ try {
         v = hs.step === 'glossary-click' ? await glossaryClick(page) : hs.step.startsWith('run:') ? await runStep(page, hs.step.slice(4)) : hs.step.startsWith('view:') ? await viewStep(page, hs.step.slice(5)) : hs.step.startsWith('viewport:') ? await viewportStep(page, hs.step.slice(9)) : hs.step === 'editor-width' ? await editorWidthStep(page) : hs.step.startsWith('endpoint:') ? await endpointStep(page, hs.step.slice(9)) : hs.step.startsWith('picker:') ? await pickerStep(page, hs.step.slice(7)) : hs.step.startsWith('shot:') ? await shotStep(page, hs.step.slice(5)) : hs.step.startsWith('analysis-') ? await analysisStep(page, hs.step) : hs.step.startsWith('polytope-') ? await polytopeStep(page, hs.step) : hs.step === 'palette' ? await uiCheck(page) : hs.step === 'sidepanel' ? await sidePanelCheck(page) : hs.step === 'cancel' ? await cancelStep(page) : { ok: false, detail: `unknown step ${hs.step}` };
       } catch (e) {
         v = { ok: false, detail: String(e.message ?? e).split('\n')[0] };
+      }
+      if (!v.ok) {
+        // What the window showed when the step failed: a screenshot and the notifications' texts.
+        const name = `ui-failed-${hs.step.replace(/[^\w-]+/g, '_').slice(0, 60)}.png`;
+        await page.screenshot({ path: join(outDir, name) }).catch(() => undefined);
+        const notes = await page.locator('.notification-list-item').allTextContents().catch(() => []);
+        v.detail += ` [${name}; notifications: ${JSON.stringify(notes)}]`;
       }
       log(`UI step '${hs.step}': ${v.ok ? 'ok' : 'FAILED'} (${v.detail})`);
       writeFileSync(handshake, JSON.stringify({ state: 'ui-done', step: hs.step, ...v }));
