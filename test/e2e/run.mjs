@@ -550,9 +550,31 @@ async function viewStep(page, spec) {
             const scrollers = [...document.querySelectorAll('#app *')]
               .filter((e) => e.scrollWidth > e.clientWidth + 1 && /auto|scroll/.test(getComputedStyle(e).overflowX))
               .map((e) => `${e.tagName.toLowerCase()}${e.className && typeof e.className === 'string' ? '.' + e.className.split(' ')[0] : ''} ${e.scrollWidth}/${e.clientWidth}`);
+            // The series colours as drawn (.s0-.s5 marks): alpha and contrast with the editor background (WCAG 2
+            // ratio; 3:1 is the level for graphics). A theme colour may be translucent (Dark Modern's charts.orange
+            // is a find-match highlight), which drew the second series faint.
+            const canvas = document.createElement('canvas').getContext('2d', { willReadFrequently: true });
+            const rgba = (css) => {
+              canvas.clearRect(0, 0, 1, 1);
+              canvas.fillStyle = '#000';
+              canvas.fillStyle = css;
+              canvas.fillRect(0, 0, 1, 1);
+              return [...canvas.getImageData(0, 0, 1, 1).data];
+            };
+            const lum = ([r, g, bl]) => [r, g, bl].map((v) => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4).reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+            const bg = rgba(getComputedStyle(document.documentElement).getPropertyValue('--vscode-editor-background').trim() || '#fff');
+            const series = {};
+            for (const k of [0, 1, 2, 3, 4, 5]) {
+              const mark = document.querySelector(`svg .s${k}`);
+              if (!mark) continue;
+              const st = getComputedStyle(mark);
+              const c = rgba(st.stroke !== 'none' ? st.stroke : st.fill);
+              const [l1, l2] = [lum(c), lum(bg)].sort((x, y) => y - x);
+              series[`s${k}`] = { alpha: Math.round((c[3] / 255) * 100) / 100, contrast: Math.round(((l1 + 0.05) / (l2 + 0.05)) * 100) / 100 };
+            }
             const b = document.body;
             const d = document.documentElement;
-            return { themed, shown, scrollers, content: document.querySelectorAll('#app svg, #app table').length, width: d.clientWidth, bodyScroll: b.scrollWidth, bodyClient: b.clientWidth, docScroll: d.scrollWidth, docClient: d.clientWidth, smallest: Math.round(smallest * 10) / 10, smallestText };
+            return { themed, shown, scrollers, series, content: document.querySelectorAll('#app svg, #app table').length, width: d.clientWidth, bodyScroll: b.scrollWidth, bodyClient: b.clientWidth, docScroll: d.scrollWidth, docClient: d.clientWidth, smallest: Math.round(smallest * 10) / 10, smallestText };
           },
           [title, theme],
         );

@@ -9,7 +9,7 @@
 // around its elements, hence selectors such as 'g.bar rect'.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { exportAll, fmt } from './helpers.mjs';
+import { exportAll, fmt, rgb } from './helpers.mjs';
 
 export function register({ test, open, send, posted, setTheme, THEMES, out, fixture }) {
   const path = fixture('digits.path.json');
@@ -153,8 +153,8 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
       fills[theme] = await page.evaluate(() => ({ bar: getComputedStyle(document.querySelector('g.bar.s0 rect')).fill, bg: getComputedStyle(document.body).backgroundColor }));
       await page.screenshot({ path: join(out, `densityView-${theme.replace('vscode-', '')}.png`), fullPage: true });
     }
-    assert.equal(fills['vscode-light'].bar, 'rgb(26, 133, 255)');
-    assert.equal(fills['vscode-dark'].bar, 'rgb(55, 148, 255)');
+    assert.equal(rgb(fills['vscode-light'].bar), 'rgb(26, 133, 255)');
+    assert.equal(rgb(fills['vscode-dark'].bar), 'rgb(55, 148, 255)');
     assert.equal(fills['vscode-high-contrast'].bg, 'rgb(0, 0, 0)');
     await page.close();
   });

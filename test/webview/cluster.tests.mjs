@@ -4,7 +4,7 @@
 // and digits.cluster-thumbnails.json: the exemplar digits as 8x8 PNG data URLs, made there with pngjs.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { box, exportAll, fmt } from './helpers.mjs';
+import { box, exportAll, fmt, rgb } from './helpers.mjs';
 
 export function register({ test, open, send, posted, setTheme, THEMES, out, fixture }) {
   const cluster = fixture('digits.cluster.json');
@@ -154,8 +154,8 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
       }));
       await page.screenshot({ path: join(out, `clusterView-${theme.replace('vscode-', '')}.png`), fullPage: true });
     }
-    assert.equal(seen['vscode-light'].bar, 'rgb(26, 133, 255)');
-    assert.equal(seen['vscode-dark'].bar, 'rgb(55, 148, 255)');
+    assert.equal(rgb(seen['vscode-light'].bar), 'rgb(26, 133, 255)');
+    assert.equal(rgb(seen['vscode-dark'].bar), 'rgb(55, 148, 255)');
     assert.equal(seen['vscode-high-contrast'].thumb, 'rgb(111, 195, 223)');
     assert.equal(seen['vscode-high-contrast'].bg, 'rgb(0, 0, 0)');
     await page.close();

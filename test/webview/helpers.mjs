@@ -4,6 +4,10 @@ import assert from 'node:assert/strict';
 // The pages' number format (src/webview/charts/page.ts fmt).
 export const fmt = (x, d = 3) => (Number.isInteger(x) ? String(x) : Math.abs(x) >= 1000 || Math.abs(x) < 1e-3 ? x.toPrecision(d) : Number(x.toPrecision(d)).toString());
 
+/** A computed colour as 'rgb(r, g, b)': series colours are made with relative colour syntax (media/analysis.css),
+ * which computes to 'color(srgb r g b)' with channels in 0..1. */
+export const rgb = (v) => v.replace(/^color\(srgb ([\d.e-]+) ([\d.e-]+) ([\d.e-]+)\)$/, (_, ...c) => `rgb(${c.slice(0, 3).map((x) => Math.round(Number(x) * 255)).join(', ')})`);
+
 /** Clicks Export SVG, PNG and JSON and returns what the page posted, checked for its format. */
 export async function exportAll(page) {
   const exports = () => page.evaluate(() => window.__posted.filter((m) => m.type === 'export'));

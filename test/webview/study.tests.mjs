@@ -3,7 +3,7 @@
 //   node out/cli/main.js density-study examples/digits/digits.onnx --inputs examples/digits/digits-x.npy --json
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { box, exportAll, fmt } from './helpers.mjs';
+import { box, exportAll, fmt, rgb } from './helpers.mjs';
 
 export function register({ test, open, send, posted, setTheme, THEMES, out, fixture }) {
   const study = fixture('digits.study.json');
@@ -93,8 +93,8 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
       strokes[theme] = await page.evaluate(() => ({ line: getComputedStyle(document.querySelector('g.profile.s0 path')).stroke, text: getComputedStyle(document.querySelector('#verdict')).color }));
       await page.screenshot({ path: join(out, `densityStudy-${theme.replace('vscode-', '')}.png`), fullPage: true });
     }
-    assert.equal(strokes['vscode-light'].line, 'rgb(26, 133, 255)');
-    assert.equal(strokes['vscode-dark'].line, 'rgb(55, 148, 255)');
+    assert.equal(rgb(strokes['vscode-light'].line), 'rgb(26, 133, 255)');
+    assert.equal(rgb(strokes['vscode-dark'].line), 'rgb(55, 148, 255)');
     assert.notEqual(strokes['vscode-light'].text, strokes['vscode-high-contrast'].text);
     await page.close();
   });

@@ -16,6 +16,17 @@ export interface Figure {
 
 const PROPS = ['fill', 'stroke', 'stroke-width', 'stroke-dasharray', 'stroke-opacity', 'fill-opacity', 'opacity', 'font-family', 'font-size', 'font-weight', 'text-anchor', 'dominant-baseline', 'display', 'visibility', 'paint-order', 'stroke-linejoin'];
 
+/**
+ * A computed colour as rgb()/rgba(): colours made with relative colour syntax (media/analysis.css, series drawn
+ * opaque) compute to `color(srgb r g b)`, which SVG tools older than CSS Color 4 do not read.
+ */
+export function plainColour(v: string): string {
+  return v.replace(/color\(srgb ([\d.e-]+) ([\d.e-]+) ([\d.e-]+)(?: \/ ([\d.e-]+))?\)/g, (_, r: string, g: string, b: string, a?: string) => {
+    const [R, G, B] = [r, g, b].map((c) => Math.round(Math.min(1, Math.max(0, Number(c))) * 255));
+    return a === undefined || Number(a) >= 1 ? `rgb(${R}, ${G}, ${B})` : `rgba(${R}, ${G}, ${B}, ${Number(a)})`;
+  });
+}
+
 export function svgToString(svg: SVGSVGElement): string {
   const clone = svg.cloneNode(true) as SVGSVGElement;
   const src = [svg, ...Array.from(svg.querySelectorAll('*'))];
@@ -29,7 +40,7 @@ export function svgToString(svg: SVGSVGElement): string {
     }
     for (const p of PROPS) {
       const v = cs.getPropertyValue(p);
-      if (v) el.setAttribute(p, v);
+      if (v) el.setAttribute(p, plainColour(v));
     }
     el.removeAttribute('class');
     el.removeAttribute('tabindex');

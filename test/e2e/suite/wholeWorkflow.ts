@@ -212,6 +212,7 @@ export function registerWholeWorkflowTests(getApi: () => LensApi, driverStep: Dr
     assert.ok(editorWidth > 1000, `the editor area of a 1600 px window: ${editorWidth} px`);
     const problems: string[] = [];
     const smallest: Record<string, { px: number; text: string }> = {};
+    const faint: string[] = [];
     try {
       for (const theme of THEMES) {
         await config.update('colorTheme', theme.name, vscode.ConfigurationTarget.Global);
@@ -240,12 +241,15 @@ export function registerWholeWorkflowTests(getApi: () => LensApi, driverStep: Dr
               docClient: number;
               smallest: number;
               smallestText: string;
+              series: Record<string, { alpha: number; contrast: number }>;
             };
             assert.ok(got.content > 0, `${name}: a chart or a table is shown`);
             if (width.slug === '500') assert.ok(Math.abs(got.width - NARROW) <= 12, `${name}: the webview is ${got.width} px wide, not ${NARROW}`);
             else assert.ok(got.width > 700, `${name}: the webview is ${got.width} px wide`);
             // Tables may scroll inside their own container; the page itself never scrolls sideways.
             if (got.bodyScroll > got.bodyClient + 1 || got.docScroll > got.docClient + 1) problems.push(`${name}: page ${Math.max(got.bodyScroll, got.docScroll)} px wide in a ${got.docClient} px webview`);
+            // Every series drawn opaque and at least 3:1 against the background (WCAG's level for graphics).
+            for (const [cls, c] of Object.entries(got.series)) if (c.alpha < 1 || c.contrast < 3) faint.push(`${name} .${cls}: alpha ${c.alpha}, contrast ${c.contrast}:1`);
             const key = `${width.slug}-${v.slug}`;
             if (!smallest[key] || got.smallest < smallest[key].px) smallest[key] = { px: got.smallest, text: got.smallestText };
           }
@@ -269,6 +273,7 @@ export function registerWholeWorkflowTests(getApi: () => LensApi, driverStep: Dr
     }
     console.log(`whole workflow: smallest text per view (px): ${JSON.stringify(smallest)}`);
     assert.deepEqual(problems, [], 'no horizontal overflow');
+    assert.deepEqual(faint, [], 'every chart series opaque and at 3:1 or more against the background');
   }, 600_000);
 
   test(`${AFTER_RELOAD} ${WHOLE} the model view, the side panel, the hover and the CodeLens still show the results`, async () => {
