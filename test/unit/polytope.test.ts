@@ -179,6 +179,22 @@ test('polytope of the CNN, full facet list with the growing LPs: the same facet 
   assert.ok(r.method.ray_facets > 0 && r.method.local_facets! > 0 && r.method.local_redundant! > 0 && r.method.local_over_facets! > 0, JSON.stringify(r.method));
 });
 
+test('polytope: a row LP that HiGHS stops at its time limit leaves its row undecided; the list says it is incomplete, on one thread and with a helper', async () => {
+  const ref = REF.cases.find((c) => c.model === 'cnn')!;
+  const lens = await Lens.open(fixture('cnn.onnx'));
+  const x = await input(lens, 'cnn', ref.index);
+  for (const lpThreads of [1, 2]) {
+    // A zero limit stops every run that needs a simplex iteration (a run whose first basis is optimal still ends).
+    const r = await computePolytope(lens, x, ref.index, { box: ref.box!, neighbours: false, lpThreads, rowLpSeconds: 0 });
+    assert.equal(r.facets_complete, false, JSON.stringify(r.method));
+    assert.ok(r.facets.length < ref.facets.length, `${r.facets.length} facets of ${ref.facets.length}`);
+    assert.match(r.note ?? '', /did not end optimal \(numerical trouble, or a run over 0 s\)/);
+    // What the rays found stands: every facet is a reference facet.
+    const refSet = new Set(ref.facets.map((f) => `${f.layer}#${f.unit}`));
+    assert.ok(r.facets.length >= r.method.ray_facets && r.facets.every((f) => [f, ...(f.also ?? [])].some((u) => refSet.has(`${u.layer}#${u.unit}`))));
+  }
+});
+
 test('polytope: a model with a smooth layer, and a box that excludes the input, are refused with one sentence', async () => {
   const gelu = await Lens.open(fixture('gelu_tf.onnx'));
   await assert.rejects(computePolytope(gelu, new Float32Array(gelu.sampleSize), 0), (e: unknown) => isUserError(e) && /Gelu layer .* smooth nonlinearity: its regions are not polytopes/.test((e as Error).message));
@@ -210,7 +226,7 @@ test('polytope helper threads: the built script is found beside the bundles, and
   // Dies after its first task arrives, as a thread that runs out of memory inside HiGHS would.
   writeFileSync(script, "require('node:worker_threads').parentPort.on('message', () => { throw new Error('boom in the helper'); });");
   const rows = { start: new Int32Array(1), cols: new Int32Array(0), vals: new Float64Array(0), colStart: new Int32Array(1), colRows: new Int32Array(0), colVals: new Float64Array(0) };
-  const helper = new RowDecider(script, { rows, gc: new Float64Array(0), c: new Float64Array(0), alive: new Uint8Array(0), rep: new Int32Array(0), lo: 0, hi: 1, tol: 1e-9 });
+  const helper = new RowDecider(script, { rows, gc: new Float64Array(0), c: new Float64Array(0), alive: new Uint8Array(0), rep: new Int32Array(0), lo: 0, hi: 1, tol: 1e-9, seconds: 1 });
   try {
     const [a, b] = await Promise.all([helper.decide({ i: 3, maxFree: 8 }), helper.decide({ i: 4, maxFree: 8 })]);
     assert.match(a.error ?? '', /boom in the helper/);

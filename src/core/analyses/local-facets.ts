@@ -124,18 +124,25 @@ export interface RowDecision {
   lps: number;
 }
 
+/**
+ * A bound on one HiGHS run of a row's LP, in seconds: a run that stalls ends undecided (the row goes on to the next
+ * method, or is reported untested) instead of holding its thread. The longest runs measured on mnist-8 are growing
+ * LPs that free every input, 40-100 s; with the second pass they are no longer run there.
+ */
+export const ROW_LP_SECONDS = 120;
+
 /** Inputs free at the start, and the least number freed per round. */
 const FIRST_FREE = 25;
 /** Rows joining the LP per round (measured on mnist-8: 16, 32 and 256 were slower). */
 const ROWS_PER_ROUND = 64;
 
 /**
- * Row i decided by the growing LP (see the file comment). gc: every row's value at the centre c; alive: rows the
+ * Row i decided by the growing LP (see the file comment); each HiGHS run stops after `seconds`. gc: every row's value at the centre c; alive: rows the
  * box lets be violated at all; rep: twinGroups; onFacet: a facet crossed on the way, with its witness. Undecided
  * (neither y nor redundant) when HiGHS does not end optimal, after `maxRounds` LPs, or (deferred) when the LP
  * would free more than `maxFree` inputs.
  */
-export function decideRow(highs: Highs, sp: SparseRows, gc: Float64Array, c: Float64Array, alive: Uint8Array, rep: Int32Array, i: number, lo: number, hi: number, tol: number, onFacet: (j: number, w: Float64Array) => void, maxFree = Infinity, maxRounds = 400): RowDecision {
+export function decideRow(highs: Highs, sp: SparseRows, gc: Float64Array, c: Float64Array, alive: Uint8Array, rep: Int32Array, i: number, lo: number, hi: number, tol: number, onFacet: (j: number, w: Float64Array) => void, maxFree = Infinity, maxRounds = 400, seconds = ROW_LP_SECONDS): RowDecision {
   const d = c.length;
   const INF = highs.infinity;
   const s0 = sp.start[i]!;
@@ -162,7 +169,7 @@ export function decideRow(highs: Highs, sp: SparseRows, gc: Float64Array, c: Flo
   const crossing = (j: number) => (gv[j]! < 0 && alive[j] ? gc[j]! / (gc[j]! - gv[j]!) : Infinity);
   let lps = 0;
   try {
-    lp.options.set({ output_flag: false, presolve: 'off' });
+    lp.options.set({ output_flag: false, presolve: 'off', time_limit: seconds });
     lp.addVars(Float64Array.from(c), Float64Array.from(c));
     lp.changeColsCost({ kind: 'range', from: 0, to: d - 1 }, own);
     free(Array.from(sp.cols.subarray(s0, s1)).sort((a, b) => Math.abs(own[b]!) - Math.abs(own[a]!)).slice(0, FIRST_FREE));
@@ -229,13 +236,13 @@ export function decideRow(highs: Highs, sp: SparseRows, gc: Float64Array, c: Flo
  * point with crossover: on mnist-8's deferred rows (7,083 facets, 784 inputs) about 3 s a row, against 40-100 s for
  * a growing LP with every input free.
  */
-export function decideRowOverRows(highs: Highs, sp: SparseRows, gc: Float64Array, c: Float64Array, rows: ArrayLike<number>, i: number, lo: number, hi: number, tol: number): RowDecision {
+export function decideRowOverRows(highs: Highs, sp: SparseRows, gc: Float64Array, c: Float64Array, rows: ArrayLike<number>, i: number, lo: number, hi: number, tol: number, seconds = ROW_LP_SECONDS): RowDecision {
   const d = c.length;
   const own = new Float64Array(d);
   for (let q = sp.start[i]!; q < sp.start[i + 1]!; q++) own[sp.cols[q]!] = sp.vals[q]!;
   const lp = highs.createModel();
   try {
-    lp.options.set({ output_flag: false, solver: 'ipm', run_crossover: 'on' });
+    lp.options.set({ output_flag: false, solver: 'ipm', run_crossover: 'on', time_limit: seconds });
     lp.addVars(new Float64Array(d).fill(lo), new Float64Array(d).fill(hi));
     lp.changeColsCost({ kind: 'range', from: 0, to: d - 1 }, own);
     if (rows.length) lp.addRows(lpRows(sp, gc, c, rows, highs.infinity));

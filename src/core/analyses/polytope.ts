@@ -35,7 +35,7 @@ import type { Lens } from '../lens';
 import { layerInfos } from '../lens';
 import { windowTable } from '../maxpool';
 import { loadHighs } from '../lp';
-import { decideRow, decideRowOverRows, sparseRows, twinGroups, type RowDecision } from './local-facets';
+import { decideRow, decideRowOverRows, ROW_LP_SECONDS, sparseRows, twinGroups, type RowDecision } from './local-facets';
 import { deciderScript, RowDecider, type DeciderAnswer } from './row-deciders';
 import { PlainForward } from '../forward';
 import { MatMul64 } from '../matmul';
@@ -53,6 +53,8 @@ export interface PolytopeOptions {
   rays?: number;
   /** Stop the facet LPs after this many seconds (the list is then marked incomplete). */
   maxSeconds?: number;
+  /** The bound on one HiGHS run of a row's LP (default ROW_LP_SECONDS): a run over it leaves its row undecided. */
+  rowLpSeconds?: number;
   /** Polled between rows: true stops the facet LPs as the time limit does (Cancel in the editor keeps the facets
    *  found so far). The loops give the event loop a turn about every 100 ms so that a stop message gets in. */
   stop?: () => boolean;
@@ -495,6 +497,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
     const twinOfFacet = new Uint8Array(m);
     let tLocal = tRays;
     const complete = (opts.facets ?? 'full') === 'full';
+    const lpSeconds = opts.rowLpSeconds ?? ROW_LP_SECONDS;
     const deadline = opts.maxSeconds === undefined ? Infinity : t0 + opts.maxSeconds * 1000;
     let stopped: 'time limit' | 'request' | undefined;
     const stopNow = () => (stopped ??= performance.now() > deadline ? 'time limit' : opts.stop?.() ? 'request' : undefined) !== undefined;
@@ -554,7 +557,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
       // about 0.1 s to start (a thread and its HiGHS), so by default only from 500 rows on (the digits MLP has 112).
       const lpThreads = opts.lpThreads ?? (cands.length >= 500 ? Math.min(4, availableParallelism()) : 1);
       const script = lpThreads > 1 ? deciderScript() : undefined;
-      const helpers = script ? Array.from({ length: lpThreads - 1 }, () => new RowDecider(script, { rows: sp, gc, c: center, alive, rep, lo, hi, tol })) : [];
+      const helpers = script ? Array.from({ length: lpThreads - 1 }, () => new RowDecider(script, { rows: sp, gc, c: center, alive, rep, lo, hi, tol, seconds: lpSeconds })) : [];
       localThreads = 1 + helpers.length;
       const answers: DeciderAnswer[] = [];
       const inFlight = new Set<Promise<void>>();
@@ -567,6 +570,8 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
         }
       };
       const untilDeadline = () => new Promise<void>((res) => setTimeout(res, Math.max(0, Math.min(deadline - performance.now(), opts.stop ? 100 : 2 ** 31 - 1))).unref());
+      // The LP stage is announced before its first row, so a view shows it (and Cancel keeps what it finds) at once.
+      opts.onProgress?.('local facets', 0, cands.length);
       try {
         for (const pass of passes) {
           // The queue may grow while it is read (a second-pass row comes back after showing another facet).
@@ -590,7 +595,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
               inFlight.add(p);
               continue;
             }
-            const t = pass.overFacets ? decideRowOverRows(highs, sp, gc, center, facetList, i, lo, hi, tol) : decideRow(highs, sp, gc, center, alive, rep, i, lo, hi, tol, onFacet, pass.maxFree);
+            const t = pass.overFacets ? decideRowOverRows(highs, sp, gc, center, facetList, i, lo, hi, tol, lpSeconds) : decideRow(highs, sp, gc, center, alive, rep, i, lo, hi, tol, onFacet, pass.maxFree, undefined, lpSeconds);
             await apply(i, t, pass.overFacets);
           }
           await drain(pass.overFacets);
@@ -630,7 +635,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
         // gives a larger polytope, so "row i not violated" over a subset already proves i redundant.
         const lp = highs.createModel();
         try {
-          lp.options.set({ output_flag: false, presolve: 'off' });
+          lp.options.set({ output_flag: false, presolve: 'off', time_limit: lpSeconds });
           lp.addVars(new Float64Array(d).fill(lo), new Float64Array(d).fill(hi));
           lp.changeColsCost({ kind: 'range', from: 0, to: d - 1 }, N.subarray(i * d, (i + 1) * d));
           lp.addRows(rowsOf([i], (j) => -b[j]! - 1));
@@ -688,7 +693,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
         }
       }
       if (unresolved) notes.push(`${stopped === 'request' ? 'stopped on request' : 'time limit reached'}: ${unresolved} of the rows no ray hit were not tested for redundancy, so the facet list may be incomplete`);
-      if (lpTrouble) notes.push(`${lpTrouble} redundancy LP${lpTrouble === 1 ? '' : 's'} did not end optimal (numerical trouble); those rows were counted as redundant`);
+      if (lpTrouble) notes.push(`${lpTrouble} redundancy LP${lpTrouble === 1 ? '' : 's'} did not end optimal (numerical trouble, or a run over ${lpSeconds} s); those rows were counted as redundant`);
     } else notes.push('facets found by rays only (no LPs): the list may miss facets');
     const tFacets = performance.now();
 

@@ -20,6 +20,8 @@ export interface DeciderInit {
   lo: number;
   hi: number;
   tol: number;
+  /** The bound on one HiGHS run (ROW_LP_SECONDS unless the caller set one). */
+  seconds: number;
 }
 
 /** Caller to helper (the init comes as workerData): decide row i, by a growing LP or, given `over`, by one LP over those rows. */

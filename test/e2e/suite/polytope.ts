@@ -125,7 +125,7 @@ export function registerPolytopeTests(getApi: () => LensApi, driverStep: DriverS
     await vscode.commands.executeCommand('notifications.clearAll');
     const running = vscode.commands.executeCommand<PolytopeResult | undefined>('polytopeLens.inspectPolytope', cnn, { inputs: vscode.Uri.joinPath(ext(), 'test', 'fixtures', 'cnn.inputs.npy').fsPath, index: 50, box: [0, 1], facets: 'full' });
     await vscode.commands.executeCommand('notifications.showList');
-    // The notification of this run once its message names the LP stage ("facet LPs: 50 / ..."); 13-22 s in all.
+    // The notification of this run once its message names the LP stage ("facet LPs: 0 / ...", before their first row).
     const verdict = await driverStep('analysis-cancel:facet LPs');
     assert.ok(verdict.ok, `cancel: ${verdict.detail}`);
     const r = await running;
