@@ -137,10 +137,10 @@ const FIRST_FREE = 25;
 const ROWS_PER_ROUND = 64;
 
 /**
- * Row i decided by the growing LP (see the file comment); each HiGHS run stops after `seconds`. gc: every row's value at the centre c; alive: rows the
+ * Row i decided by the growing LP (see the file comment). gc: every row's value at the centre c; alive: rows the
  * box lets be violated at all; rep: twinGroups; onFacet: a facet crossed on the way, with its witness. Undecided
- * (neither y nor redundant) when HiGHS does not end optimal, after `maxRounds` LPs, or (deferred) when the LP
- * would free more than `maxFree` inputs.
+ * (neither y nor redundant) when HiGHS does not end optimal (each run stops after `seconds`), after `maxRounds`
+ * LPs, or (deferred) when the LP would free more than `maxFree` inputs.
  */
 export function decideRow(highs: Highs, sp: SparseRows, gc: Float64Array, c: Float64Array, alive: Uint8Array, rep: Int32Array, i: number, lo: number, hi: number, tol: number, onFacet: (j: number, w: Float64Array) => void, maxFree = Infinity, maxRounds = 400, seconds = ROW_LP_SECONDS): RowDecision {
   const d = c.length;
