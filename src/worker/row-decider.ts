@@ -19,7 +19,7 @@ parentPort!.on('message', (task: DeciderTask) => {
       const onWay: DeciderAnswer['onWay'] = [];
       const decision = task.over
         ? decideRowOverRows(h, sp, init.gc, init.c, task.over, task.i, init.lo, init.hi, init.tol, init.seconds)
-        : decideRow(h, sp, init.gc, init.c, init.alive, init.rep, task.i, init.lo, init.hi, init.tol, (j, w) => onWay.push({ j, w }), task.maxFree, undefined, init.seconds);
+        : decideRow(h, sp, init.gc, init.c, init.alive, init.rep, task.i, init.lo, init.hi, init.tol, (j, w) => onWay.push({ j, w }), task.maxFree, init.seconds);
       parentPort!.postMessage({ i: task.i, decision, onWay } satisfies DeciderAnswer);
     },
     (e: unknown) => parentPort!.postMessage({ i: task.i, decision: { lps: 0 }, onWay: [], error: String(e) } satisfies DeciderAnswer),

@@ -135,14 +135,16 @@ export const ROW_LP_SECONDS = 120;
 const FIRST_FREE = 25;
 /** Rows joining the LP per round (measured on mnist-8: 16, 32 and 256 were slower). */
 const ROWS_PER_ROUND = 64;
+/** LPs (rounds) after which a row is left undecided. */
+const MAX_ROUNDS = 400;
 
 /**
  * Row i decided by the growing LP (see the file comment). gc: every row's value at the centre c; alive: rows the
  * box lets be violated at all; rep: twinGroups; onFacet: a facet crossed on the way, with its witness. Undecided
- * (neither y nor redundant) when HiGHS does not end optimal (each run stops after `seconds`), after `maxRounds`
+ * (neither y nor redundant) when HiGHS does not end optimal (each run stops after `seconds`), after MAX_ROUNDS
  * LPs, or (deferred) when the LP would free more than `maxFree` inputs.
  */
-export function decideRow(highs: Highs, sp: SparseRows, gc: Float64Array, c: Float64Array, alive: Uint8Array, rep: Int32Array, i: number, lo: number, hi: number, tol: number, onFacet: (j: number, w: Float64Array) => void, maxFree = Infinity, maxRounds = 400, seconds = ROW_LP_SECONDS): RowDecision {
+export function decideRow(highs: Highs, sp: SparseRows, gc: Float64Array, c: Float64Array, alive: Uint8Array, rep: Int32Array, i: number, lo: number, hi: number, tol: number, onFacet: (j: number, w: Float64Array) => void, maxFree = Infinity, seconds = ROW_LP_SECONDS): RowDecision {
   const d = c.length;
   const INF = highs.infinity;
   const s0 = sp.start[i]!;
@@ -173,7 +175,7 @@ export function decideRow(highs: Highs, sp: SparseRows, gc: Float64Array, c: Flo
     lp.addVars(Float64Array.from(c), Float64Array.from(c));
     lp.changeColsCost({ kind: 'range', from: 0, to: d - 1 }, own);
     free(Array.from(sp.cols.subarray(s0, s1)).sort((a, b) => Math.abs(own[b]!) - Math.abs(own[a]!)).slice(0, FIRST_FREE));
-    for (let round = 0; round < maxRounds; round++) {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
       const res = lp.run();
       lps++;
       if (res.modelStatus !== 7) return { lps };

@@ -595,7 +595,7 @@ export async function computePolytope(lens: Lens, x0: Float32Array | Float64Arra
               inFlight.add(p);
               continue;
             }
-            const t = pass.overFacets ? decideRowOverRows(highs, sp, gc, center, facetList, i, lo, hi, tol, lpSeconds) : decideRow(highs, sp, gc, center, alive, rep, i, lo, hi, tol, onFacet, pass.maxFree, undefined, lpSeconds);
+            const t = pass.overFacets ? decideRowOverRows(highs, sp, gc, center, facetList, i, lo, hi, tol, lpSeconds) : decideRow(highs, sp, gc, center, alive, rep, i, lo, hi, tol, onFacet, pass.maxFree, lpSeconds);
             await apply(i, t, pass.overFacets);
           }
           await drain(pass.overFacets);
