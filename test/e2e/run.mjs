@@ -166,19 +166,10 @@ async function cleanup() {
   writeFileSync(join(outDir, `server${suffix}.log`), serverLog);
   writeFileSync(join(outDir, `browser${suffix}.log`), browserLog);
   // The extension's own log (its LogOutputChannel), kept for a failed run: the data folders go below.
-  const extLogs = listFiles(tmp).filter((f) => /Polytope Lens\.log$/.test(f));
-  writeFileSync(join(outDir, `extension${suffix}.log`), extLogs.map((f) => readFileSync(f, 'utf8')).join('\n'));
+  const extLogs = readdirSync(tmp, { recursive: true }).filter((f) => /Polytope Lens\.log$/.test(f));
+  writeFileSync(join(outDir, `extension${suffix}.log`), extLogs.map((f) => readFileSync(join(tmp, f), 'utf8')).join('\n'));
   if (Object.keys(viewsMeasured).length) writeFileSync(join(outDir, 'workflow', 'views.json'), JSON.stringify(viewsMeasured, null, 1));
   rmSync(tmp, { recursive: true, force: true });
-}
-
-/** Every file below dir (for the logs the server writes in its data folders). */
-function listFiles(dir) {
-  try {
-    return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
-  } catch {
-    return [];
-  }
 }
 
 /** The UI-level check: F1, type the command title, Enter; then the webview's DOM through page.frames(). */
