@@ -174,14 +174,33 @@ async function cleanup() {
 
 /** The UI-level check: F1, type the command title, Enter; then the webview's DOM through page.frames(). */
 /**
+ * The progress notification whose text contains `text`, in the notification center (the smoke-test driver mode
+ * shows no toasts), or undefined after `timeoutMs`. The center hides itself whenever its last notification goes:
+ * the suite's notifications.showList can land while a finished run's progress item is still there, and that item's
+ * removal then hides the center before the new run's item arrives (CI failed so: "notifications: []"). So the
+ * center is opened again from the status bar's bell, as a user would, each time it is found hidden.
+ */
+async function progressNotification(page, text, timeoutMs = 30_000) {
+  const item = page.locator('.notifications-center .notification-list-item', { hasText: text });
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await item.isVisible().catch(() => false)) return item;
+    if (!(await page.locator('.notifications-center.visible').count())) {
+      log(`notification center hidden while waiting for "${text}": opened from the status bar`);
+      await page.locator('[id="status.notifications"]').click({ timeout: 2_000 }).catch(() => undefined);
+    }
+    await sleep(250);
+  }
+  return undefined;
+}
+
+/**
  * Clicks Cancel on the "Probing codes" progress notification. With --enable-smoke-test-driver VS Code shows no
  * toasts, so the suite opens the notification center (notifications.showList) and the item is found there.
  */
 async function cancelStep(page) {
-  const toast = page.locator('.notifications-center .notification-list-item', { hasText: 'Probing codes' });
-  try {
-    await toast.waitFor({ state: 'visible', timeout: 15_000 });
-  } catch {
+  const toast = await progressNotification(page, 'Probing codes');
+  if (!toast) {
     await page.screenshot({ path: join(outDir, 'ui-progress-missing.png') });
     const texts = await page.locator('.notifications-center').allInnerTexts().catch(() => []);
     return { ok: false, detail: `no "Probing codes" notification (center: ${JSON.stringify(texts).slice(0, 300)})` };
@@ -682,8 +701,8 @@ async function analysisStep(page, step) {
   if (step.startsWith('analysis-rerun:')) return rerunStep(page, step.slice('analysis-rerun:'.length));
   if (step.startsWith('analysis-cancel')) {
     // 'analysis-cancel:TITLE' names the notification; plain 'analysis-cancel' is the boundary-density one.
-    const toast = page.locator('.notifications-center .notification-list-item', { hasText: step.split(':')[1] ?? 'Boundary density' });
-    await toast.waitFor({ state: 'visible', timeout: 15_000 });
+    const toast = await progressNotification(page, step.split(':')[1] ?? 'Boundary density');
+    if (!toast) return { ok: false, detail: `no "${step.split(':')[1] ?? 'Boundary density'}" progress notification in 30 s` };
     await page.screenshot({ path: join(outDir, 'ui-analysis-progress.png') });
     await toast.getByRole('button', { name: 'Cancel' }).click({ timeout: 5_000 });
     return { ok: true, detail: 'clicked Cancel' };

@@ -29,6 +29,16 @@ export function registerPolytopeTests(getApi: () => LensApi, driverStep: DriverS
       // The page's report of this result (not of the one before): one row per facet.
       return p?.rendered?.view === 'result' && p.lastPolytope && ok(p.lastPolytope) && p.rendered.items === p.lastPolytope.facets ? p : undefined;
     }, timeoutMs);
+  /**
+   * The end of a Cancel test, passed or failed: its run is over (a Cancel that was never clicked leaves the run to
+   * its end, bounded by facetTimeLimit) and its views are closed, so that a failure does not carry into the next
+   * test (CI once saw a neighbour click land in the CNN view a failed Cancel test had left open).
+   */
+  const closeAfter = async (running: Thenable<unknown>) => {
+    await Promise.resolve(running).catch(() => undefined);
+    await vscode.commands.executeCommand('notifications.hideList');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  };
   let first: PolytopeResult | undefined;
 
   test('Inspect Polytope at Input on the example: the polytope view shows the header, inradius, facets by layer and neighbours', async () => {
@@ -106,17 +116,17 @@ export function registerPolytopeTests(getApi: () => LensApi, driverStep: DriverS
     // Earlier notifications would push the progress item out of the center's view.
     await vscode.commands.executeCommand('notifications.clearAll');
     const running = vscode.commands.executeCommand('polytopeLens.inspectPolytope', mnist, { inputs: vscode.Uri.joinPath(ext(), 'test', 'fixtures', 'mnist8.inputs.npy').fsPath, index: 0, box: [0, 255] });
-    // The smoke-test driver mode shows no toasts: progress notifications are in the notification center.
-    await vscode.commands.executeCommand('notifications.showList');
-    const verdict = await driverStep('analysis-cancel:Polytope of input 0 of mnist8.inputs.npy');
-    assert.ok(verdict.ok, `cancel: ${verdict.detail}`);
-    assert.equal(await running, undefined);
-    assert.equal(getApi().lastRun()?.status, 'cancelled', JSON.stringify(getApi().lastRun()));
-    await waitFor('the cancelled view', () => (polytopePanels(mnist)[0]?.rendered?.view === 'cancelled' ? true : undefined), 20_000);
-    await vscode.commands.executeCommand('notifications.hideList');
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    // The example's polytope again, for the clicks below.
-    assert.ok(await vscode.commands.executeCommand('polytopeLens.inspectPolytope', digits(), { inputs: digitsX(), index: 0, box: [0, 1] }));
+    try {
+      // The smoke-test driver mode shows no toasts: progress notifications are in the notification center.
+      await vscode.commands.executeCommand('notifications.showList');
+      const verdict = await driverStep('analysis-cancel:Polytope of input 0 of mnist8.inputs.npy');
+      assert.ok(verdict.ok, `cancel: ${verdict.detail}`);
+      assert.equal(await running, undefined);
+      assert.equal(getApi().lastRun()?.status, 'cancelled', JSON.stringify(getApi().lastRun()));
+      await waitFor('the cancelled view', () => (polytopePanels(mnist)[0]?.rendered?.view === 'cancelled' ? true : undefined), 20_000);
+    } finally {
+      await closeAfter(running);
+    }
   }, 180_000);
 
   test('UI: Cancel during the facet LPs of Find every facet keeps the facets found so far: the view shows them as a partial list that Cancel stopped (the fixture CNN)', async () => {
@@ -124,25 +134,30 @@ export function registerPolytopeTests(getApi: () => LensApi, driverStep: DriverS
     const cnn = vscode.Uri.joinPath(ext(), 'test', 'fixtures', 'cnn.onnx');
     await vscode.commands.executeCommand('notifications.clearAll');
     const running = vscode.commands.executeCommand<PolytopeResult | undefined>('polytopeLens.inspectPolytope', cnn, { inputs: vscode.Uri.joinPath(ext(), 'test', 'fixtures', 'cnn.inputs.npy').fsPath, index: 50, box: [0, 1], facets: 'full' });
-    await vscode.commands.executeCommand('notifications.showList');
-    // The notification of this run once its message names the LP stage ("facet LPs: 0 / ...", before their first row).
-    const verdict = await driverStep('analysis-cancel:facet LPs');
-    assert.ok(verdict.ok, `cancel: ${verdict.detail}`);
-    const r = await running;
-    assert.ok(r, `a result (last run: ${JSON.stringify(getApi().lastRun())})`);
-    assert.equal(getApi().lastRun()?.status, 'done');
-    assert.equal(r.facets_complete, false);
-    assert.equal(r.method.stopped, 'request', JSON.stringify(r.method));
-    assert.match(r.note ?? '', /stopped on request/);
-    await shown(cnn, (x) => !x.facetsComplete && x.facets === r.facets.length);
-    await vscode.commands.executeCommand('notifications.hideList');
-    assert.ok((await driverStep('shot:polytope-cancel-partial')).ok);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    assert.ok(await vscode.commands.executeCommand('polytopeLens.inspectPolytope', digits(), { inputs: digitsX(), index: 0, box: [0, 1] }));
+    try {
+      await vscode.commands.executeCommand('notifications.showList');
+      // The notification of this run once its message names the LP stage ("facet LPs: 0 / ...", before their first row).
+      const verdict = await driverStep('analysis-cancel:facet LPs');
+      assert.ok(verdict.ok, `cancel: ${verdict.detail}`);
+      const r = await running;
+      assert.ok(r, `a result (last run: ${JSON.stringify(getApi().lastRun())})`);
+      assert.equal(getApi().lastRun()?.status, 'done');
+      assert.equal(r.facets_complete, false);
+      assert.equal(r.method.stopped, 'request', JSON.stringify(r.method));
+      assert.match(r.note ?? '', /stopped on request/);
+      await shown(cnn, (x) => !x.facetsComplete && x.facets === r.facets.length);
+      await vscode.commands.executeCommand('notifications.hideList');
+      assert.ok((await driverStep('shot:polytope-cancel-partial')).ok);
+    } finally {
+      await closeAfter(running);
+    }
   }, 180_000);
 
   test('UI: clicking a neighbour in the polytope view shows its polytope in the same tab', async () => {
     if (!ui) return;
+    // The example's polytope in a window of its own, whatever the tests before left open.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    assert.ok(await vscode.commands.executeCommand('polytopeLens.inspectPolytope', digits(), { inputs: digitsX(), index: 0, box: [0, 1] }));
     const before = polytopePanels(digits())[0]?.lastPolytope;
     assert.ok(before, 'a polytope is shown');
     const verdict = await driverStep('polytope-neighbour');
