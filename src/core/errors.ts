@@ -20,3 +20,10 @@ export function isUserError(e: unknown): e is UserError {
 export function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** A byte count as gigabytes for a refusal's sentence: three significant digits up to 100 GB (so a size just over
+ *  a limit does not read as the limit), whole gigabytes in groups of thousands above. */
+export function gigabytes(bytes: number): string {
+  const gb = bytes / 1e9;
+  return `${gb < 100 ? gb.toPrecision(3) : Math.round(gb).toLocaleString('en-US')} GB`;
+}

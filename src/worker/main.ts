@@ -20,7 +20,7 @@ import { slice } from '../core/analyses/slice';
 import { scaleActivations } from '../core/analyses/scale';
 import { clusterInputs } from '../core/analyses/cluster';
 import { pairDensity } from '../core/analyses/density-study';
-import { checkPiecewiseLinear, comparePolytopes, computePolytope } from '../core/analyses/polytope';
+import { checkInspectable, comparePolytopes, computePolytope } from '../core/analyses/polytope';
 import { computePolytopeWithAcross } from '../core/analyses/polytope-across';
 import { UserError } from '../core/errors';
 import { GarbageBudget } from '../core/collect';
@@ -215,7 +215,7 @@ const api: EngineApi = {
   async polytopeProblem(m) {
     const l = await lens(m);
     try {
-      checkPiecewiseLinear(l);
+      checkInspectable(l);
       return null;
     } catch (e) {
       if (e instanceof UserError) return e.message;

@@ -334,6 +334,12 @@ const CASES: Case[] = [
     error: "gelu_tf.onnx has a Gelu layer ('/mlp/mlp.1/Erf'), a smooth nonlinearity: its regions are not polytopes",
   },
   {
+    file: 'test/fixtures/torchvision/squeezenet1_1.onnx',
+    what: 'polytope of a CNN whose affine forms would not fit in memory (SqueezeNet 1.1 at 64x64)',
+    args: ['polytope', 'test/fixtures/torchvision/squeezenet1_1.onnx', '--compare', 'uniform', '--n', '1'],
+    error: "squeezenet1_1.onnx is too large for 'polytope': its 275,",
+  },
+  {
     file: MLP,
     what: 'polytope --compare with an unknown group',
     args: ['polytope', MLP, '--compare', 'train,test'],

@@ -28,7 +28,7 @@
  *    x's only in the bits of that hyperplane (confirmed), and its prediction is the neighbour's class.
  */
 import { availableParallelism } from 'node:os';
-import { UserError } from '../errors';
+import { gigabytes, UserError } from '../errors';
 import { bytesFor, setBit, toHex } from '../bits';
 import { Rng } from '../inputs/random';
 import type { Lens } from '../lens';
@@ -76,8 +76,15 @@ export interface PolytopeOptions {
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
-/** The model must be piecewise linear up to its last layer; one sentence says which node is not. */
-export function checkPiecewiseLinear(lens: Lens): void {
+/** The affine forms (every pre-activation's gradient, float64) above this many bytes are refused before any work:
+ *  a 1 GB Jacobian is already minutes of d + 1 forward passes, and the next sizes are ImageNet CNNs at tens of GB. */
+export const MAX_AFFINE_BYTES = 1e9;
+
+/**
+ * The model can be inspected: piecewise linear up to its last layer, and its affine forms (pre-activation values x
+ * input dimension, float64) fit in MAX_AFFINE_BYTES. One sentence says which node is not, or how large they would be.
+ */
+export function checkInspectable(lens: Lens): void {
   const name = lens.model.name;
   if (lens.layers.length === 0) throw new UserError(`${name} has no piecewise-linear units: its input space is a single region, so there is no polytope to inspect`);
   const smooth = lens.layers.find((l) => !l.plan.exact);
@@ -87,6 +94,11 @@ export function checkPiecewiseLinear(lens: Lens): void {
   if (first >= 0) {
     const u = lens.unsupported[0];
     throw new UserError(`${name} has a ${u?.op ?? 'non-linear'} node${u ? ` ('${u.node}')` : ''} before layer '${lens.layers[first]!.plan.key}': the pre-activations are not affine inside a region, so 'polytope' works only on piecewise-linear models`);
+  }
+  const values = lens.layers.reduce((a, l) => a + l.shape.reduce((p, q) => p * q, 1), 0);
+  const bytes = values * lens.sampleSize * 8;
+  if (bytes > MAX_AFFINE_BYTES) {
+    throw new UserError(`${name} is too large for 'polytope': its ${values.toLocaleString('en-US')} pre-activations over ${lens.sampleSize.toLocaleString('en-US')} input dimensions would need ${gigabytes(bytes)} of affine forms (at most ${MAX_AFFINE_BYTES / 1e9} GB); inspect it along a line with 'path' or on a plane with 'slice' instead`);
   }
 }
 
@@ -119,7 +131,7 @@ interface Rows {
 
 export async function computePolytope(lens: Lens, x0: Float32Array | Float64Array, index: number, opts: PolytopeOptions = {}): Promise<PolytopeResult> {
   const t0 = performance.now();
-  checkPiecewiseLinear(lens);
+  checkInspectable(lens);
   const d = lens.sampleSize;
   const x = Float64Array.from(x0);
   const box = opts.box;
@@ -1010,7 +1022,7 @@ function distribution(v: number[]): PolytopeDistribution {
 /** `polytope --compare`: per group, the distributions of inradius, facet count and distance to the nearest boundary. */
 export async function comparePolytopes(lens: Lens, groups: CompareGroupInput[], opts: PolytopeOptions = {}): Promise<PolytopeCompareResult> {
   const t0 = performance.now();
-  checkPiecewiseLinear(lens);
+  checkInspectable(lens);
   const d = lens.sampleSize;
   const out: PolytopeCompareGroup[] = [];
   let precision: Precision = 'float64';
