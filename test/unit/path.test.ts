@@ -12,6 +12,7 @@ import { computePath, pathEndpoints, pathPoints } from '../../src/core/analyses/
 import { exactCrossings } from '../../src/core/analyses/exact1d';
 import { floatValues } from '../../src/core/onnx/model';
 import { EnginePool } from '../../src/worker/pool';
+import { Rng } from '../../src/core/inputs/random';
 import { fixture } from '../support/paths';
 
 async function open(model: string, inputs: string) {
@@ -140,4 +141,18 @@ test('worker pool: api.path gives the same result as the engine called directly'
   } finally {
     await pool.dispose();
   }
+});
+
+test('exact path on a CNN whose breakpoints outgrow memory: one sentence naming their count and size, pointing to the sampled path', async () => {
+  // SqueezeNet 1.1 at 64x64 (test/fixtures/torchvision): two uniform random images cross so many boundaries that
+  // holding the later layers' pre-activations at every breakpoint would take more than MAX_HELD_BYTES.
+  const lens = await Lens.open(fixture('torchvision/squeezenet1_1.onnx'));
+  const rng = new Rng(7);
+  const [a, b] = [0, 1].map(() => Float64Array.from({ length: lens.sampleSize }, () => rng.uniform()));
+  await assert.rejects(exactCrossings(lens, lens.layers, a!, b!), (e: unknown) => {
+    const m = (e as Error).message;
+    assert.ok(isUserError(e), m);
+    assert.match(m, /^--exact found [\d,]+ breakpoints on this segment by layer '[^']+' of squeezenet1_1\.onnx: holding their later layers' pre-activations would need [\d.,]+ GB \(at most 2 GB\); run the path without --exact/);
+    return true;
+  });
 });

@@ -12,6 +12,8 @@ import { constFloats, attrInt } from '../../src/core/onnx/graph';
 import { linspace } from '../../src/core/analyses/planar';
 import { slice, sliceGrid } from '../../src/core/analyses/slice';
 import { exactRegions2d } from '../../src/core/analyses/exact2d';
+import { isUserError } from '../../src/core/errors';
+import { Rng } from '../../src/core/inputs/random';
 import { fixture } from '../support/paths';
 
 async function codesAt(lens: Lens, pts: number[][]): Promise<{ hex: string[]; preds: number[] }> {
@@ -147,6 +149,21 @@ test('exact refuses smooth models, and a grid of a 10-input model needs a plane'
   await assert.rejects(() => exactRegions2d(gelu, { window: [-1, 1], plane: planeOf(gelu.sampleSize) }), /smooth|piecewise-linear/);
   const mlp = await Lens.open(fixture('mlp.onnx'));
   await assert.rejects(() => sliceGrid(mlp, mlp.layers, { window: [-1, 1], resolution: 10 }), /plane/);
+});
+
+test('exact on a CNN whose regions outgrow memory: one sentence naming regions, vertices and size', async () => {
+  // SqueezeNet 1.1 at 64x64 (test/fixtures/torchvision) on the plane of three uniform random images: within its
+  // first layer's units the faces' codes and the vertices' values pass MAX_HELD_BYTES (seconds). slice() runs the
+  // exact partition before the grid, so the refusal does not wait for the default grid's 40,000 forward passes.
+  const lens = await Lens.open(fixture('torchvision/squeezenet1_1.onnx'));
+  const rng = new Rng(3);
+  const [a, b, c] = [0, 1, 2].map(() => Float64Array.from({ length: lens.sampleSize }, () => rng.uniform()));
+  await assert.rejects(slice(lens, lens.layers, { window: [0, 1], resolution: 200, plane: { a: a!, b: b!, c: c! }, exact: true }), (e: unknown) => {
+    const m = (e as Error).message;
+    assert.ok(isUserError(e), m);
+    assert.match(m, /^--exact has [\d,]+ regions and [\d,]+ vertices by layer '[^']+' of squeezenet1_1\.onnx: their codes and pre-activations would need [\d.]+ GB \(at most 2 GB\); choose a smaller window, or slice without --exact/);
+    return true;
+  });
 });
 
 function planeOf(size: number) {

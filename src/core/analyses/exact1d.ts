@@ -19,12 +19,18 @@
  * affine there. Smooth layers (sign codes of GELU/SiLU/Tanh) and uncounted nonlinearities upstream make the map
  * non-affine: those crossings are refined by regula falsi and the result is flagged approximate.
  */
+import { gigabytes, UserError } from '../errors';
 import { windowTable } from '../maxpool';
 import type { Lens, LensLayer } from '../lens';
 import { nodeKey } from '../onnx/graph';
 import type { NodeProto } from '../onnx/model';
 import type { ExactPathResult, PathCrossing } from '../../shared/results';
 import { PreactRunner, type Precision } from './preacts';
+
+/** The breakpoints' pre-activations held for later layers' walks above this many bytes end the walk with one
+ *  sentence: on an ImageNet CNN the crossings of one layer already number in the hundreds of thousands (resnet18
+ *  between two random images: 137,736 in its first layer, whose later layers' values would need 1,714 GB). */
+export const MAX_HELD_BYTES = 2e9;
 
 export interface ExactOptions {
   precision?: Precision;
@@ -83,8 +89,14 @@ export async function exactCrossings(lens: Lens, selected: LensLayer[], a: Float
   // gives the later layers' pre-activations there, which the walk over layer l + 1 needs. Views of layers already
   // walked are dropped, so the cache holds at most the not-yet-walked layers of the breakpoints.
   const cache = new Map<number, (Values | undefined)[]>();
+  const valueBytes = runner.precision === 'float64' ? 8 : 4;
   async function ensure(ts: number[], from: number): Promise<void> {
     const missing = [...new Set(ts)].filter((t) => !cache.has(t));
+    const points = cache.size + missing.length;
+    const held = points * runner.sizes.slice(from).reduce((s, x) => s + x, 0) * valueBytes;
+    if (held > MAX_HELD_BYTES) {
+      throw new UserError(`--exact found ${points.toLocaleString('en-US')} breakpoints on this segment by layer '${all[from]!.plan.key}' of ${lens.model.name}: holding their later layers' pre-activations would need ${gigabytes(held)} (at most ${MAX_HELD_BYTES / 1e9} GB); run the path without --exact for its sampled boundary density`);
+    }
     for await (const { t, z } of evaluate(missing, from)) cache.set(t, z);
   }
   const gOf = (f: Found, z: Values) => (f.j >= 0 ? z[f.j]! - z[f.i]! : z[f.i]! - f.theta);
@@ -129,7 +141,8 @@ export async function exactCrossings(lens: Lens, selected: LensLayer[], a: Float
       }
       // Non-affine layers: refine each crossing by regula falsi on its bracket.
       if (nonAffine[l] && fresh.length) await refine(fresh, l, opts.refine ?? 4);
-      found.push(...fresh);
+      // One push per crossing: spreading hundreds of thousands of arguments overflows the call stack.
+      for (const f of fresh) found.push(f);
       // Confirm: evaluate the crossings themselves (their values of later layers are kept for the next walks).
       if (fresh.length) {
         await ensure(fresh.map((f) => f.t), l);

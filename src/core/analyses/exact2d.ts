@@ -19,7 +19,8 @@
  * The decision boundary: inside a final region the logits are affine, so where the top class changes is a line
  * segment found the same way (for classes p, q: the chord l_p = l_q, clipped to where l_p >= every other logit).
  */
-import { UserError } from '../errors';
+import { gigabytes, UserError } from '../errors';
+import { MAX_HELD_BYTES } from './exact1d';
 import { setBit, toHex, bytesFor } from '../bits';
 import type { Lens, LensLayer } from '../lens';
 import { PreactRunner, type Precision } from './preacts';
@@ -238,6 +239,7 @@ export async function exactRegions2d(lens: Lens, opts: Exact2dOptions = {}): Pro
   let offsets = 0;
   const layerOffsets = layers.map((l) => ((offsets += l.units), offsets - l.units));
   const codeBytes = bytesFor(offsets);
+  const totalPre = runner.sizes.reduce((a, b) => a + b, 0);
   const sub = new Subdivision(1024);
   for (const [x, y] of [[lo, lo], [hi, lo], [hi, hi], [lo, hi]] as const) sub.addVertex(x, y);
   sub.faces.push(Int32Array.of(0, 1, 2, 3));
@@ -268,6 +270,13 @@ export async function exactRegions2d(lens: Lens, opts: Exact2dOptions = {}): Pro
       const tol = REL_TOL[runner.precision] * scale;
       const guard = () => {
         if (sub.faces.length > maxFaces) throw new UserError(`More than ${maxFaces} regions in this window; choose a smaller window.`);
+        // Every face holds a full code and every vertex this layer's values, and the next pass all layers' values
+        // at every vertex: on an ImageNet CNN (a 514 KB code per face for resnet18) they outgrow memory within its
+        // first layer's units, long before the face cap.
+        const held = sub.faces.length * codeBytes + sub.nv * (width + totalPre) * 8;
+        if (held > MAX_HELD_BYTES) {
+          throw new UserError(`--exact has ${sub.faces.length.toLocaleString('en-US')} regions and ${sub.nv.toLocaleString('en-US')} vertices by layer '${layer.plan.key}' of ${lens.model.name}: their codes and pre-activations would need ${gigabytes(held)} (at most ${MAX_HELD_BYTES / 1e9} GB); choose a smaller window, or slice without --exact for the sampled map`);
+        }
       };
       if (rule.kind === 'positive') {
         for (let u = 0; u < width; u++) {

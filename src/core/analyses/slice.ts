@@ -115,6 +115,10 @@ export async function sliceGrid(lens: Lens, layers: LensLayer[], opts: SliceOpti
 export async function slice(lens: Lens, layers: LensLayer[], opts: SliceOptions): Promise<SliceResult> {
   const all = layers.length === lens.layers.length;
   if (opts.exact && !all) throw new UserError('--exact partitions the window by every layer; leave out --ops / --layers.');
+  // The exact partition first: on a model too large for it, its refusal comes before the grid's forward passes
+  // (40,000 images at the default resolution) instead of after them.
+  const exactOpts = typeof opts.exact === 'object' ? opts.exact : {};
+  const exact = opts.exact ? await exactRegions2d(lens, { window: opts.window, plane: opts.plane, threads: opts.threads, ...exactOpts }) : undefined;
   const grid = await sliceGrid(lens, layers, opts);
   const result: SliceResult = {
     model: lens.model.name,
@@ -123,9 +127,6 @@ export async function slice(lens: Lens, layers: LensLayer[], opts: SliceOptions)
     layers: layers.map((l) => l.plan.key),
     grid,
   };
-  if (opts.exact) {
-    const exactOpts = typeof opts.exact === 'object' ? opts.exact : {};
-    result.exact = await exactRegions2d(lens, { window: opts.window, plane: opts.plane, threads: opts.threads, ...exactOpts });
-  }
+  if (exact) result.exact = exact;
   return result;
 }
