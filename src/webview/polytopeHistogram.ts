@@ -3,10 +3,11 @@
  * rect mark per layer, coloured by its class s0..s7), the x axis in distance units with ticks at bin edges, and a
  * cursor over the bins (charts/cursor.ts: mouse and arrow keys) whose words the page shows beside the chart.
  */
-import { niceMax } from './charts/bars';
+import { appendXTitle, margins, niceMax, wrapText } from './charts/bars';
 import { attachCursor } from './charts/cursor';
 import { fmt } from './charts/page';
 import { Plot, plotSvg, type PlotSvg } from './charts/plot';
+import { chartFontPx } from './charts/size';
 
 export interface HistogramSeries {
   key: string;
@@ -28,11 +29,13 @@ export interface DistanceHistogramSpec {
   onCursor?(bin: number): void;
 }
 
-const M = { left: 48, right: 24, top: 16, bottom: 44 } as const;
-
 export function distanceHistogram(spec: DistanceHistogramSpec): PlotSvg {
   const B = spec.bins;
-  const H = 240;
+  // The x title in as many lines as the width needs (a narrow column cannot hold it on one), as in the bar charts.
+  const font = chartFontPx();
+  const xLines = wrapText(spec.xTitle, spec.width - font, font);
+  const M = { ...margins(font, false, 0, xLines.length), top: Math.round(font * 1.2) };
+  const H = Math.round(Math.max(240, 12 * font + 60) + (xLines.length - 1) * font * 1.3);
   const acc = new Array<number>(B).fill(0);
   // x is in bin units (bin i spans i..i + 1, as the cursor expects); ticks are labelled in distance units.
   const marks = spec.series.map((se) => {
@@ -60,11 +63,12 @@ export function distanceHistogram(spec: DistanceHistogramSpec): PlotSvg {
     marks: [
       Plot.gridY(yTicks, { className: 'grid-line', strokeOpacity: 1 }),
       Plot.axisY(yTicks, { tickFormat: (v: number) => String(v), label: 'facets', labelAnchor: 'center', labelArrow: 'none', className: 'y-axis' }),
-      Plot.axisX(xTicks, { tickFormat: (p: number) => fmt((p / B) * spec.top), label: spec.xTitle, labelAnchor: 'center', labelArrow: 'none', className: 'x-axis' }),
+      Plot.axisX(xTicks, { tickFormat: (p: number) => fmt((p / B) * spec.top), label: null, className: 'x-axis' }),
       ...marks,
       Plot.ruleY([0], { className: 'axis' }),
     ],
   });
+  appendXTitle(svg, xLines, spec.width, H, font, M);
   attachCursor(svg, { n: B, ariaLabel: spec.ariaLabel, describe: spec.describe, top: M.top, bottom: H - M.bottom, cursor: spec.cursor, onCursor: spec.onCursor });
   return svg;
 }

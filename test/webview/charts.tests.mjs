@@ -87,6 +87,11 @@ export function register({ test, open, send, posted, setTheme, out, fixture }) {
     { name: 'local', page: 'statsView', msg: result('local', { result: local }) },
     { name: 'scale', page: 'statsView', msg: result('scale', { result: scale }) },
     { name: 'cluster', page: 'clusterView', msg: result('cluster', { result: cluster, sampleShape: [64], thumbnails: thumbs }) },
+    {
+      name: 'polytope',
+      page: 'polytopeView',
+      msg: { ...result('polytope', { result: fixture('cnn.polytope.json'), origin: { from: 'sample', index: 0, text: 'input 0 of cnn.inputs.npy' } }), params: { index: 0, facets: 'rays' } },
+    },
   ];
   const EDITOR_FONT = 14; // run.mjs's FONT: --vscode-editor-font-size
 
