@@ -96,6 +96,9 @@ function renderPolytope(r: PolytopeResult, origin: PolytopeOrigin, ctx: PageCont
   // ---- nearest boundary ----
   const near = r.nearest;
   const nearNb = neighbourOf.get(`${near.layer}#${near.unit}`);
+  // A neighbour's point lies just across the facet it was reached by, so that facet is usually its nearest boundary:
+  // said, so a distance near zero does not read as a point on the edge of its region.
+  const crossed = origin.from === 'neighbour' && origin.layer === near.layer && origin.unit === near.unit;
   parts.push(
     h('h2', {}, 'Nearest boundary'),
     near.unit < 0
@@ -107,6 +110,7 @@ function renderPolytope(r: PolytopeResult, origin: PolytopeOrigin, ctx: PageCont
           ` unit ${near.unit}, at distance `,
           h('strong', {}, dist(near.distance)),
           ' from the point',
+          crossed ? ': the facet crossed to get here' : '',
           near.also?.length ? ` (the same hyperplane as ${near.also.map((u) => `${u.layer} unit ${u.unit}`).join(', ')})` : '',
           nearNb ? `; across it the class is ${nearNb.n.pred}${nearNb.n.pred !== r.pred ? ' (it changes)' : ''} ` : '',
           nearNb ? inspectButton(nearNb.i, nearNb.n) : '',

@@ -98,6 +98,23 @@ export function register({ test, open, send, posted, out, fixture }) {
     await page.close();
   });
 
+  test('polytope view of a neighbour: its nearest boundary is named as the facet crossed to get here, and only that one', async () => {
+    const r = resmlp;
+    const { page, errors } = await open('polytopeView');
+    const viaFacet = (layer, unit) => ({ type: 'result', ...head('resmlp.onnx'), params: { index: 0, facets: 'full' }, data: { kind: 'polytope', result: r, origin: { from: 'neighbour', hops: 1, layer, unit, text: `the neighbour across ${layer} unit ${unit}` } } });
+    await send(page, viaFacet(r.nearest.layer, r.nearest.unit));
+    await page.waitForSelector('#nearest');
+    assert.match(await page.textContent('#origin'), new RegExp(`^Around the neighbour across ${r.nearest.layer} unit ${r.nearest.unit}`));
+    assert.match(await page.textContent('#nearest'), /from the point: the facet crossed to get here/);
+    // Reached across another facet: the nearest boundary is not the one crossed.
+    const other = r.facets.find((f) => f.layer !== r.nearest.layer || f.unit !== r.nearest.unit);
+    await send(page, viaFacet(other.layer, other.unit));
+    await page.waitForFunction((t) => document.querySelector('#origin')?.textContent.includes(t), `unit ${other.unit}`);
+    assert.doesNotMatch(await page.textContent('#nearest'), /crossed to get here/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test('polytope view: float32 and rays only: "approximate", the partial list said and Find every facet; all neighbours on demand; restored state', async () => {
     const r = cnn;
     const { page, errors } = await open('polytopeView', { theme: 'vscode-light' });
