@@ -7,8 +7,8 @@
  *    host keeps per panel: the page sends only the neighbour's index), or on "Find every facet";
  *  - a click on a step of a path view (the point t = step / steps of the segment between its two samples);
  *  - a click on a region map's "Inspect the polytope here" (the clicked point of its plane).
- * Bad input is one sentence before any work: a model with a smooth or non-affine layer or too large to inspect (checkInspectable, asked
- * of the worker), an index out of range, a box that excludes the point.
+ * Bad input is one sentence before any work: a model with a smooth or non-affine layer, or too large for its affine
+ * forms (checkInspectable, asked of the worker), an index out of range, a box that excludes the point.
  * By default facets are found by rays only (PolytopeOptions.facets = 'rays': constraints, inradius, nearest boundary
  * and neighbours; seconds on mnist-8 where the full list takes minutes); the view says so and offers the full list.
  */
