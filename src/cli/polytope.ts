@@ -70,11 +70,12 @@ export async function runPolytope(a: CliArgs): Promise<void> {
     // Ctrl-C during a full facet list stops its LPs and prints the facets found so far; a second Ctrl-C quits.
     let stop: (() => Promise<boolean>) | undefined;
     let stopping = false;
+    const quit = (): never => {
+      for (const pid of pool.pids) process.kill(pid, 'SIGKILL');
+      process.exit(130);
+    };
     const onInterrupt = () => {
-      if (stopping || !stop) {
-        for (const pid of pool.pids) process.kill(pid, 'SIGKILL');
-        process.exit(130);
-      }
+      if (stopping || !stop) return quit();
       stopping = true;
       progress.end();
       process.stderr.write('polytope: stopping the facet LPs; the facets found so far follow (Ctrl-C again to quit)\n');
@@ -98,6 +99,9 @@ export async function runPolytope(a: CliArgs): Promise<void> {
     } finally {
       process.off('SIGINT', onInterrupt);
     }
+    // A second Ctrl-C that comes after the stopped run has returned still quits (instead of the default handler
+    // killing the process by the signal).
+    if (stopping) process.on('SIGINT', quit);
     progress.end();
     process.stdout.write(a.json ? JSON.stringify(r) + '\n' : formatPolytope(r));
   } finally {
