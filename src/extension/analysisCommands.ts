@@ -231,13 +231,13 @@ export class AnalysisCommands {
         model,
         params,
         `Region map of ${summary.inputs[0]?.name ?? 'the input'}`,
-        async (pool, signal) => {
+        async (pool, signal, onProgress) => {
           const req: SliceRequest = { window, resolution, exact, polygons: true };
           if (inputs && plane) {
             ctx = planeContext(inputs, plane, sampleShape);
             req.plane = { a: ctx.a!.slice(), b: ctx.b!.slice(), c: ctx.c!.slice(), indices: plane };
           }
-          return { kind: 'slice', sampleShape, result: await pool.submit((api) => api.slice(this.services.modelRef(model), {}, req), signal) };
+          return { kind: 'slice', sampleShape, result: await pool.submit((api, progressTask) => api.slice(this.services.modelRef(model), {}, { ...req, progressTask }), signal, { onProgress }) };
         },
         (panel) => (panel.plane = ctx),
       );

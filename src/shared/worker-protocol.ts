@@ -157,6 +157,8 @@ export interface SliceRequest {
   precision?: 'float64' | 'float32';
   /** x(u, v) = a + u (b - a) + v (c - a); each per-sample size; indices are echoed. */
   plane?: { a: Float32Array; b: Float32Array; c: Float32Array; indices?: number[] };
+  /** Reports the grid points done (ProgressMessage) under this task number. */
+  progressTask?: number;
 }
 
 export interface ScaleRequest {

@@ -166,6 +166,7 @@ const api: EngineApi = {
       planeIndices: req.plane?.indices,
       exact: req.exact ? { polygons: req.polygons, precision: req.precision } : false,
       threads: config.threads,
+      onProgress: progressOf(req.progressTask),
     });
   },
   async scale(m, req) {

@@ -41,6 +41,15 @@ test('grid: point (i, j) = (xs[j], ys[i]), ids in order of first appearance, pre
   assert.ok(new Set(preds).size === 2, 'the two moons model predicts both classes on [-3,3]^2');
 });
 
+test('grid progress: one report per forward pass, points done rising to R²', async () => {
+  const lens = await Lens.open(fixture('mlp2d.onnx'));
+  const seen: [number, number][] = [];
+  const g = await sliceGrid(lens, lens.layers, { window: [-3, 3], resolution: 30, batch: 100, onProgress: (done, total) => seen.push([done, total]) });
+  // 900 points in passes of 100.
+  assert.deepEqual(seen, Array.from({ length: 9 }, (_, i) => [100 * (i + 1), 900]));
+  assert.equal(g.region_ids_row_major.length, 900);
+});
+
 test('plane through three inputs: (0,0) is a, (1,0) is b, (0,1) is c', async () => {
   const lens = await Lens.open(fixture('mlp.onnx'));
   const { data } = toModelInput(readNpy(fixture('mlp.inputs.npy')), lens.sampleShape, 'mlp');

@@ -23,6 +23,8 @@ export interface SliceOptions {
   threads?: number;
   /** Points per forward pass (default: about 4M input values). */
   batch?: number;
+  /** Grid points done after each forward pass, of R² (an ImageNet CNN's 200² grid is minutes of passes). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export function checkWindow(window: [number, number], resolution: number): void {
@@ -98,6 +100,7 @@ export async function sliceGrid(lens: Lens, layers: LensLayer[], opts: SliceOpti
         regionIds[start + p] = ids.id(b.codes, p * ex.codeBytes);
         preds[start + p] = b.preds[p]!;
       }
+      opts.onProgress?.(start + m, total);
     }
   } finally {
     await ex.dispose();
