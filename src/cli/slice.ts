@@ -11,7 +11,7 @@ import { EnginePool } from '../worker/pool';
 import type { SliceResult } from '../shared/results';
 import type { SliceRequest } from '../shared/worker-protocol';
 import type { CliArgs } from './args';
-import { table } from './format';
+import { Progress, table } from './format';
 import { modelRef } from './summary';
 import { termName } from '../shared/glossary';
 
@@ -79,7 +79,12 @@ export async function runSlice(a: CliArgs): Promise<void> {
   const pool = new EnginePool({ workers: 1 });
   try {
     const req = await sliceRequest(a, pool);
-    const r = await pool.submit((api) => api.slice(modelRef(a), { ops: a.ops, layers: a.layers }, req));
+    // Grid points on stderr: an ImageNet CNN's 200 x 200 grid is minutes of forward passes.
+    const progress = new Progress('slice grid points', !a.quiet && process.stderr.isTTY === true);
+    const r = await pool.submit((api, progressTask) => api.slice(modelRef(a), { ops: a.ops, layers: a.layers }, { ...req, progressTask }), undefined, {
+      onProgress: (d, t) => progress.update(d, t),
+    });
+    progress.end();
     process.stdout.write(a.json ? JSON.stringify(r) + '\n' : formatSlice(r));
   } finally {
     await pool.dispose();
