@@ -15,6 +15,7 @@ import { Progress, table } from './format';
 import { extraFlags, intFlag } from './path';
 import { modelRef } from './summary';
 import { plural } from '../shared/glossary';
+import { elementCount } from '../shared/shape';
 
 export async function runDensityStudy(a: CliArgs): Promise<void> {
   const x = extraFlags(a);
@@ -38,7 +39,7 @@ export async function runDensityStudy(a: CliArgs): Promise<void> {
         selection,
         data,
         n,
-        sampleSize: sampleShape.reduce((p, d) => p * d, 1),
+        sampleSize: elementCount(sampleShape),
         labels,
         pairs: intFlag(x.pairs, '--pairs', 50, 1),
         steps: intFlag(x.steps, '--steps', 100, 2),

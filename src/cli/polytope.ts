@@ -15,6 +15,7 @@ import type { CliArgs } from './args';
 import { Progress, table } from './format';
 import { extraFlags, intFlag, precisionFlag } from './path';
 import { modelRef } from './summary';
+import { elementCount } from '../shared/shape';
 
 export const POLYTOPE_FLAGS = {
   index: { type: 'string' },
@@ -112,7 +113,7 @@ export async function runPolytope(a: CliArgs): Promise<void> {
 /** The groups of --compare, loaded here (a group is at most --n inputs). */
 function compareGroups(a: CliArgs, spec: string, shape: number[], box: [number, number] | undefined, labelsPath: string | undefined): CompareGroupInput[] {
   const n = a.flags.n !== undefined ? a.n : 20;
-  const size = shape.reduce((p, q) => p * q, 1);
+  const size = elementCount(shape);
   const out: CompareGroupInput[] = [];
   let source: { n: number; data: Float32Array } | undefined;
   const fromInputs = () => {

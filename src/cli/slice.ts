@@ -14,6 +14,7 @@ import type { CliArgs } from './args';
 import { Progress, table } from './format';
 import { modelRef } from './summary';
 import { termName } from '../shared/glossary';
+import { elementCount } from '../shared/shape';
 
 export const SLICE_FLAGS = {
   window: { type: 'string' },
@@ -59,7 +60,7 @@ export async function sliceRequest(a: CliArgs, pool: EnginePool): Promise<SliceR
     const summary = await pool.summary(modelRef(a));
     const shape = a.inputShape ?? sampleShapeOf(summary);
     const samples = loadSamples({ kind: 'file', path: a.inputs }, shape);
-    const size = shape.reduce((p, d) => p * d, 1);
+    const size = elementCount(shape);
     const bad = idx.filter((i) => i >= samples.n);
     if (bad.length) throw new UserError(`--plane index ${bad.join(', ')} is out of range: ${samples.n} samples in ${a.inputs}`);
     const [ia, ib, ic] = idx as [number, number, number];

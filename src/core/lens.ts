@@ -13,6 +13,7 @@ import { poolBeginPads, scanLayers, selectLayers, type LayerPlan, type Unsupport
 import { createSession, ort, runSession } from './ort';
 import { nodeIdentity } from './identity';
 import type { LayerInfo, ModelSummary } from '../shared/results';
+import { elementCount } from '../shared/shape';
 
 export interface LensLayer extends SizedLayer {
   /** Shape of the pre-activation without the batch axis. */
@@ -94,7 +95,7 @@ export class Lens {
   }
 
   get sampleSize(): number {
-    return this.sampleShape.reduce((a, b) => a * b, 1);
+    return elementCount(this.sampleShape);
   }
 
   get totalUnits(): number {
@@ -159,7 +160,7 @@ function checkInputSize(model: string, input: string, batch: number | undefined,
   for (const d of batch === undefined ? sample : [batch, ...sample]) {
     if (d > 2 ** 31 - 1) throw new UserError(`${model}: dimension ${dimText(d)} of input '${input}' is too large.`);
   }
-  const values = sample.reduce((a, b) => a * b, 1);
+  const values = elementCount(sample);
   if (values > MAX_SAMPLE_VALUES) {
     throw new UserError(`${model}: input '${input}' has ${values.toExponential(2)} values per sample [${sample.join(', ')}], above the limit of 2^28 (1 GiB of float32).`);
   }
@@ -201,17 +202,17 @@ async function sizeLayers(model: LoadedModel, plans: LayerPlan[], sampleShape: n
   const session = await createSession(probe.proto, model.name, { threads });
   try {
     const input = model.inputs[0]!;
-    const size = batch * sampleShape.reduce((a, b) => a * b, 1);
+    const size = batch * elementCount(sampleShape);
     const feeds = { [input.name]: new ort.Tensor('float32', new Float32Array(size), [batch, ...sampleShape]) };
     const result = await runSession(session, feeds, [...probe.outputs.values()], model.name);
     const dims = (t: string) => Array.from(result[probe.outputs.get(t)!]!.data as BigInt64Array, Number).slice(1);
     return plans.map((plan) => {
       const shape = dims(plan.preact);
-      const elements = shape.reduce((a, b) => a * b, 1);
+      const elements = elementCount(shape);
       if (plan.rule.kind === 'argmax') {
         const out = dims(plan.output);
-        const window = plan.rule.pool.kernel.reduce((a, b) => a * b, 1);
-        const outElements = out.reduce((a, b) => a * b, 1);
+        const window = elementCount(plan.rule.pool.kernel);
+        const outElements = elementCount(out);
         const inSpatial = shape.slice(1);
         return {
           plan,
@@ -236,7 +237,7 @@ async function tryFreeBatch(model: LoadedModel, graph: GraphIndex, sampleShape: 
   const input = model.inputs[0]!;
   const freed = freeBatch(model.proto, graph, input.name, batch);
   if ('reason' in freed) return { note: `runs ${batch} at a time (${freed.reason})` };
-  const size = sampleShape.reduce((a, b) => a * b, 1);
+  const size = elementCount(sampleShape);
   const k = batch + 1;
   const data = new Float32Array(k * size);
   // deterministic, non-trivial values in [0, 1) (a multiplicative hash: Math.sin of large arguments is slow)

@@ -4,6 +4,7 @@
  */
 import type { LensLayer } from './lens';
 import { bytesFor, setBit } from './bits';
+import { elementCount } from '../shared/shape';
 
 /** For a MaxPool layer: per output element (C order) and window element (row-major), the flat index into the
  * pre-activation of one sample, or -1 for padding. */
@@ -17,9 +18,9 @@ export function windowTable(layer: LensLayer): WindowTable {
   const spec = layer.plan.rule.kind === 'argmax' ? layer.plan.rule.pool : undefined;
   if (!spec) throw new Error('windowTable on a layer that is not a MaxPool');
   const d = pool.inSpatial.length;
-  const plane = pool.inSpatial.reduce((x, y) => x * y, 1);
-  const outPlane = pool.outSpatial.reduce((x, y) => x * y, 1);
-  const window = spec.kernel.reduce((x, y) => x * y, 1);
+  const plane = elementCount(pool.inSpatial);
+  const outPlane = elementCount(pool.outSpatial);
+  const window = elementCount(spec.kernel);
   const table = new Int32Array(pool.channels * outPlane * window);
   const opos = new Array<number>(d);
   const wpos = new Array<number>(d);
@@ -58,7 +59,7 @@ export function bitsWindowTable(layer: LensLayer): WindowTable | undefined {
 export function maxPoolBits(x: Float32Array, rows: number, layer: LensLayer, table?: WindowTable, rowBytes = bytesFor(layer.units)): Uint8Array {
   if (layer.pool?.inSpatial.length === 2) return maxPoolBits2d(x, rows, layer, rowBytes);
   const { table: t, window } = table ?? windowTable(layer);
-  const inPerSample = layer.shape.reduce((a, b) => a * b, 1);
+  const inPerSample = elementCount(layer.shape);
   const outElements = t.length / window;
   const bits = new Uint8Array(rows * rowBytes);
   for (let r = 0; r < rows; r++) {

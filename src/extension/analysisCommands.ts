@@ -24,6 +24,7 @@ import { exemplarImages } from './inputImage';
 import { inputsProblem, labelsProblem } from './dataFiles';
 import { pickInputs, pickLabels, pickModel, pickNpy, suggestedLabels, type InputFit } from './pickers';
 import type { Services } from './services';
+import { elementCount } from '../shared/shape';
 
 /** At most this many exemplar thumbnails go to a cluster view (a 28x28 PNG is about 1 kB). */
 const MAX_THUMBNAILS = 600;
@@ -198,7 +199,7 @@ export class AnalysisCommands {
     try {
       const summary = await this.summary(model);
       const sampleShape = sampleShapeOf(summary);
-      const size = sampleShape.reduce((p, d) => p * d, 1);
+      const size = elementCount(sampleShape);
       let inputs: string | undefined;
       let plane: number[] | undefined;
       let available: number | undefined;
@@ -258,7 +259,7 @@ export class AnalysisCommands {
       const available = this.checkInputs(inputs, fit);
       // Given a data file (from code or the view's Run), nothing is asked: absent values take their defaults.
       const scripted = str(o, 'inputs') !== undefined;
-      const D = fit.sampleShape.reduce((p, d) => p * d, 1);
+      const D = elementCount(fit.sampleShape);
       // The default radius: 5 % of the median distance between two inputs (src/core/analyses/local-radius.ts says
       // why not the value range); the view shows that distance next to the radius.
       const near = loadSamples({ kind: 'file', path: inputs }, fit.sampleShape, 200);
@@ -356,7 +357,7 @@ export class AnalysisCommands {
             selection: {},
             data: samples.data,
             n: samples.n,
-            sampleSize: sampleShape.reduce((p, d) => p * d, 1),
+            sampleSize: elementCount(sampleShape),
             labels: labels.path ? readLabels(labels.path, samples.n).labels : undefined,
             pairs,
             steps,

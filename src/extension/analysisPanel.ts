@@ -30,6 +30,7 @@ import { trustedModelUri } from './summaryPanel';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 import { imageOf } from './inputImage';
 import { handleGlossaryMessage } from './glossary';
+import { elementCount } from '../shared/shape';
 
 export const ANALYSIS_VIEW_TYPE = 'polytopeLens.analysis';
 
@@ -220,7 +221,7 @@ export class AnalysisPanel implements vscode.Disposable {
   /** The input at plane coordinates (u, v) of a region map: a + u (b - a) + v (c - a), or (u, v) for a 2-input model. */
   async pointOnPlane(u: number, v: number): Promise<{ x: Float32Array; sampleShape: number[] }> {
     const plane = this.plane ?? (this.plane = await this.restorePlane());
-    const size = plane.sampleShape.reduce((p, d) => p * d, 1);
+    const size = elementCount(plane.sampleShape);
     const x = new Float32Array(size);
     if (plane.a && plane.b && plane.c) {
       for (let i = 0; i < size; i++) x[i] = plane.a[i]! + u * (plane.b[i]! - plane.a[i]!) + v * (plane.c[i]! - plane.a[i]!);
@@ -261,7 +262,7 @@ export function planeContext(path: string, indices: number[], sampleShape: numbe
   const bad = indices.filter((i) => !Number.isSafeInteger(i) || i < 0 || i >= n);
   if (bad.length) throw new UserError(`Sample index ${bad.join(', ')} is out of range: ${n} samples in ${path.split('/').pop()}.`);
   const s = loadSamples({ kind: 'file', path }, sampleShape);
-  const size = sampleShape.reduce((p, d) => p * d, 1);
+  const size = elementCount(sampleShape);
   const row = (i: number) => s.data.slice(i * size, (i + 1) * size);
   return { sampleShape, a: row(indices[0]!), b: row(indices[1]!), c: row(indices[2]!) };
 }

@@ -5,6 +5,7 @@
  */
 import { basename } from 'node:path';
 import { sampleCount, type NpyHeader } from '../core/inputs';
+import { elementCount } from '../shared/shape';
 
 /** The labels file names a data file's name suggests: digits-x.npy -> digits-y.npy, X_test.npy -> y_test.npy, a.inputs.npy -> a.labels.npy. */
 export function labelsNameFor(data: string): string[] {
@@ -51,7 +52,7 @@ export function inputsProblem(h: Header, name: string, sampleShape: number[], in
 export function describeForModel(h: Header, sampleShape: number[] | undefined): { detail: string; fits: boolean | undefined } {
   const head = `${h.dtype} ${shapeText(h.shape)}`;
   if (!sampleShape) return { detail: head, fits: undefined };
-  const size = sampleShape.reduce((p, d) => p * d, 1);
+  const size = elementCount(sampleShape);
   const fits = inputsProblem(h, 'x', sampleShape) === undefined;
   const n = fits ? sampleCount(h.shape, sampleShape, 'x') : 0;
   return {

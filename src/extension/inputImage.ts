@@ -5,6 +5,7 @@
  */
 import { PNG } from 'pngjs';
 import type { ClusterResult } from '../shared/results';
+import { elementCount } from '../shared/shape';
 
 /** A PNG data URL of an image-like input ([1,H,W], [3,H,W] or [H,W]); values in [0,1] or [0,255] as they are, else min-max scaled. */
 export function imageOf(x: Float32Array, shape: number[]): { url: string; note: string } | undefined {
@@ -55,7 +56,7 @@ export function imageOf(x: Float32Array, shape: number[]): { url: string; note: 
  * the inputs can be drawn; undefined when they cannot.
  */
 export function exemplarImages(r: ClusterResult, data: Float32Array, sampleShape: number[], max: number): Record<number, string> | undefined {
-  const size = sampleShape.reduce((p, d) => p * d, 1);
+  const size = elementCount(sampleShape);
   const wanted = new Set<number>();
   for (const m of Object.values(r.methods)) for (const c of m?.clusters ?? []) for (const i of [...(c.medoid === null ? [] : [c.medoid]), ...c.exemplars]) wanted.add(i);
   const out: Record<number, string> = {};

@@ -24,6 +24,7 @@ import { readConfig } from './config';
 import { inputsProblem } from './dataFiles';
 import { pickModel, pickNpy } from './pickers';
 import type { Services } from './services';
+import { elementCount } from '../shared/shape';
 
 /** A problem the user can fix, said in one sentence (shown like core's UserError). */
 class InspectError extends Error {}
@@ -310,7 +311,7 @@ function checkIndex(index: number, n: number, path: string): void {
 function rowOf(path: string, index: number, sampleShape: number[]): Float64Array {
   const s = loadSamples({ kind: 'file', path }, sampleShape);
   checkIndex(index, s.n, path);
-  const size = sampleShape.reduce((p, d) => p * d, 1);
+  const size = elementCount(sampleShape);
   return Float64Array.from(s.data.subarray(index * size, (index + 1) * size));
 }
 

@@ -16,6 +16,7 @@ import { chartFontPx, MIN_CHART_WIDTH, niceStep, textWidth, ticksBetween, watchW
 import { h, s } from './vscodeApi';
 import { counted, term } from './term';
 import { plural, type GlossaryTermId } from '../shared/glossary';
+import { elementCount } from '../shared/shape';
 
 /** Hover-box labels that are glossary terms. */
 const TERM_OF: Record<string, GlossaryTermId> = { at: 'plane-coordinates', code: 'spline-code', 'active bits': 'unit', area: 'region-area', 'area (grid)': 'region-area' };
@@ -324,7 +325,7 @@ function renderSlice(r: SliceResult, sampleShape: number[], ctx: PageContext): R
   const sampleLabel = (p: (typeof planeSamples)[number]) => `${p.name}: sample ${p.index}${predAt(p.u, p.v) === undefined ? '' : `, predicted ${predAt(p.u, p.v)}`}`;
   const titles = planeSamples.length
     ? { u: `u: from sample ${planeSamples[0]!.index} (u = 0) to sample ${planeSamples[1]!.index} (u = 1)`, v: `v: to sample ${planeSamples[2]!.index} (v = 1)` }
-    : sampleShape.reduce((p, d) => p * d, 1) === 2
+    : elementCount(sampleShape) === 2
       ? { u: 'input[0] (first input value)', v: 'input[1] (second input value)' }
       : { u: 'u (plane coordinate)', v: 'v (plane coordinate)' };
   const box = h('div', { class: 'map-box' });

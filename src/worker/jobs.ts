@@ -16,6 +16,7 @@ import type { CodeSample, CodesResult, ModelSummary } from '../shared/results';
 import type { LayerSelection, ModelRef } from '../shared/worker-protocol';
 import type { EnginePool, RunOptions, Samples } from './pool';
 import { GarbageBudget } from '../core/collect';
+import { elementCount } from '../shared/shape';
 
 export type InputSource =
   | { kind: 'file'; path: string }
@@ -76,7 +77,7 @@ export async function sampleSource(
     }
     const s = loadSamples(source, sampleShape, limit);
     const c = cut(s.n, s.note);
-    const size = sampleShape.reduce((a, b) => a * b, 1);
+    const size = elementCount(sampleShape);
     return { ...c, samples: c.n === s.n ? s.data : s.data.subarray(c.first * size, (c.first + c.n) * size) };
   }
   const total = limit !== undefined ? Math.min(limit, source.n) : source.n;
@@ -151,7 +152,7 @@ export function loadSamples(source: InputSource, sampleShape: number[], limit?: 
     note = probeNote(source);
   }
   if (limit !== undefined && limit < n) {
-    const size = sampleShape.reduce((a, b) => a * b, 1);
+    const size = elementCount(sampleShape);
     data = data.subarray(0, limit * size);
     note += `; first ${limit} used`;
     n = limit;
@@ -186,7 +187,7 @@ export async function runCodes(pool: EnginePool, req: CodesRequest, opts: CodesR
   const summary = await pool.summary(req.model, req.selection, opts.signal);
   const sampleShape = req.model.inputShape ?? sampleShapeOf(summary);
   const samples = await sampleSource(req.inputs, sampleShape, req.limit, req.shard);
-  const size = sampleShape.reduce((a, b) => a * b, 1);
+  const size = elementCount(sampleShape);
   const codeBytes = Math.ceil(summary.total_units / 8);
   const L = summary.layers.length;
   const stats = new StatsAccumulator(summary.layers, codeBytes, samples.n);

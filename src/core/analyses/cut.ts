@@ -21,6 +21,7 @@ import { nodeKey } from '../onnx/graph';
 import { DataType, encodeModel, onnx, type NodeProto } from '../onnx/model';
 import { withWeightsInMemory } from '../onnx/weights';
 import { createSession, ort, runSession } from '../ort';
+import { elementCount } from '../../shared/shape';
 
 /** Name of the rest model's input. */
 export const CUT_INPUT = '__pl_cut';
@@ -66,7 +67,7 @@ export async function cutAt(lens: Lens, key: string, threads?: number): Promise<
   let offset = 0;
   const tensors = names.map((name, i) => {
     const shape = shapes[i]!;
-    const size = shape.reduce((a, b) => a * b, 1);
+    const size = elementCount(shape);
     const t = { name, shape, size, offset };
     offset += size;
     return t;

@@ -26,6 +26,7 @@ import type { Lens, LensLayer } from '../lens';
 import { PreactRunner, type Precision } from './preacts';
 import { Plane, polygonArea, type PlaneSpec } from './planar';
 import type { ExactPolygon, ExactRegions } from '../../shared/results';
+import { elementCount } from '../../shared/shape';
 
 export interface Exact2dOptions {
   window?: [number, number];
@@ -389,9 +390,9 @@ function cutMaxPool(sub: Subdivision, layer: LensLayer, off: number, tol: number
   const { kernel, strides, dilations } = rule.pool;
   const { inSpatial, outSpatial, channels, beginPads } = layer.pool;
   const d = kernel.length;
-  const window = kernel.reduce((a, b) => a * b, 1);
-  const outPlane = outSpatial.reduce((a, b) => a * b, 1);
-  const inPlane = inSpatial.reduce((a, b) => a * b, 1);
+  const window = elementCount(kernel);
+  const outPlane = elementCount(outSpatial);
+  const inPlane = elementCount(inSpatial);
   const nOut = channels * outPlane;
   // Flat input index of each (output element, window element), or -1 for padding.
   const index = new Int32Array(nOut * window);

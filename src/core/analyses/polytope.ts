@@ -42,6 +42,7 @@ import { MatMul64 } from '../matmul';
 import type { PolytopeCompareGroup, PolytopeCompareResult, PolytopeDistribution, PolytopeFacet, PolytopeNeighbour, PolytopeResult, PolytopeUnit } from '../../shared/results';
 import { nonAffineFrom, pointState } from './exact1d';
 import { PreactRunner, type Precision } from './preacts';
+import { elementCount } from '../../shared/shape';
 
 export interface PolytopeOptions {
   box?: [number, number];
@@ -95,7 +96,7 @@ export function checkInspectable(lens: Lens): void {
     const u = lens.unsupported[0];
     throw new UserError(`${name} has a ${u?.op ?? 'non-linear'} node${u ? ` ('${u.node}')` : ''} before layer '${lens.layers[first]!.plan.key}': the pre-activations are not affine inside a region, so 'polytope' works only on piecewise-linear models`);
   }
-  const values = lens.layers.reduce((a, l) => a + l.shape.reduce((p, q) => p * q, 1), 0);
+  const values = lens.layers.reduce((a, l) => a + elementCount(l.shape), 0);
   const bytes = values * lens.sampleSize * 8;
   if (bytes > MAX_AFFINE_BYTES) {
     throw new UserError(`${name} is too large for 'polytope': its ${values.toLocaleString('en-US')} pre-activations over ${lens.sampleSize.toLocaleString('en-US')} input dimensions would need ${gigabytes(bytes)} of affine forms (at most ${MAX_AFFINE_BYTES / 1e9} GB); inspect it along a line with 'path' or on a plane with 'slice' instead`);

@@ -31,6 +31,7 @@ import { DataType, onnx, type ModelProto, type TensorProto } from '../onnx/model
 import { tensorBytes } from '../onnx/weights';
 import { createSession, ort, runSession } from '../ort';
 import type { Bound } from '../layers';
+import { elementCount } from '../../shared/shape';
 
 export type Precision = 'float64' | 'float32';
 
@@ -59,7 +60,7 @@ export class PreactRunner {
     readonly bounds: ({ lo: Float64Array; hi: Float64Array } | undefined)[],
     readonly outputSize: number,
   ) {
-    this.sizes = layers.map((l) => l.shape.reduce((a, b) => a * b, 1));
+    this.sizes = layers.map((l) => elementCount(l.shape));
   }
 
   static async create(lens: Lens, layers: LensLayer[], opts: PreactOptions = {}): Promise<PreactRunner> {
