@@ -230,29 +230,84 @@ export function decideRow(highs: Highs, sp: SparseRows, gc: Float64Array, c: Flo
   }
 }
 
+/** The subset LP of decideRowOverRows: the given rows facing row i at first, the most violated added per round, and
+ *  the rounds before it gives up for the LP over all given rows (measured on mnist-8's 4,147 second-pass rows, a
+ *  sample of 52: 18 decided in 0.23 s on average; more rounds decide few more, slowly, 12 s a row when unbounded). */
+const SUBSET_FIRST = 128;
+const SUBSET_PER_ROUND = 256;
+const SUBSET_ROUNDS = 3;
+
 /**
  * Row i decided by one LP over the given rows (the facets found so far) with every input free in the box, for the
  * rows whose growing LP would free more than maxFree inputs. The given rows' polytope contains the region, so a
  * minimum of g_i >= -tol over it proves row i redundant; otherwise the minimiser y is returned, and the caller's ray
- * from the centre to y shows a facet: row i, or one the list lacked (then row i is tried again with it). Interior
- * point with crossover: on mnist-8's deferred rows (7,083 facets, 784 inputs) about 3 s a row, against 40-100 s for
- * a growing LP with every input free.
+ * from the centre to y shows a facet: row i, or one the list lacked (then row i is tried again with it).
+ *
+ * First a small simplex LP over a subset (the rows facing -n_i, then the ones its minimiser violates, for up to
+ * SUBSET_ROUNDS rounds): any subset's polytope contains the given rows' one too, so a minimum >= -tol over it is
+ * already a proof, and a minimiser that violates none of the given rows is their LP's minimiser. Otherwise the LP
+ * over all given rows: interior point with crossover (on mnist-8's second pass, 7,083 facets and 784 inputs, about
+ * 3.8 s a row, against 40-100 s for a growing LP with every input free; the subset LP first brings the mean to an
+ * estimated 2.7 s).
  */
 export function decideRowOverRows(highs: Highs, sp: SparseRows, gc: Float64Array, c: Float64Array, rows: ArrayLike<number>, i: number, lo: number, hi: number, tol: number, seconds = ROW_LP_SECONDS): RowDecision {
   const d = c.length;
   const own = new Float64Array(d);
   for (let q = sp.start[i]!; q < sp.start[i + 1]!; q++) own[sp.cols[q]!] = sp.vals[q]!;
+  /** g_j at y, from its value at the centre. */
+  const gAt = (j: number, y: ArrayLike<number>) => {
+    let v = gc[j]!;
+    for (let q = sp.start[j]!; q < sp.start[j + 1]!; q++) v += sp.vals[q]! * (y[sp.cols[q]!]! - c[sp.cols[q]!]!);
+    return v;
+  };
+  let lps = 0;
+  const subset = highs.createModel();
+  try {
+    subset.options.set({ output_flag: false, presolve: 'off', time_limit: seconds });
+    subset.addVars(new Float64Array(d).fill(lo), new Float64Array(d).fill(hi));
+    subset.changeColsCost({ kind: 'range', from: 0, to: d - 1 }, own);
+    const facing = Array.from(rows, (j) => {
+      let dot = 0;
+      for (let q = sp.start[j]!; q < sp.start[j + 1]!; q++) dot += sp.vals[q]! * own[sp.cols[q]!]!;
+      return { j, dot };
+    })
+      .sort((p, q) => p.dot - q.dot)
+      .slice(0, SUBSET_FIRST)
+      .map((f) => f.j);
+    const inLp = new Set(facing);
+    if (facing.length) subset.addRows(lpRows(sp, gc, c, facing, highs.infinity));
+    for (let round = 0; round < SUBSET_ROUNDS; round++) {
+      const res = subset.run();
+      lps++;
+      if (res.modelStatus !== 7) break;
+      const y = subset.getSolution().colValue;
+      if (gAt(i, y) >= -tol) return { redundant: true, lps };
+      const viol: { j: number; v: number }[] = [];
+      for (let r = 0; r < rows.length; r++) {
+        const j = rows[r]!;
+        if (inLp.has(j)) continue;
+        const v = gAt(j, y);
+        // Strict (as decideRow's): the caller's ray from the centre to y must not meet a given row before row i.
+        if (v < -tol * 1e-3) viol.push({ j, v });
+      }
+      if (!viol.length) return { y: Float64Array.from(y), lps };
+      const more = viol.sort((p, q) => p.v - q.v).slice(0, SUBSET_PER_ROUND).map((v) => v.j);
+      for (const j of more) inLp.add(j);
+      subset.addRows(lpRows(sp, gc, c, more, highs.infinity));
+    }
+  } finally {
+    subset.dispose();
+  }
   const lp = highs.createModel();
   try {
     lp.options.set({ output_flag: false, solver: 'ipm', run_crossover: 'on', time_limit: seconds });
     lp.addVars(new Float64Array(d).fill(lo), new Float64Array(d).fill(hi));
     lp.changeColsCost({ kind: 'range', from: 0, to: d - 1 }, own);
     if (rows.length) lp.addRows(lpRows(sp, gc, c, rows, highs.infinity));
-    if (lp.run().modelStatus !== 7) return { lps: 1 };
+    lps++;
+    if (lp.run().modelStatus !== 7) return { lps };
     const y = Float64Array.from(lp.getSolution().colValue);
-    let gi = gc[i]!;
-    for (let q = sp.start[i]!; q < sp.start[i + 1]!; q++) gi += sp.vals[q]! * (y[sp.cols[q]!]! - c[sp.cols[q]!]!);
-    return gi >= -tol ? { redundant: true, lps: 1 } : { y, lps: 1 };
+    return gAt(i, y) >= -tol ? { redundant: true, lps } : { y, lps };
   } finally {
     lp.dispose();
   }
