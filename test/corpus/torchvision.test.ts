@@ -23,11 +23,14 @@ const PYTHON = '/usr/bin/python3';
 const CORPUS = process.env.POLYTOPE_LENS_CORPUS ?? join(homedir(), '.cache', 'polytope-lens', 'corpus');
 const ARCHS = ['resnet18', 'resnet50', 'vgg11_bn', 'alexnet', 'squeezenet1_1', 'shufflenet_v2_x0_5', 'mobilenet_v2', 'densenet121', 'googlenet'];
 /**
- * Near-ties and exact ties may be at most this share of all bits (measured: at most 1.1e-4), except GoogLeNet's: at
- * random init its deep inception pools see nearly constant maps, and 11% of their bits are within 1e-5 of the layer's
- * scale from a window's maximum; the tool is right to call them fragile.
+ * Near-ties and exact ties may be at most this share of all bits (measured: at most 1.1e-4), except GoogLeNet's: two
+ * of its stride-1 3x3 pools (inception3a and 4a, branch 4) read the output of a stride-2 3x3 pool, where a maximum
+ * shared by overlapping windows appears twice side by side, so their windows hold equal entries: 1.2% of its bits
+ * are exact ties, by the architecture (its Conv weights come from Kaiming's init, bench/torchvision_corpus.py
+ * KAIMING_FAN_IN; with its own init the input's part of the deep pre-activations fell below float32 rounding and
+ * 11% of its bits were ties).
  */
-const MAX_TIE_SHARE: Record<string, number> = { googlenet: 0.15 };
+const MAX_TIE_SHARE: Record<string, number> = { googlenet: 0.02 };
 const MAX_TIE_SHARE_OTHERS = 1e-3;
 
 interface Reference {
