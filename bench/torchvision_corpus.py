@@ -5,7 +5,8 @@ TorchScript exporter, with reference spline codes from PyTorch itself.
 
 For each architecture (torchvision 0.14, Debian python3-torchvision; random init, seeded, GoogLeNet's Conv weights
 by Kaiming's normal init (see KAIMING_FAN_IN); BatchNorm running statistics and affine parameters set to seeded
-non-trivial values, so that folding them into the Conv is not the identity) it writes into DIR (default $POLYTOPE_LENS_CORPUS or ~/.cache/polytope-lens/corpus):
+non-trivial values, so that folding them into the Conv is not the identity) it writes into DIR (default
+$POLYTOPE_LENS_CORPUS or ~/.cache/polytope-lens/corpus):
     ARCH.onnx         torch.onnx.export at opset 13, input 'input' [N, 3, 224, 224] with a free batch axis
     ARCH.inputs.npy   N float32 inputs [N, 3, 224, 224], N(0, 1), seeded
     ARCH.bits.npy     uint8 [N, ceil(bits / 8)]: the reference codes, packed MSB first (the engine's layout)
@@ -41,8 +42,8 @@ RECIPE_VERSION = 1  # bump when the recipe below changes: cached files are then 
 # GoogLeNet's own init (truncated normal, std 0.01) shrinks the input's part of each pre-activation layer by layer
 # while BatchNorm's per-channel offsets stay near 0.1: measured on 4 inputs, the median spread of a unit across
 # inputs is 0.1 at the first ReLU, 1e-5 at the 6th and 1e-9 from the 31st on, so the model ignores its input there
-# and its bits are decided by rounding. Kaiming's normal init (fan in, ReLU gain) keeps that spread at 0.6-1 through all
-# 57 ReLUs, as in a trained network.
+# and its bits are decided by rounding. Kaiming's normal init (fan in, ReLU gain) keeps that spread at 0.6-1 through
+# all 57 ReLUs, as in a trained network.
 KAIMING_FAN_IN = {"googlenet"}
 
 
