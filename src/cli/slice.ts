@@ -80,12 +80,22 @@ export async function runSlice(a: CliArgs): Promise<void> {
   const pool = new EnginePool({ workers: 1 });
   try {
     const req = await sliceRequest(a, pool);
-    // Grid points on stderr: an ImageNet CNN's 200 x 200 grid is minutes of forward passes.
-    const progress = new Progress('slice grid points', !a.quiet && process.stderr.isTTY === true);
+    // Progress on stderr, a line per stage: the exact partition (pre-activations cut), then the grid points (an
+    // ImageNet CNN's 200 x 200 grid is minutes of forward passes).
+    const show = !a.quiet && process.stderr.isTTY === true;
+    let progress: Progress | undefined;
+    let stage: string | undefined;
     const r = await pool.submit((api, progressTask) => api.slice(modelRef(a), { ops: a.ops, layers: a.layers }, { ...req, progressTask }), undefined, {
-      onProgress: (d, t) => progress.update(d, t),
+      onProgress: (d, t, s) => {
+        if (!progress || s !== stage) {
+          progress?.end();
+          stage = s;
+          progress = new Progress(`slice ${s ?? 'grid points'}`, show);
+        }
+        progress.update(d, t);
+      },
     });
-    progress.end();
+    progress?.end();
     process.stdout.write(a.json ? JSON.stringify(r) + '\n' : formatSlice(r));
   } finally {
     await pool.dispose();

@@ -240,7 +240,7 @@ export class AnalysisCommands {
           }
           return { kind: 'slice', sampleShape, result: await pool.submit((api, progressTask) => api.slice(this.services.modelRef(model), {}, { ...req, progressTask }), signal, { onProgress }) };
         },
-        (panel) => (panel.plane = ctx),
+        { onDone: (panel) => (panel.plane = ctx), stages: exact ? 2 : 1 },
       );
     } catch (e) {
       return this.reportPickError('regionMap', e);
@@ -566,8 +566,10 @@ export class AnalysisCommands {
     model: vscode.Uri,
     params: AnalysisParams,
     title: string,
-    job: (pool: EnginePool, signal: AbortSignal, onProgress: (done: number, total: number) => void) => Promise<AnalysisData>,
-    onDone?: (panel: AnalysisPanel) => void,
+    job: (pool: EnginePool, signal: AbortSignal, onProgress: (done: number, total: number, stage?: string) => void) => Promise<AnalysisData>,
+    /** onDone: called with the panel before it shows the result; stages: how many stages the job reports progress
+     * for, one after another, each given an equal part of the bar (default 1). */
+    { onDone, stages = 1 }: { onDone?: (panel: AnalysisPanel) => void; stages?: number } = {},
   ): Promise<AnalysisData['result'] | undefined> {
     const { log } = this.services;
     const command = ANALYSIS_COMMANDS[kind];
@@ -585,8 +587,10 @@ export class AnalysisCommands {
           // The view's Cancel button stops the same run as the notification's.
           panel.cancelRun = () => abort.abort();
           let last = 0;
-          const onProgress = (done: number, total: number) => {
-            progress.report({ increment: (100 * (done - last)) / total, message: `${done} / ${total}` });
+          let stage: string | undefined;
+          const onProgress = (done: number, total: number, s?: string) => {
+            if (s !== stage) (stage = s), (last = 0);
+            progress.report({ increment: (100 * (done - last)) / total / stages, message: `${s ? `${s}: ` : ''}${done} / ${total}` });
             last = done;
           };
           try {

@@ -157,7 +157,8 @@ export interface SliceRequest {
   precision?: 'float64' | 'float32';
   /** x(u, v) = a + u (b - a) + v (c - a); each per-sample size; indices are echoed. */
   plane?: { a: Float32Array; b: Float32Array; c: Float32Array; indices?: number[] };
-  /** Reports the grid points done (ProgressMessage) under this task number. */
+  /** Reports progress (ProgressMessage) under this task number: with `exact`, the stage 'exact regions'
+   * (pre-activations cut), then 'grid points'. */
   progressTask?: number;
 }
 

@@ -50,6 +50,17 @@ test('grid progress: one report per forward pass, points done rising to R²', as
   assert.equal(g.region_ids_row_major.length, 900);
 });
 
+test('slice progress with --exact: the pre-activations cut, rising to every unit of every layer, then the grid points', async () => {
+  const lens = await Lens.open(fixture('mlp2d.onnx'));
+  const seen: [number, number, string][] = [];
+  await slice(lens, lens.layers, { window: [-3, 3], resolution: 30, batch: 300, exact: { polygons: false }, onProgress: (d, t, s) => seen.push([d, t, s]) });
+  const units = lens.layers.reduce((a, l) => a + l.units, 0);
+  const exact = seen.filter(([, , s]) => s === 'exact regions');
+  assert.deepEqual(seen.slice(exact.length), [[300, 900, 'grid points'], [600, 900, 'grid points'], [900, 900, 'grid points']], 'the grid comes after the exact stage');
+  // A report per unit here (at most one per 1% of the units), rising to all of them.
+  assert.deepEqual(exact, Array.from({ length: units }, (_, i) => [i + 1, units, 'exact regions']));
+});
+
 test('plane through three inputs: (0,0) is a, (1,0) is b, (0,1) is c', async () => {
   const lens = await Lens.open(fixture('mlp.onnx'));
   const { data } = toModelInput(readNpy(fixture('mlp.inputs.npy')), lens.sampleShape, 'mlp');

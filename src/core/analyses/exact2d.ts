@@ -40,6 +40,9 @@ export interface Exact2dOptions {
   maxFaces?: number;
   /** A runner to reuse (for benchmarks); created and disposed here otherwise. */
   runner?: PreactRunner;
+  /** Pre-activations cut so far, of all layers' (a MaxPool layer's at once), at most about every 1%: a deep model's
+   * partition takes minutes. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Relative tolerance under which a value counts as zero (a vertex on the cut line), by precision. */
@@ -246,6 +249,13 @@ export async function exactRegions2d(lens: Lens, opts: Exact2dOptions = {}): Pro
   sub.faces.push(Int32Array.of(0, 1, 2, 3));
   sub.codes.push(new Uint8Array(codeBytes));
   const afterLayer: Record<string, number> = {};
+  let cut = 0;
+  let reported = 0;
+  const step = Math.max(1, Math.ceil(totalPre / 100));
+  const cutDone = (n: number) => {
+    cut += n;
+    if (opts.onProgress && (cut - reported >= step || cut === totalPre)) opts.onProgress((reported = cut), totalPre);
+  };
   let forwardMs = 0;
   let passes = 0;
 
@@ -283,6 +293,7 @@ export async function exactRegions2d(lens: Lens, opts: Exact2dOptions = {}): Pro
         for (let u = 0; u < width; u++) {
           sub.cutAll(() => ({ i: u, j: -1, thr: 0 }), tol, (f) => setBit(sub.codes[f]!, 0, off + u));
           guard();
+          cutDone(1);
         }
       } else if (rule.kind === 'between') {
         const { lo: blo, hi: bhi } = bounds!;
@@ -290,9 +301,11 @@ export async function exactRegions2d(lens: Lens, opts: Exact2dOptions = {}): Pro
           sub.cutAll(() => ({ i: u, j: -1, thr: blo[u]! }), tol, (f) => setBit(sub.codes[f]!, 0, off + 2 * u));
           sub.cutAll(() => ({ i: u, j: -1, thr: bhi[u]! }), tol, (f) => setBit(sub.codes[f]!, 0, off + 2 * u + 1));
           guard();
+          cutDone(1);
         }
       } else {
         cutMaxPool(sub, layer, off, tol, guard);
+        cutDone(width);
       }
       afterLayer[layer.plan.key] = sub.faces.length;
     }

@@ -23,9 +23,13 @@ export interface SliceOptions {
   threads?: number;
   /** Points per forward pass (default: about 4M input values). */
   batch?: number;
-  /** Grid points done after each forward pass, of R² (an ImageNet CNN's 200² grid is minutes of passes). */
-  onProgress?: (done: number, total: number) => void;
+  /** Steps done of the stage's total: with `exact`, its pre-activations cut first, then grid points after each
+   * forward pass, of R² (an ImageNet CNN's 200² grid is minutes of passes). */
+  onProgress?: (done: number, total: number, stage: SliceStage) => void;
 }
+
+/** The stages of a slice, in the order they run. */
+export type SliceStage = 'exact regions' | 'grid points';
 
 export function checkWindow(window: [number, number], resolution: number): void {
   const [lo, hi] = window;
@@ -100,7 +104,7 @@ export async function sliceGrid(lens: Lens, layers: LensLayer[], opts: SliceOpti
         regionIds[start + p] = ids.id(b.codes, p * ex.codeBytes);
         preds[start + p] = b.preds[p]!;
       }
-      opts.onProgress?.(start + m, total);
+      opts.onProgress?.(start + m, total, 'grid points');
     }
   } finally {
     await ex.dispose();
@@ -121,7 +125,8 @@ export async function slice(lens: Lens, layers: LensLayer[], opts: SliceOptions)
   // The exact partition first: on a model too large for it, its refusal comes before the grid's forward passes
   // (40,000 images at the default resolution) instead of after them.
   const exactOpts = typeof opts.exact === 'object' ? opts.exact : {};
-  const exact = opts.exact ? await exactRegions2d(lens, { window: opts.window, plane: opts.plane, threads: opts.threads, ...exactOpts }) : undefined;
+  const onProgress = opts.onProgress && ((done: number, total: number) => opts.onProgress!(done, total, 'exact regions'));
+  const exact = opts.exact ? await exactRegions2d(lens, { window: opts.window, plane: opts.plane, threads: opts.threads, onProgress, ...exactOpts }) : undefined;
   const grid = await sliceGrid(lens, layers, opts);
   const result: SliceResult = {
     model: lens.model.name,
