@@ -16,21 +16,29 @@ export function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
 
-/** Progress on stderr, at most a few times a second; only when stderr is a terminal, unless forced. */
+/** Progress on stderr, at most a few times a second; only when stderr is a terminal, unless forced. A task of
+ * stages may name each one: a new stage ends the line of the one before. */
 export class Progress {
   private last = 0;
   private shown = false;
+  private stage: string | undefined;
   constructor(
     private readonly label: string,
     private readonly enabled: boolean,
   ) {}
-  update(done: number, total: number): void {
+  update(done: number, total: number, stage?: string): void {
     if (!this.enabled) return;
+    if (stage !== this.stage) {
+      this.end();
+      this.stage = stage;
+      this.shown = false;
+      this.last = 0;
+    }
     const now = Date.now();
     if (now - this.last < 250 && done < total) return;
     this.last = now;
     this.shown = true;
-    process.stderr.write(`\r${this.label}: ${done}/${total} (${((100 * done) / Math.max(total, 1)).toFixed(0)}%)`);
+    process.stderr.write(`\r${this.label}${stage ? ` ${stage}` : ''}: ${done}/${total} (${((100 * done) / Math.max(total, 1)).toFixed(0)}%)`);
   }
   end(): void {
     if (this.shown) process.stderr.write('\n');

@@ -82,20 +82,11 @@ export async function runSlice(a: CliArgs): Promise<void> {
     const req = await sliceRequest(a, pool);
     // Progress on stderr, a line per stage: the exact partition (pre-activations cut), then the grid points (an
     // ImageNet CNN's 200 x 200 grid is minutes of forward passes).
-    const show = !a.quiet && process.stderr.isTTY === true;
-    let progress: Progress | undefined;
-    let stage: string | undefined;
+    const progress = new Progress('slice', !a.quiet && process.stderr.isTTY === true);
     const r = await pool.submit((api, progressTask) => api.slice(modelRef(a), { ops: a.ops, layers: a.layers }, { ...req, progressTask }), undefined, {
-      onProgress: (d, t, s) => {
-        if (!progress || s !== stage) {
-          progress?.end();
-          stage = s;
-          progress = new Progress(`slice ${s ?? 'grid points'}`, show);
-        }
-        progress.update(d, t);
-      },
+      onProgress: (d, t, s) => progress.update(d, t, s),
     });
-    progress?.end();
+    progress.end();
     process.stdout.write(a.json ? JSON.stringify(r) + '\n' : formatSlice(r));
   } finally {
     await pool.dispose();

@@ -589,7 +589,10 @@ export class AnalysisCommands {
           let last = 0;
           let stage: string | undefined;
           const onProgress = (done: number, total: number, s?: string) => {
-            if (s !== stage) (stage = s), (last = 0);
+            if (s !== stage) {
+              stage = s;
+              last = 0;
+            }
             progress.report({ increment: (100 * (done - last)) / total / stages, message: `${s ? `${s}: ` : ''}${done} / ${total}` });
             last = done;
           };

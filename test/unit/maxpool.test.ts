@@ -10,6 +10,7 @@ import type { LensLayer } from '../../src/core/lens';
 import { maxPoolBits, poolIndexBits, windowTable } from '../../src/core/maxpool';
 import { bytesFor } from '../../src/core/bits';
 import { Rng } from '../../src/core/inputs';
+import { elementCount } from '../../src/shared/shape';
 
 interface Geometry {
   H: number;
@@ -41,7 +42,7 @@ function poolLayer(g: Geometry, C: number): LensLayer {
  * of -inf only has none, and gets an index outside it (here -1, or the next sample's first entry). */
 function indicesOf(x: Float32Array, rows: number, layer: LensLayer, outside: (r: number) => number): Int32Array {
   const { table, window } = windowTable(layer);
-  const perSample = layer.shape.reduce((a, b) => a * b, 1);
+  const perSample = elementCount(layer.shape);
   const elements = table.length / window;
   const idx = new Int32Array(rows * elements);
   for (let r = 0; r < rows; r++) {
@@ -63,7 +64,7 @@ const GEOMETRIES: Geometry[] = [
   { H: 9, W: 9, K: [3, 3], S: [1, 1], D: [1, 1], P: [1, 1] }, // GoogLeNet's inception branch pool
   { H: 10, W: 7, K: [2, 3], S: [1, 2], D: [2, 1], P: [1, 1] }, // dilated, uneven
   { H: 8, W: 4, K: [3, 4], S: [2, 1], D: [1, 1], P: [1, 1] }, // a window as wide as the input
-  { H: 9, W: 4, K: [2, 3], S: [3, 1], D: [1, 2], P: [0, 1] }, // dilation past the width: offsets shared
+  { H: 9, W: 4, K: [2, 3], S: [3, 1], D: [1, 2], P: [0, 1] }, // the dilated window wider than the input
 ];
 
 for (const g of GEOMETRIES) {
@@ -72,7 +73,7 @@ for (const g of GEOMETRIES) {
     const rows = 4;
     const layer = poolLayer(g, C);
     const rng = new Rng(7);
-    const perSample = C * g.H * g.W;
+    const perSample = elementCount(layer.shape);
     // Values on a coarse grid, so windows tie often; the first channel of each sample starts with a block of -inf.
     const x = Float32Array.from({ length: rows * perSample }, () => Math.floor(rng.uniform(0, 4)));
     for (let r = 0; r < rows; r++) for (let h = 0; h < 4; h++) for (let w = 0; w < 4; w++) x[r * perSample + h * g.W + w] = -Infinity;
