@@ -110,6 +110,9 @@ export function register({ test, open, send, posted, setTheme, out, fixture }) {
       assert.ok(s.right <= width + 0.5, `${what}: the chart ends at ${s.right}px`);
     }
     assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= width, `${what}: the page scrolls sideways`);
+    // A table wider than the view scrolls inside its box; its caption wraps at the view's width instead of being cut.
+    const captions = await page.$$eval('caption', (cs) => cs.filter((c) => c.getClientRects().length).map((c) => ({ text: c.textContent.trim().slice(0, 40), right: c.getBoundingClientRect().right })));
+    for (const c of captions) assert.ok(c.right <= width + 0.5, `${what}: the caption "${c.text}" ends at ${c.right.toFixed(0)}px, cut by its table's scroll box`);
     // The page's other text (tables, legends, captions, exemplar numbers): no smaller either.
     const small = await page.evaluate((min) => Array.from(document.querySelectorAll('body *'))
       .filter((e) => Array.from(e.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim()) && e.getClientRects().length)
