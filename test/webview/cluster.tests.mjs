@@ -76,6 +76,8 @@ export function register({ test, open, send, posted, setTheme, THEMES, out, fixt
     await page.getByRole('option', { name: 'k-medoids on activations (Euclidean)' }).click();
     await page.waitForSelector('#selected[data-method=kmedoids_activations]');
     const km = cluster.methods.kmedoids_activations;
+    // Its parameters at 6 significant digits (the cost is a float64 sum).
+    assert.match(await page.textContent('#selected p.meta'), new RegExp(` · k ${km.params.k}, seed ${km.params.seed}, cost ${Number(km.params.cost.toPrecision(6))} · `));
     assert.deepEqual((await rowsOf(page, '#clusters')).map((r) => r.slice(0, 4)), km.clusters.map((c) => [String(c.id), String(c.size), String(c.majority_label), pct(c.purity)]));
     assert.deepEqual(await rendered(page), { type: 'rendered', view: 'result', kind: 'cluster', items: km.clusters.length, marks: barsOf(km) });
     assert.deepEqual(await page.$$eval('#methods button[aria-pressed=true]', (bs) => bs.map((b) => b.dataset.method)), ['kmedoids_activations']);
