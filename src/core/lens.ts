@@ -199,7 +199,7 @@ async function sizeLayers(model: LoadedModel, plans: LayerPlan[], sampleShape: n
   if (plans.length === 0) return [];
   const tensors = plans.flatMap((p) => (p.rule.kind === 'argmax' ? [p.preact, p.output] : [p.preact]));
   const probe = shapeProbe(model.proto, model.opset, tensors);
-  const session = await createSession(probe.proto, model.name, { threads });
+  const session = await createSession(probe.proto, model.name, { threads, once: true });
   try {
     const input = model.inputs[0]!;
     const size = batch * elementCount(sampleShape);
@@ -244,8 +244,8 @@ async function tryFreeBatch(model: LoadedModel, graph: GraphIndex, sampleShape: 
   for (let i = 0; i < data.length; i++) data[i] = (Math.imul(i + 1, 2654435761) >>> 0) / 4294967296;
   const outName = model.outputs[0]!.name;
   try {
-    const original = await createSession(model.proto, model.name, { threads });
-    const copy = await createSession(freed.proto, model.name, { threads });
+    const original = await createSession(model.proto, model.name, { threads, once: true });
+    const copy = await createSession(freed.proto, model.name, { threads, once: true });
     const together = (await runSession(copy, { [input.name]: new ort.Tensor('float32', data.subarray(0, k * size), [k, ...sampleShape]) }, [outName], model.name))[outName]!.data as Float32Array;
     const per = together.length / k;
     let worst = 0;
