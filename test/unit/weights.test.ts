@@ -3,11 +3,13 @@
  * same codes, float64 pre-activations, polytope and cut-and-rest results as the same model held in memory,
  * JavaScript holds none of those weights, and no temporary file is left behind. Codes on the two real models of the
  * fixtures with tensors over the default size (ultraface: 7, torchvision's SqueezeNet 1.1); float64 (which onnxruntime
- * has no Conv kernel for) and cuts on the PyTorch-exported MLP fixtures with every raw tensor on disk.
+ * has no Conv kernel for) and cuts on the PyTorch-exported MLP fixtures with every raw tensor on disk. A large file
+ * is read without its large weights (src/core/onnx/skeleton.ts): the same model as read whole, and a malformed file
+ * the same error.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
@@ -15,7 +17,8 @@ import { Lens } from '../../src/core/lens';
 import { CodeExtractor } from '../../src/core/extract';
 import { PreactRunner } from '../../src/core/analyses/preacts';
 import { cutAt, cutValues } from '../../src/core/analyses/cut';
-import { onnx, readModel } from '../../src/core/onnx/model';
+import { decodeModel, onnx, readModel } from '../../src/core/onnx/model';
+import { readSkeleton } from '../../src/core/onnx/skeleton';
 import { collectGarbage, exposeGc } from '../../src/core/collect';
 import { tensorBytes, WEIGHTS_ON_DISK } from '../../src/core/onnx/weights';
 import { computePolytope } from '../../src/core/analyses/polytope';
@@ -132,6 +135,43 @@ test('a model file of 64 MiB or more: once read, its bytes are collected (no fra
     }
     assert.equal(model.proto.graph!.initializer![0]!.dataLocation, onnx.TensorProto.DataLocation.EXTERNAL);
     assert.ok(held < 8 * 2 ** 20, `${(held / 2 ** 20).toFixed(1)} MiB of buffers still held after reading a ${(bytes.length / 2 ** 20).toFixed(0)} MiB model`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a large file is read without its large weights: the same graph and the same places in the file as reading it whole', () => {
+  const file = fixture('torchvision/squeezenet1_1.onnx');
+  const options = { modelBytes: 0, tensorBytes: WEIGHTS_ON_DISK.tensorBytes };
+  const skeleton = readSkeleton(file, options.tensorBytes)!;
+  const whole = readFileSync(file);
+  assert.ok(skeleton.bytes.length < whole.length / 4, `the skeleton is ${skeleton.bytes.length} of ${whole.length} bytes`);
+  assert.equal(skeleton.fileBytes, whole.length);
+  const fromSkeleton = readModel(file, { weightsOnDisk: options });
+  const fromWhole = decodeModel(whole, 'squeezenet1_1.onnx', file, options);
+  assert.equal(fromSkeleton.fileBytes, fromWhole.fileBytes);
+  // Encoded, the two models are the same bytes: every node, attribute, small initializer and external reference.
+  assert.deepEqual(onnx.ModelProto.encode(fromSkeleton.proto).finish(), onnx.ModelProto.encode(fromWhole.proto).finish());
+  assert.ok(skeleton.weights.filter(Boolean).length > 10);
+});
+
+test('a truncated large file gets the error of its whole bytes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'polytope-lens-cut-'));
+  const file = join(dir, 'cut.onnx');
+  const whole = readFileSync(fixture('torchvision/squeezenet1_1.onnx'));
+  writeFileSync(file, whole.subarray(0, Math.floor(whole.length * 0.6)));
+  try {
+    assert.equal(readSkeleton(file, WEIGHTS_ON_DISK.tensorBytes), undefined);
+    const message = (options?: { modelBytes: number; tensorBytes: number }) => {
+      try {
+        readModel(file, { weightsOnDisk: options });
+        return 'read';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    assert.match(message({ modelBytes: 0, tensorBytes: WEIGHTS_ON_DISK.tensorBytes }), /cut\.onnx is truncated or corrupt/);
+    assert.equal(message({ modelBytes: 0, tensorBytes: WEIGHTS_ON_DISK.tensorBytes }), message());
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,7 +10,8 @@ import * as protobuf from 'protobufjs/minimal';
 import { onnx } from 'onnx-proto';
 import { UserError } from '../errors';
 import { readGraphMetadata, type GraphMetadata } from './metadata';
-import { leaveWeightsInFile, tensorBytes, WEIGHTS_ON_DISK, type WeightsOnDisk } from './weights';
+import { readSkeleton, type Skeleton } from './skeleton';
+import { leaveWeightsInFile, markLeftInFile, tensorBytes, WEIGHTS_ON_DISK, type WeightsOnDisk } from './weights';
 
 // protobufjs finds `long` through util.inquire, an eval'd require that esbuild cannot see: from a checkout it
 // resolves to node_modules/long, from the installed VSIX (no node_modules/long) it finds nothing and int64 fields
@@ -105,7 +106,17 @@ export function readModel(path: string, opts: { maxBytes?: number; weightsOnDisk
  * readModel's frame, an interpreter register kept them alive through the collection there whenever a call came
  * between (alexnet's worker: 381 against 632 MB peak RSS).
  */
-function decodeFile(abs: string, name: string, weightsOnDisk: WeightsOnDisk | undefined): LoadedModel {
+function decodeFile(abs: string, name: string, weightsOnDisk = WEIGHTS_ON_DISK): LoadedModel {
+  // A large file is read without its large weights (onnx/skeleton.ts); a malformed one is read whole, so that its
+  // error is the one the whole bytes give.
+  const skeleton = statSync(abs).size >= weightsOnDisk.modelBytes ? readSkeleton(abs, weightsOnDisk.tensorBytes) : undefined;
+  if (skeleton) {
+    try {
+      return decodeModel(skeleton.bytes, name, abs, weightsOnDisk, skeleton);
+    } catch {
+      // read whole below
+    }
+  }
   return decodeModel(readFileSync(abs), name, abs, weightsOnDisk);
 }
 
@@ -116,7 +127,7 @@ const COLLECT_AFTER_BYTES = 64 * 2 ** 20;
  * Decodes and validates a model. `path` locates external data files; pass '' for in-memory models. For
  * a file of `weightsOnDisk.modelBytes` on, its large weights stay on disk (onnx/weights.ts).
  */
-export function decodeModel(bytes: Uint8Array, name: string, path = '', weightsOnDisk = WEIGHTS_ON_DISK): LoadedModel {
+export function decodeModel(bytes: Uint8Array, name: string, path = '', weightsOnDisk = WEIGHTS_ON_DISK, skeleton?: Skeleton): LoadedModel {
   if (bytes.length === 0) throw new UserError(`${name} is empty (0 bytes), not an ONNX model.`);
   try {
     sniff(bytes, name);
@@ -148,7 +159,8 @@ export function decodeModel(bytes: Uint8Array, name: string, path = '', weightsO
   }
   if (path) {
     inlineExternalData(proto, dirname(path), name);
-    if (bytes.length >= weightsOnDisk.modelBytes) leaveWeightsInFile(proto, bytes, path, weightsOnDisk.tensorBytes);
+    if (skeleton) markLeftInFile(proto, path, skeleton.weights);
+    else if (bytes.length >= weightsOnDisk.modelBytes) leaveWeightsInFile(proto, bytes, path, weightsOnDisk.tensorBytes);
   }
   const initNames = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));
   const inputs = (graph.input ?? []).filter((v) => !initNames.has(v.name ?? '')).map(valueInfo);
@@ -157,7 +169,7 @@ export function decodeModel(bytes: Uint8Array, name: string, path = '', weightsO
     proto,
     path,
     name,
-    fileBytes: bytes.length,
+    fileBytes: skeleton?.fileBytes ?? bytes.length,
     opset,
     producer: [proto.producerName, proto.producerVersion].filter(Boolean).join(' '),
     inputs,

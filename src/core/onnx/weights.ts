@@ -12,6 +12,7 @@ import { closeSync, linkSync, mkdtempSync, openSync, readSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { onnx } from 'onnx-proto';
+import type { LeftInFile } from './skeleton';
 
 type TensorProto = onnx.ITensorProto;
 type ModelProto = onnx.ModelProto;
@@ -43,22 +44,12 @@ const slices = new WeakMap<TensorProto, FileSlice>();
  * can be garbage-collected.
  */
 export function leaveWeightsInFile(proto: ModelProto, bytes: Uint8Array, file: string, minTensorBytes = WEIGHTS_ON_DISK.tensorBytes): void {
-  const location = basename(file);
   const visitGraph = (g: onnx.IGraphProto | null | undefined, top: boolean) => {
     if (!g) return;
     for (const t of g.initializer ?? []) {
       const raw = t.rawData;
-      if (top && raw && raw.length >= minTensorBytes && raw.buffer === bytes.buffer) {
-        const offset = raw.byteOffset - bytes.byteOffset;
-        slices.set(t, { file, offset, length: raw.length });
-        t.rawData = new Uint8Array(0);
-        t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
-        t.externalData = [
-          { key: 'location', value: location },
-          { key: 'offset', value: String(offset) },
-          { key: 'length', value: String(raw.length) },
-        ];
-      } else copyBytes(t);
+      if (top && raw && raw.length >= minTensorBytes && raw.buffer === bytes.buffer) markInFile(t, file, raw.byteOffset - bytes.byteOffset, raw.length);
+      else copyBytes(t);
     }
     for (const n of g.node ?? []) {
       for (const a of n.attribute ?? []) {
@@ -70,6 +61,26 @@ export function leaveWeightsInFile(proto: ModelProto, bytes: Uint8Array, file: s
     }
   };
   visitGraph(proto.graph, true);
+}
+
+/** Marks the top-level initializers whose raw_data readSkeleton (onnx/skeleton.ts) left in `file`, by their index. */
+export function markLeftInFile(proto: ModelProto, file: string, weights: (LeftInFile | undefined)[]): void {
+  (proto.graph?.initializer ?? []).forEach((t, i) => {
+    const w = weights[i];
+    if (w) markInFile(t, file, w.offset, w.length);
+  });
+}
+
+/** `t` becomes an external-data reference to its bytes at `offset` in `file` (the model file itself). */
+function markInFile(t: TensorProto, file: string, offset: number, length: number): void {
+  slices.set(t, { file, offset, length });
+  t.rawData = new Uint8Array(0);
+  t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+  t.externalData = [
+    { key: 'location', value: basename(file) },
+    { key: 'offset', value: String(offset) },
+    { key: 'length', value: String(length) },
+  ];
 }
 
 /** A copy, not a view: protobufjs gives Node Buffers, whose slice() is a view that would keep the file alive. */
