@@ -169,9 +169,10 @@ export function loadSamples(source: InputSource, sampleShape: number[], limit?: 
  *
  * A sample of more than 0.5 MB (a 224x224 image) would run alone, which reads a model's weights once per sample:
  * such samples go as many to a task as fit in ACTIVATION_BUDGET with their pre-activations (4 bytes a unit, which
- * the code model holds until they are packed). 256 inputs on 2 cores, one sample a task against the budget's:
- * alexnet 37.4 -> 49.5/s (9 a task), shufflenet_v2_x0_5 74.3 -> 92.5/s (9); squeezenet1_1 (2) and resnet18 (3)
- * unchanged; densenet121 stays at 1 (4 a task took its peak RSS from 440 to 818 MB).
+ * the code model holds until they are packed: 32 bytes per code byte, plus the code). 256 inputs on 2 cores, one
+ * sample a task against 9: alexnet 37.4 -> 49.5/s, shufflenet_v2_x0_5 74.3 -> 92.5/s (the budget gives them 10
+ * and 9); squeezenet1_1 and resnet18 the same at 2 or 3 (their budget's); densenet121 stays at 1 (4 a task took
+ * its peak RSS from 440 to 818 MB).
  */
 export function chunkSize(sampleSize: number, codeBytes: number, n: number, workers: number): number {
   const bySize = Math.floor(1e6 / (4 * sampleSize + codeBytes));
