@@ -101,7 +101,7 @@ function startProcess(opts: StartOptions): EngineWorker {
     // readModel free a large model file's bytes before onnxruntime loads its weights (onnx/weights.ts), and codes
     // tasks collect their dead buffers (core/collect.ts).
     execArgv: ['--expose-gc', ...(heapMb ? [`--max-old-space-size=${heapMb}`] : [])],
-    // Inside VS Code the host is Electron: run its binary as plain Node. glibc's malloc: MALLOC_ENV below.
+    // Inside VS Code the host is Electron: run its binary as plain Node. glibc's malloc: MALLOC_ENV above.
     env: { ...MALLOC_ENV, ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

@@ -7,7 +7,8 @@
  * inside the file), and the file's bytes are let go. A session is then created from a small graph-only file whose
  * external data resolves to the model file (graphBesideWeights), so onnxruntime reads the weights from disk once and
  * JavaScript never holds them. Code that needs the values (float64 copies, constant folding) reads them back with
- * tensorBytes(). When no such file can be written the weights are read back into an in-memory model, as before. */
+ * tensorBytes(). When no such file can be written the weights are read back into an in-memory model, as before.
+ * A file read from disk is not even read whole: onnx/skeleton.ts leaves those weights out as it reads. */
 import { closeSync, linkSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
