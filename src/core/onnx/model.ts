@@ -93,11 +93,11 @@ export function readModel(path: string, opts: { maxBytes?: number; weightsOnDisk
       `${name} is ${(st.size / 2 ** 20).toFixed(0)} MiB, above the model size limit of ${(max / 2 ** 20).toFixed(0)} MiB (setting polytopeLens.maxModelSizeMB / --max-model-mb).`,
     );
   }
-  const model = decodeFile(abs, name, opts.weightsOnDisk);
-  // The file's bytes are garbage now (large weights stay on disk, onnx/weights.ts), but V8 does not see the
-  // native memory onnxruntime is about to take: without a collection here a 500 MB model is held twice while its
+  const { model, readWhole } = decodeFile(abs, name, st.size, opts.weightsOnDisk);
+  // A file read whole: its bytes are garbage now (large weights stay on disk, onnx/weights.ts), but V8 does not see
+  // the native memory onnxruntime is about to take: without a collection here a 500 MB model is held twice while its
   // first session loads (src/core/collect.ts says where a collection happens).
-  if (st.size >= COLLECT_AFTER_BYTES) collectGarbage();
+  if (readWhole && st.size >= COLLECT_AFTER_BYTES) collectGarbage();
   return model;
 }
 
@@ -106,18 +106,18 @@ export function readModel(path: string, opts: { maxBytes?: number; weightsOnDisk
  * readModel's frame, an interpreter register kept them alive through the collection there whenever a call came
  * between (alexnet's worker: 381 against 632 MB peak RSS).
  */
-function decodeFile(abs: string, name: string, weightsOnDisk = WEIGHTS_ON_DISK): LoadedModel {
+function decodeFile(abs: string, name: string, size: number, weightsOnDisk = WEIGHTS_ON_DISK): { model: LoadedModel; readWhole: boolean } {
   // A large file is read without its large weights (onnx/skeleton.ts); a malformed one is read whole, so that its
   // error is the one the whole bytes give.
-  const skeleton = statSync(abs).size >= weightsOnDisk.modelBytes ? readSkeleton(abs, weightsOnDisk.tensorBytes) : undefined;
+  const skeleton = size >= weightsOnDisk.modelBytes ? readSkeleton(abs, weightsOnDisk.tensorBytes) : undefined;
   if (skeleton) {
     try {
-      return decodeModel(skeleton.bytes, name, abs, weightsOnDisk, skeleton);
+      return { model: decodeModel(skeleton.bytes, name, abs, weightsOnDisk, skeleton), readWhole: false };
     } catch {
       // read whole below
     }
   }
-  return decodeModel(readFileSync(abs), name, abs, weightsOnDisk);
+  return { model: decodeModel(readFileSync(abs), name, abs, weightsOnDisk), readWhole: true };
 }
 
 /** Files from this size on are worth a garbage collection once decoded. */
