@@ -143,45 +143,68 @@ function maxPoolBits2d(x: Float32Array, rows: number, layer: LensLayer, rowBytes
  * maxPoolBits.
  */
 export function poolIndexBits(idx: Int32Array, rows: number, layer: LensLayer, rowBytes = bytesFor(layer.units)): Uint8Array {
-  const { H, W, OH, OW, KH, KW, SH, SW, DH, DW, PH, PW, C } = pool2d(layer);
+  const g = pool2d(layer);
+  const { H, W, OH, OW, KH, KW, SH, SW, DH, DW, PH, PW, C } = g;
   const window = KH * KW;
   const plane = H * W;
-  const dilated = DH !== 1 || DW !== 1;
-  const invW = 1 / W;
+  // An index's offset from its window's first entry gives its window position directly while a window's columns fit
+  // in a row ((KW - 1) * DW < W: no two positions share an offset); otherwise it is decoded by division.
+  const byOffset = (KW - 1) * DW < W ? offsetPositions(W, KH, KW, DH, DW) : new Int16Array(0);
+  const span = byOffset.length;
+  /** The window position of an index the offset table does not know: by division, or the first entry inside the window. */
+  const position = (local: number, h0: number, w0: number) => {
+    const k = local >= 0 && local < plane && span === 0 ? windowPosition(local, h0, w0, g) : -1;
+    return k >= 0 ? k : firstInside(h0, w0, KH, KW, DH, DW);
+  };
   const bits = new Uint8Array(rows * rowBytes);
   let i = 0;
   for (let r = 0; r < rows; r++) {
     const out = r * rowBytes;
-    let e = 0;
+    // Bits come in increasing order: the byte being filled stays in a register and is stored once it is complete.
+    // Setting each bit in memory (bits[b >> 3] |= ...) made each store wait for the one before to the same byte.
+    let byte = 0;
+    let acc = 0;
+    let first = 0;
     for (let c = 0; c < C; c++) {
       const base = Math.imul(r * C + c, plane);
       for (let oh = 0; oh < OH; oh++) {
         const h0 = oh * SH - PH;
-        for (let ow = 0; ow < OW; ow++, e++, i++) {
-          const w0 = ow * SW - PW;
-          // The input row of the maximum by a multiplication with 1 / W, corrected where rounding is off by one: no
-          // division and no data-dependent branch in the common case (this loop runs for every pool output).
+        // Where the window of (oh, ow) starts, as an offset in the plane (negative in the padding).
+        let start = h0 * W - PW;
+        for (let ow = 0; ow < OW; ow++, i++, first += window, start += SW) {
           const local = (idx[i]! - base) | 0;
-          let h = Math.floor(local * invW);
-          if (local - h * W >= W) h++;
-          else if (local - h * W < 0) h--;
-          const rowStart = h * W;
-          const dh = h - h0;
-          const dw = local - rowStart - w0;
-          let k = -1;
-          if (local >= 0 && local < plane && dh >= 0 && dw >= 0) {
-            if (!dilated) {
-              if (dh < KH && dw < KW) k = dh * KW + dw;
-            } else if (dh % DH === 0 && dw % DW === 0 && dh / DH < KH && dw / DW < KW) k = (dh / DH) * KW + dw / DW;
+          const offset = local - start;
+          let k = local >= 0 && local < plane && offset >= 0 && offset < span ? byOffset[offset]! : -1;
+          if (k < 0) k = position(local, h0, ow * SW - PW);
+          const b = first + k;
+          if (b >> 3 !== byte) {
+            bits[out + byte] = acc;
+            byte = b >> 3;
+            acc = 0;
           }
-          if (k < 0) k = firstInside(h0, w0, KH, KW, DH, DW);
-          const bit = e * window + k;
-          bits[out + (bit >> 3)]! |= 0x80 >> (bit & 7);
+          acc |= 0x80 >> (b & 7);
         }
       }
     }
+    if (acc) bits[out + byte] = acc;
   }
   return bits;
+}
+
+/** Per offset of an input element from its window's first entry (dh * DH * W + dw * DW), its window position dh * KW + dw; -1 elsewhere. */
+function offsetPositions(W: number, KH: number, KW: number, DH: number, DW: number): Int16Array {
+  const positions = new Int16Array((KH - 1) * DH * W + (KW - 1) * DW + 1).fill(-1);
+  for (let dh = 0; dh < KH; dh++) for (let dw = 0; dw < KW; dw++) positions[dh * DH * W + dw * DW] = dh * KW + dw;
+  return positions;
+}
+
+/** The window position of the element at `local` (row-major in the plane) in the window whose first entry is at (h0, w0); -1 if it is not in it. */
+function windowPosition(local: number, h0: number, w0: number, g: ReturnType<typeof pool2d>): number {
+  const h = Math.floor(local / g.W);
+  const dh = h - h0;
+  const dw = local - h * g.W - w0;
+  if (dh < 0 || dw < 0 || dh % g.DH !== 0 || dw % g.DW !== 0 || dh / g.DH >= g.KH || dw / g.DW >= g.KW) return -1;
+  return (dh / g.DH) * g.KW + dw / g.DW;
 }
 
 /** The first window position (row-major: kh * KW + kw) inside the input, for a window whose first entry is at (h0, w0). */
@@ -199,10 +222,19 @@ export function oneHotBits(first: Uint8Array | Int32Array, rows: number, window:
   const bits = new Uint8Array(rows * rowBytes);
   for (let r = 0; r < rows; r++) {
     const out = r * rowBytes;
+    // As in poolIndexBits: the byte being filled stays in a register until the bits move past it.
+    let byte = 0;
+    let acc = 0;
     for (let e = 0; e < elements; e++) {
-      const bit = e * window + first[r * elements + e]!;
-      bits[out + (bit >> 3)]! |= 0x80 >> (bit & 7);
+      const b = e * window + first[r * elements + e]!;
+      if (b >> 3 !== byte) {
+        bits[out + byte] = acc;
+        byte = b >> 3;
+        acc = 0;
+      }
+      acc |= 0x80 >> (b & 7);
     }
+    if (acc) bits[out + byte] = acc;
   }
   return bits;
 }
