@@ -3,7 +3,7 @@
  * 1 at the window's first maximum, padding positions 0) computed from the pool's input.
  */
 import type { LensLayer } from './lens';
-import { bytesFor, setBit } from './bits';
+import { bytesFor, OrderedBitWriter, setBit } from './bits';
 import { elementCount } from '../shared/shape';
 
 /** For a MaxPool layer: per output element (C order) and window element (row-major), the flat index into the
@@ -159,11 +159,8 @@ export function poolIndexBits(idx: Int32Array, rows: number, layer: LensLayer, r
   const bits = new Uint8Array(rows * rowBytes);
   let i = 0;
   for (let r = 0; r < rows; r++) {
-    const out = r * rowBytes;
-    // Bits come in increasing order: the byte being filled stays in a register and is stored once it is complete.
-    // Setting each bit in memory (bits[b >> 3] |= ...) made each store wait for the one before to the same byte.
-    let byte = 0;
-    let acc = 0;
+    // Bits come in increasing order (window positions of successive outputs).
+    const row = new OrderedBitWriter(bits, r * rowBytes);
     let first = 0;
     for (let c = 0; c < C; c++) {
       const base = Math.imul(r * C + c, plane);
@@ -176,17 +173,11 @@ export function poolIndexBits(idx: Int32Array, rows: number, layer: LensLayer, r
           const offset = local - start;
           let k = local >= 0 && local < plane && offset >= 0 && offset < span ? byOffset[offset]! : -1;
           if (k < 0) k = position(local, h0, ow * SW - PW);
-          const b = first + k;
-          if (b >> 3 !== byte) {
-            bits[out + byte] = acc;
-            byte = b >> 3;
-            acc = 0;
-          }
-          acc |= 0x80 >> (b & 7);
+          row.set(first + k);
         }
       }
     }
-    if (acc) bits[out + byte] = acc;
+    row.flush();
   }
   return bits;
 }
@@ -221,20 +212,9 @@ export function oneHotBits(first: Uint8Array | Int32Array, rows: number, window:
   const elements = first.length / rows;
   const bits = new Uint8Array(rows * rowBytes);
   for (let r = 0; r < rows; r++) {
-    const out = r * rowBytes;
-    // As in poolIndexBits: the byte being filled stays in a register until the bits move past it.
-    let byte = 0;
-    let acc = 0;
-    for (let e = 0; e < elements; e++) {
-      const b = e * window + first[r * elements + e]!;
-      if (b >> 3 !== byte) {
-        bits[out + byte] = acc;
-        byte = b >> 3;
-        acc = 0;
-      }
-      acc |= 0x80 >> (b & 7);
-    }
-    if (acc) bits[out + byte] = acc;
+    const row = new OrderedBitWriter(bits, r * rowBytes);
+    for (let e = 0; e < elements; e++) row.set(e * window + first[r * elements + e]!);
+    row.flush();
   }
   return bits;
 }
